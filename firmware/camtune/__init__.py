@@ -1,0 +1,1 @@
+"""camtune: build, check and calibrate tuning files, and make mock captures to calibrate from."""

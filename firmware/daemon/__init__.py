@@ -1,0 +1,1 @@
+"""camerad: the daemon that owns the camera."""

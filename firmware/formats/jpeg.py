@@ -1,0 +1,76 @@
+"""JPEG with EXIF through libjpeg-turbo (Pillow's encoder), metadata built with piexif.
+
+EXIF carries make, model, exposure, ISO, f-number and focal length (from the board profile), white balance,
+and the capture time with sub-seconds and the UTC offset, so photo tools sort bursts correctly.
+"""
+
+from __future__ import annotations
+
+import io
+from fractions import Fraction
+from typing import Any, Mapping
+
+import numpy as np
+import piexif
+from PIL import Image
+
+from .dng import exif_datetime, iso_speed
+from .identity import CameraIdentity
+
+
+def _ratio(value: float, limit: int = 1_000_000) -> tuple[int, int]:
+    f = Fraction(value).limit_denominator(limit)
+    return f.numerator, f.denominator
+
+
+def exif_bytes(metadata: Mapping[str, Any], identity: CameraIdentity, wall_ns: int, *,
+               size: tuple[int, int] | None = None, manual_wb: bool = False) -> bytes:
+    stamp, subsec, offset = exif_datetime(wall_ns)
+    zeroth = {
+        piexif.ImageIFD.Make: identity.make,
+        piexif.ImageIFD.Model: identity.model,
+        piexif.ImageIFD.Software: identity.software,
+        piexif.ImageIFD.DateTime: stamp,
+        piexif.ImageIFD.Orientation: 1,
+    }
+    exif = {
+        piexif.ExifIFD.DateTimeOriginal: stamp,
+        piexif.ExifIFD.DateTimeDigitized: stamp,
+        piexif.ExifIFD.SubSecTimeOriginal: subsec,
+        piexif.ExifIFD.SubSecTimeDigitized: subsec,
+        piexif.ExifIFD.OffsetTimeOriginal: offset,
+        piexif.ExifIFD.OffsetTime: offset,
+        piexif.ExifIFD.ISOSpeedRatings: iso_speed(metadata),
+        piexif.ExifIFD.WhiteBalance: 1 if manual_wb else 0,
+        piexif.ExifIFD.ColorSpace: 1,
+        piexif.ExifIFD.ExifVersion: b"0232",
+    }
+    exposure_us = float(metadata.get("ExposureTime", 0))
+    if exposure_us > 0:
+        exif[piexif.ExifIFD.ExposureTime] = _ratio(exposure_us / 1e6)
+    if identity.f_number:
+        exif[piexif.ExifIFD.FNumber] = _ratio(identity.f_number, 100)
+    if identity.focal_length_mm:
+        exif[piexif.ExifIFD.FocalLength] = _ratio(identity.focal_length_mm, 100)
+    if identity.lens_model:
+        exif[piexif.ExifIFD.LensModel] = identity.lens_model
+    if identity.serial:
+        exif[piexif.ExifIFD.BodySerialNumber] = identity.serial
+    if size:
+        exif[piexif.ExifIFD.PixelXDimension], exif[piexif.ExifIFD.PixelYDimension] = size
+    return piexif.dump({"0th": zeroth, "Exif": exif})
+
+
+def encode_jpeg(rgb: np.ndarray, exif: bytes | None = None, quality: int = 93,
+                icc_profile: bytes | None = None) -> bytes:
+    """Encode an (h, w, 3) uint8 RGB image; 4:2:0 chroma like rpicam-still's default."""
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"JPEG needs (h, w, 3) uint8 RGB, got {rgb.dtype} {rgb.shape}")
+    buf = io.BytesIO()
+    kwargs = {"quality": int(quality), "subsampling": 2, "optimize": False}
+    if exif:
+        kwargs["exif"] = exif
+    if icc_profile:
+        kwargs["icc_profile"] = icc_profile
+    Image.fromarray(rgb, "RGB").save(buf, "JPEG", **kwargs)
+    return buf.getvalue()

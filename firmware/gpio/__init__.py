@@ -1,0 +1,1 @@
+"""GPIO: the shutter and mode buttons and the status LED, behind one board seam."""

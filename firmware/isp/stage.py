@@ -1,0 +1,60 @@
+"""The contract every ISP stage states: what it takes, what it gives, and the tuning block it implements.
+
+The pipeline checks at build time that each stage's output is what the next one takes, so a stage order that
+cannot work fails when the pipeline is made, not halfway through a capture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from .frame import FrameInfo
+
+
+class Kind(Enum):
+    BAYER = "bayer"  # one plane, (h, w), in the sensor's CFA order
+    RGB = "rgb"  # (h, w, 3), R G B
+
+
+@dataclass(frozen=True)
+class Format:
+    kind: Kind
+    dtype: type
+    lo: float
+    hi: float
+    # What the values mean: "sensor" (raw DN), "linear" (light), "encoded" (after the tone curve).
+    encoding: str
+
+    def check(self, image: np.ndarray, stage: str, side: str) -> None:
+        want_ndim = 2 if self.kind is Kind.BAYER else 3
+        if image.ndim != want_ndim or (self.kind is Kind.RGB and image.shape[2] != 3):
+            raise ValueError(f"{stage}: {side} should be {self.kind.value} {want_ndim}-D, got shape {image.shape}")
+        if image.dtype != np.dtype(self.dtype):
+            raise ValueError(f"{stage}: {side} should be {np.dtype(self.dtype)}, got {image.dtype}")
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}/{np.dtype(self.dtype)}[{self.lo:g},{self.hi:g}]/{self.encoding}"
+
+
+BAYER_RAW = Format(Kind.BAYER, np.uint16, 0, 65535, "sensor")
+BAYER_LINEAR = Format(Kind.BAYER, np.float32, 0.0, 1.0, "linear")
+RGB_LINEAR = Format(Kind.RGB, np.float32, 0.0, 1.0, "linear")
+RGB_ENCODED16 = Format(Kind.RGB, np.uint16, 0, 65535, "encoded")
+RGB_ENCODED8 = Format(Kind.RGB, np.uint8, 0, 255, "encoded")
+
+
+class Stage:
+    """One ISP stage. Subclasses set ``name`` (the tuning block), ``input`` and ``output``."""
+
+    name = "stage"
+    input: Format = RGB_LINEAR
+    output: Format = RGB_LINEAR
+
+    def process(self, image: np.ndarray, frame: FrameInfo) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}: {self.input} -> {self.output}>"

@@ -1,0 +1,59 @@
+"""Choose and open the sensor backend: the one place that decides.
+
+``sensor.backend`` in the configuration, overridden by the ``CAMERAD_SENSOR_BACKEND`` environment variable:
+
+* ``picamera2`` - the Raspberry Pi stack (libcamera + the Pi's hardware ISP);
+* ``libcamera`` - libcamera's own Python bindings, raw frames into our software ISP (Snapdragon kits);
+* ``mock`` - the physically modelled sensor, on any host;
+* ``auto`` - picamera2 on a Raspberry Pi, libcamera on other boards. ``auto`` never falls back to the mock: on
+  a camera with no working sensor that is an error, because a camera that quietly photographs a simulated
+  ColorChecker is worse than one that says it is broken.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..boards import detect_board
+from ..clock import Clock
+from ..config import Config
+from ..errors import ConfigError, SensorUnavailable
+from .protocol import Sensor
+
+ENV = "CAMERAD_SENSOR_BACKEND"
+BACKENDS = ("auto", "picamera2", "libcamera", "mock")
+
+
+def choose_backend(config: Config, board: str | None = None) -> str:
+    backend = os.environ.get(ENV) or config.sensor.backend
+    if backend not in BACKENDS:
+        raise ConfigError(f"{ENV}={backend!r}: must be one of {', '.join(BACKENDS)}")
+    if backend != "auto":
+        return backend
+    board = board or detect_board()
+    if board.startswith("rpi"):
+        return "picamera2"
+    if board == "qcom":
+        return "libcamera"
+    raise SensorUnavailable(
+        "sensor.backend = \"auto\" found no camera board here (not a Raspberry Pi or a supported dev kit); "
+        "run with --mock, or set sensor.backend = \"mock\" (or CAMERAD_SENSOR_BACKEND=mock) to use the mock sensor")
+
+
+def open_sensor(config: Config, clock: Clock | None = None, board: str | None = None) -> Sensor:
+    backend = choose_backend(config, board)
+    if backend == "mock":
+        from .mock import open_mock
+
+        return open_mock(config, clock)
+    if backend == "picamera2":
+        try:
+            from .picamera2_backend import Picamera2Sensor
+        except ImportError as exc:
+            raise SensorUnavailable(f"picamera2 backend unavailable: {exc}") from exc
+        return Picamera2Sensor.open(config)
+    try:
+        from .libcamera_backend import LibcameraSensor
+    except ImportError as exc:
+        raise SensorUnavailable(f"libcamera backend unavailable: {exc}") from exc
+    return LibcameraSensor.open(config)

@@ -1,0 +1,131 @@
+"""A libcamera tuning file in memory: version, target, and the ordered list of algorithm blocks.
+
+libcamera reads tuning files with its YAML parser, so files with trailing commas or tabs that strict JSON
+rejects still load there; we accept the same (``json`` first, then PyYAML's loader) and always write strict
+JSON, which ``Picamera2.load_tuning_file`` needs.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import TuningError
+from ..storage.atomic import atomic_write
+
+TARGETS = {"bcm2835": "vc4", "pisp": "pisp"}
+
+
+@dataclass
+class TuningFile:
+    version: float
+    target: str
+    algorithms: list[tuple[str, dict]] = field(default_factory=list)
+    source: str = "<memory>"
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TuningFile":
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise TuningError(f"{path}: tuning file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TuningError(f"{path}: cannot read tuning file: {exc}") from None
+        return cls.loads(text, source=str(path))
+
+    @classmethod
+    def loads(cls, text: str, source: str = "<string>") -> "TuningFile":
+        return cls.from_dict(parse_text(text, source), source)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<dict>") -> "TuningFile":
+        if not isinstance(data, dict):
+            raise TuningError(f"{source}: top level must be an object, got {type(data).__name__}")
+        version = data.get("version", 1.0)
+        if isinstance(version, bool) or not isinstance(version, (int, float)):
+            raise TuningError(f"{source}: 'version' must be a number, got {version!r}")
+        version = float(version)
+        if version < 2.0:
+            # Legacy 1.0 files are a flat object of algorithm blocks (libcamera still reads them, with a warning).
+            algos = [(k, v) for k, v in data.items() if k != "version"]
+            target = "bcm2835"
+        else:
+            target = data.get("target", "bcm2835")
+            raw = data.get("algorithms")
+            if not isinstance(raw, list):
+                raise TuningError(f"{source}: 'algorithms' must be a list of single-key objects")
+            algos = []
+            for i, entry in enumerate(raw):
+                if not isinstance(entry, dict) or len(entry) != 1:
+                    raise TuningError(f"{source}: algorithms[{i}] must be an object with exactly one key")
+                (name, params), = entry.items()
+                algos.append((name, params))
+        for name, params in algos:
+            if not isinstance(params, dict):
+                raise TuningError(f"{source}: block {name!r} must be an object, got {type(params).__name__}")
+        return cls(version=version, target=str(target), algorithms=algos, source=source)
+
+    @property
+    def platform(self) -> str:
+        """``vc4`` or ``pisp``, the directory libcamera keeps this target's files in."""
+        return TARGETS.get(self.target, self.target)
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.algorithms]
+
+    def block(self, name: str, *, enabled_only: bool = True) -> dict | None:
+        """The parameters of block ``name`` (e.g. ``"rpi.ccm"``), or None when absent or disabled."""
+        for n, params in self.algorithms:
+            if n == name:
+                if enabled_only and params.get("enabled", True) is False:
+                    return None
+                return params
+        return None
+
+    def set_block(self, name: str, params: dict) -> None:
+        """Replace block ``name`` in place, or append it at the end when the file has none."""
+        for i, (n, _) in enumerate(self.algorithms):
+            if n == name:
+                self.algorithms[i] = (name, params)
+                return
+        self.algorithms.append((name, params))
+
+    def copy(self) -> "TuningFile":
+        return TuningFile(self.version, self.target, copy.deepcopy(self.algorithms), self.source)
+
+    def to_dict(self) -> dict:
+        return {"version": 2.0 if self.version >= 2.0 else self.version, "target": self.target,
+                "algorithms": [{name: params} for name, params in self.algorithms]}
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_dict(), indent=4, allow_nan=False) + "\n"
+
+    def save(self, path: str | Path) -> None:
+        """Write strict JSON atomically (temporary name, fsync, rename)."""
+        atomic_write(path, self.dumps().encode("utf-8"))
+
+
+def parse_text(text: str, source: str) -> Any:
+    """JSON, or - as libcamera's YAML parser allows - JSON with trailing commas and tabs."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as json_exc:
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError:
+            pass
+        # PyYAML refuses tabs as indentation, which libcamera's parser tolerates; flow-style JSON does not
+        # need them, so replace them with spaces and try again.
+        try:
+            return yaml.safe_load(text.replace("\t", " "))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise TuningError(f"{source}: not valid JSON or YAML{where}: "
+                              f"{getattr(exc, 'problem', None) or json_exc.msg}") from None

@@ -1,0 +1,110 @@
+"""DNG read back with LibRaw (rawpy) and tifffile; JPEG EXIF read back with Pillow."""
+
+import io
+import time
+
+import numpy as np
+import pytest
+import rawpy
+import tifffile
+from PIL import Image
+
+from firmware.formats.dng import colour_matrix, encode_dng
+from firmware.formats.identity import CameraIdentity
+from firmware.formats.jpeg import encode_jpeg, exif_bytes
+from firmware.sensor.mock.tuning_default import default_tuning
+
+TUNING = default_tuning("imx477")
+ID = CameraIdentity(make="camerad", model="imx477 (mock)", focal_length_mm=6.0, f_number=1.2, lens_model="6mm")
+WALL = 1_790_000_000_123_456_789
+
+
+@pytest.fixture(scope="module")
+def frame():
+    from firmware.clock import FakeClock
+    from firmware.sensor.mock.sensor import MockSensor
+    from firmware.sensor.mock.spectral import Lighting
+
+    cam = MockSensor("imx477", "colorchecker", Lighting(4000, "auto", 800), clock=FakeClock())
+    cam.configure(cam.info.mode("2028x1520"), 4)
+    cam.start()
+    for _ in range(20):
+        cam.next_request(1.0).release()
+    with cam.next_request(1.0) as req:
+        raw = req.make_array("raw").copy()
+        md = req.get_metadata()
+    cam.close()
+    return raw, md
+
+
+def test_dng_reads_back_with_libraw(tmp_path, frame):
+    raw, md = frame
+    path = tmp_path / "shot.dng"
+    path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=12, tuning=TUNING, identity=ID, wall_ns=WALL,
+                                mode_factor=2))
+    with rawpy.imread(str(path)) as rp:
+        assert rp.raw_image.shape == (1520, 2028)
+        assert rp.color_desc == b"RGBG"
+        assert rp.raw_pattern.tolist() == [[0, 1], [3, 2]]  # R G / G B
+        assert list(rp.black_level_per_channel) == [256] * 4
+        assert rp.white_level == 4095
+        np.testing.assert_array_equal(rp.raw_image, raw)
+        wb = rp.camera_whitebalance
+        assert wb[0] / wb[1] == pytest.approx(md["ColourGains"][0], rel=1e-3)
+        assert wb[2] / wb[1] == pytest.approx(md["ColourGains"][1], rel=1e-3)
+
+
+def test_dng_tags(tmp_path, frame):
+    raw, md = frame
+    path = tmp_path / "shot.dng"
+    path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=12, tuning=TUNING, identity=ID, wall_ns=WALL))
+    with tifffile.TiffFile(path) as tf:
+        tags = {t.code: t.value for t in tf.pages[0].tags}
+    assert bytes(tags[50706]) == bytes([1, 4, 0, 0])  # DNGVersion 1.4
+    assert tags[271] == "camerad" and tags[272] == "imx477 (mock)"
+    assert tags[50778] == 17 and tags[50779] == 21  # Standard light A, D65
+    cm1 = np.array(tags[50721], dtype=float).reshape(9, 2)
+    cm1 = (cm1[:, 0] / cm1[:, 1]).reshape(3, 3)
+    np.testing.assert_allclose(cm1, colour_matrix(TUNING, "A"), atol=2e-4)
+    assert not np.allclose(cm1, colour_matrix(TUNING, "D65"), atol=1e-2)
+    s, o = tags[51041]
+    assert 0 < o < s < 1e-2  # shot-noise term dominates the read-noise floor at gain
+    assert tags[33434] == (1, round(1e6 / md["ExposureTime"])) or tags[33434][1] > 0
+    assert tags[34855] == round(md["AnalogueGain"] * 100)
+    assert tags[37521] == "123"  # sub-second time
+
+
+def test_dng_colour_matrix_maps_the_illuminant_white_to_the_curve_neutral():
+    from firmware.formats.colour import ILLUMINANTS, xy_to_xyz
+    from firmware.tuning.blocks import Awb
+
+    for name in ("A", "D65"):
+        _, xy, ct = ILLUMINANTS[name]
+        cam = colour_matrix(TUNING, name) @ xy_to_xyz(xy)
+        r, b = Awb.read(TUNING).curve.rb(ct)
+        np.testing.assert_allclose(cam / cam[1], [r, 1.0, b], rtol=1e-3)  # CCM rows rounded to 5 places
+
+
+def test_jpeg_carries_exif(frame):
+    _, md = frame
+    rgb = np.zeros((64, 96, 3), np.uint8)
+    data = encode_jpeg(rgb, exif_bytes(md, ID, WALL, size=(96, 64)), quality=90)
+    im = Image.open(io.BytesIO(data))
+    assert im.format == "JPEG" and im.size == (96, 64)
+    exif = im.getexif()
+    assert exif[271] == "camerad" and exif[272] == "imx477 (mock)"
+    sub = exif.get_ifd(0x8769)
+    assert float(sub[33434]) == pytest.approx(md["ExposureTime"] / 1e6, rel=1e-4)  # ExposureTime
+    assert sub[34855] == round(md["AnalogueGain"] * 100)  # ISO
+    assert float(sub[33437]) == 1.2 and float(sub[37386]) == 6.0  # FNumber, FocalLength
+    lt = time.localtime(WALL // 1_000_000_000)
+    assert sub[36867] == time.strftime("%Y:%m:%d %H:%M:%S", lt)  # DateTimeOriginal
+    assert sub[37521] == "123"  # SubSecTimeOriginal
+    assert sub[36881][0] in "+-"  # OffsetTimeOriginal
+
+
+def test_encoders_reject_wrong_arrays():
+    with pytest.raises(ValueError, match="uint16"):
+        encode_dng(np.zeros((4, 4), np.uint8), {}, cfa="RGGB", bit_depth=12, tuning=TUNING, identity=ID, wall_ns=0)
+    with pytest.raises(ValueError, match="uint8 RGB"):
+        encode_jpeg(np.zeros((4, 4), np.uint8))
