@@ -97,3 +97,25 @@ def test_isp_pipeline_runs_and_saves_intermediates(mock_sensor):
     assert np.ptp(wall) < 0.06 * wall.mean()
     with pytest.raises(ValueError, match="input should be uint16"):
         pipe.run(raw.astype(np.float32), frame)
+
+
+def test_isp_denoise_hook_runs_between_black_level_and_white_balance():
+    seen = {}
+
+    class Halve:
+        mode = "fast"
+
+        def denoise(self, bayer, frame):
+            seen["noise"] = frame.noise
+            return bayer * np.float32(0.5)
+
+    from firmware.isp.noise import NoiseProfile
+
+    pipe = build_pipeline(TUNING, denoiser=Halve())
+    assert pipe.names()[:3] == ["rpi.black_level", "denoise", "rpi.awb"]
+    frame = FrameInfo(cfa="RGGB", white_level=4095, black_levels=(256,) * 4, colour_gains=(1.0, 1.0),
+                      colour_temperature=5000, noise=NoiseProfile(1e-4, 1e-6))
+    raw = np.full((8, 8), 256 + 3839 // 2, np.uint16)
+    _, steps = pipe.run(raw, frame, save_intermediates=True)
+    np.testing.assert_allclose(steps["denoise"], steps["rpi.black_level"] * 0.5)
+    assert seen["noise"] == NoiseProfile(1e-4, 1e-6)

@@ -14,6 +14,7 @@ from ..formats.identity import CameraIdentity
 from ..formats.jpeg import encode_jpeg, exif_bytes
 from ..formats.sidecar import encode_sidecar
 from ..isp import FrameInfo, Pipeline, build_pipeline
+from ..isp.noise import NoiseProfile
 from ..sensor.request import CompletedRequest
 from ..storage.atomic import atomic_write, clean_leftovers
 from ..storage.naming import unique_stem
@@ -80,7 +81,11 @@ class CaptureWriter:
             files.append(atomic_write(self.directory / f"{stem}.dng", dng))
             timings["dng"] = time.perf_counter() - t
         t = time.perf_counter()
-        frame = FrameInfo.from_metadata(md, self.cfa, self.bit_depth)
+        shift = 16 - self.bit_depth
+        noise = NoiseProfile.from_tuning(self.tuning, float(md.get("AnalogueGain", 1.0)),
+                                         float(sum(md.get("SensorBlackLevels", (0,) * 4)) / 4),
+                                         float(((1 << self.bit_depth) - 1) << shift), self.binning)
+        frame = FrameInfo.from_metadata(md, self.cfa, self.bit_depth, noise)
         rgb = self.pipeline.run(raw, frame)
         timings["isp"] = time.perf_counter() - t
         t = time.perf_counter()

@@ -23,7 +23,8 @@ from pidng.defs import PhotometricInterpretation
 from pidng.dng import DNGTags, Tag, Type
 
 from ..tuning import TuningFile
-from ..tuning.blocks import Awb, Ccm, Noise
+from ..isp.noise import NoiseProfile
+from ..tuning.blocks import Awb, Ccm
 from .colour import ILLUMINANTS, SRGB_TO_XYZ, bradford
 from .identity import CameraIdentity
 
@@ -53,23 +54,6 @@ def colour_matrix(tuning: TuningFile, illuminant: str) -> np.ndarray:
     return cm / white.max()
 
 
-def noise_profile(tuning: TuningFile, gain: float, black16: float, white16: float,
-                  mode_factor: float = 1.0) -> tuple[float, float] | None:
-    """(S, O) with variance = S x + O for x in 0..1, from rpi.noise (std = c + s sqrt(level), 16-bit scale).
-
-    ``mode_factor`` is libcamera's noise factor of the sensor mode (2 for 2x2 binning), which divides the std.
-    """
-    try:
-        n = Noise.read(tuning)
-    except Exception:
-        return None
-    span = white16 - black16
-    # libcamera scales the whole profile by sqrt(gain); squaring the std form and dropping its cross term gives
-    # DNG's variance form.
-    k = gain / mode_factor**2
-    return n.slope**2 * k / span, n.constant**2 * k / span**2
-
-
 def colour_tags(tuning: TuningFile, metadata: Mapping[str, Any], bit_depth: int,
                 mode_factor: float = 1.0) -> DngColour:
     gains = metadata.get("ColourGains") or (1.0, 1.0)
@@ -79,9 +63,13 @@ def colour_tags(tuning: TuningFile, metadata: Mapping[str, Any], bit_depth: int,
         matrix_a=colour_matrix(tuning, "A"),
         matrix_d65=colour_matrix(tuning, "D65"),
         as_shot_neutral=(1.0 / gains[0], 1.0, 1.0 / gains[1]),
-        noise_profile=noise_profile(tuning, float(metadata.get("AnalogueGain", 1.0)), black16, white16,
-                                    mode_factor),
+        noise_profile=_noise(tuning, float(metadata.get("AnalogueGain", 1.0)), black16, white16, mode_factor),
     )
+
+
+def _noise(tuning, gain, black16, white16, mode_factor) -> tuple[float, float] | None:
+    profile = NoiseProfile.from_tuning(tuning, gain, black16, white16, mode_factor)
+    return None if profile is None else (profile.shot, profile.read)
 
 
 def _srational(values, den: int = 10000) -> list[list[int]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from .noise import NoiseProfile
+
 
 @dataclass(frozen=True)
 class FrameInfo:
@@ -22,10 +24,13 @@ class FrameInfo:
     lux: float = 400.0
     analogue_gain: float = 1.0
     exposure_us: int = 10_000
+    # The frame's noise on the normalised black-subtracted signal (DNG NoiseProfile form), if known.
+    noise: NoiseProfile | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_metadata(cls, metadata: Mapping[str, Any], cfa: str, bit_depth: int) -> "FrameInfo":
+    def from_metadata(cls, metadata: Mapping[str, Any], cfa: str, bit_depth: int,
+                      noise: NoiseProfile | None = None) -> "FrameInfo":
         """Build from libcamera metadata; ``SensorBlackLevels`` are on the 16-bit scale (R, Gr, Gb, B)."""
         shift = 16 - bit_depth
         bl = metadata.get("SensorBlackLevels")
@@ -43,4 +48,4 @@ class FrameInfo:
                    colour_gains=tuple(gains) if gains else None,
                    colour_temperature=metadata.get("ColourTemperature"), lux=float(metadata.get("Lux", 400.0)),
                    analogue_gain=float(metadata.get("AnalogueGain", 1.0)),
-                   exposure_us=int(metadata.get("ExposureTime", 10_000)))
+                   exposure_us=int(metadata.get("ExposureTime", 10_000)), noise=noise)

@@ -56,17 +56,24 @@ class Pipeline:
         return [s.name for s in self.stages]
 
 
-def build_pipeline(tuning: TuningFile, *, demosaic: str = "hq", output_bits: int = 8) -> Pipeline:
-    """The still pipeline for ``tuning``: every stage whose block the file enables, in libcamera's order."""
+def build_pipeline(tuning: TuningFile, *, demosaic: str = "hq", output_bits: int = 8,
+                   denoiser=None) -> Pipeline:
+    """The still pipeline for ``tuning``: every stage whose block the file enables, in libcamera's order.
+
+    ``denoiser`` (a ``denoise.Denoiser``) fills the raw denoise hook; None leaves the stage out.
+    """
     from .black_level import BlackLevelStage
     from .ccm import CcmStage
     from .contrast import ContrastStage
     from .demosaic import DemosaicStage
+    from .denoise import DenoiseStage
     from .output import OutputStage
     from .white_balance import WhiteBalanceStage
 
-    stages: list[Stage] = [
-        BlackLevelStage(tuning),
+    stages: list[Stage] = [BlackLevelStage(tuning)]
+    if denoiser is not None:
+        stages.append(DenoiseStage(denoiser))
+    stages += [
         WhiteBalanceStage(tuning),
         DemosaicStage(demosaic),
         CcmStage(tuning),
