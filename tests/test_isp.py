@@ -113,9 +113,10 @@ def test_isp_denoise_hook_runs_between_black_level_and_white_balance():
 
     pipe = build_pipeline(TUNING, denoiser=Halve())
     assert pipe.names()[:3] == ["rpi.black_level", "denoise", "rpi.awb"]
-    frame = FrameInfo(cfa="RGGB", white_level=4095, black_levels=(256,) * 4, colour_gains=(1.0, 1.0),
+    frame = FrameInfo(cfa="RGGB", white_level=4095, black_levels=(256,) * 4, colour_gains=(2.0, 1.5),
                       colour_temperature=5000, noise=NoiseProfile(1e-4, 1e-6))
     raw = np.full((8, 8), 256 + 3839 // 2, np.uint16)
     _, steps = pipe.run(raw, frame, save_intermediates=True)
-    np.testing.assert_allclose(steps["denoise"], steps["rpi.black_level"] * 0.5)
+    np.testing.assert_allclose(steps["denoise"], steps["rpi.black_level"] * 0.5)  # not overwritten by WB
+    assert steps["rpi.awb"][0, 0] == pytest.approx(steps["denoise"][0, 0] * 2.0)
     assert seen["noise"] == NoiseProfile(1e-4, 1e-6)

@@ -48,7 +48,8 @@ class Pipeline:
             self.timings[stage.name] = time.perf_counter() - t
             stage.output.check(image, stage.name, "output")
             if save_intermediates:
-                steps[stage.name] = image
+                # Stages may work in place on their input for speed, so keep a copy of each step.
+                steps[stage.name] = image.copy()
         log.debug("isp: %s", ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in self.timings.items()))
         return (image, steps) if save_intermediates else image
 

@@ -54,6 +54,7 @@ class Stage:
     output: Format = RGB_LINEAR
 
     def process(self, image: np.ndarray, frame: FrameInfo) -> np.ndarray:
+        """Return the stage's output; may reuse (overwrite) ``image`` when the formats allow it."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
