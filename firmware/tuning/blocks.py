@@ -266,3 +266,33 @@ class Alsc:
         cr = interpolate_ct(self.cts_r, self.tables_r, ct) if self.cts_r else np.ones_like(lum)
         cb = interpolate_ct(self.cts_b, self.tables_b, ct) if self.cts_b else np.ones_like(lum)
         return cr * lum, lum, cb * lum
+
+
+@dataclass(frozen=True)
+class Sharpen:
+    """``rpi.sharpen``: threshold, strength and limit (libcamera's defaults are all 1.0)."""
+
+    threshold: float = 1.0
+    strength: float = 1.0
+    limit: float = 1.0
+
+    @classmethod
+    def read(cls, tf: TuningFile) -> "Sharpen | None":
+        p = tf.block("rpi.sharpen")
+        if p is None:
+            return None
+        return cls(float(p.get("threshold", 1.0)), float(p.get("strength", 1.0)), float(p.get("limit", 1.0)))
+
+
+@dataclass(frozen=True)
+class Dpc:
+    """``rpi.dpc``: defective pixel correction strength (0 off, 1 normal, 2 strong; libcamera default 1)."""
+
+    strength: int = 1
+
+    @classmethod
+    def read(cls, tf: TuningFile) -> "Dpc | None":
+        p = tf.block("rpi.dpc")
+        if p is None:
+            return None
+        return cls(int(p.get("strength", 1)))
