@@ -26,6 +26,8 @@ class FrameInfo:
     exposure_us: int = 10_000
     # The frame's noise on the normalised black-subtracted signal (DNG NoiseProfile form), if known.
     noise: NoiseProfile | None = None
+    # The part of the pixel array this frame shows, as fractions (x0, y0, x1, y1); None = all of it.
+    crop: tuple[float, float, float, float] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
