@@ -157,8 +157,9 @@ class Developer:
         atomic_write(dst, data)
 
 
-def progress(done: int, total: int, name: str, stream=sys.stderr) -> None:
+def progress(done: int, total: int, name: str, stream=None) -> None:
     """A one-line progress bar on a terminal; one line per file otherwise (logs stay readable)."""
+    stream = stream or sys.stderr
     width = 30
     filled = width * done // max(total, 1)
     line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name}"
