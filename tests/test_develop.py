@@ -1,6 +1,5 @@
 """``camtune develop``: DNG in, JPEG/TIFF out, the tuning chosen by camera model, batches and bad input."""
 
-import io
 import shutil
 
 import numpy as np
@@ -16,24 +15,14 @@ from firmware.formats.identity import CameraIdentity
 from firmware.isp import build_pipeline
 from firmware.sensor.mock.tuning_default import default_tuning, mock_tuning_path
 
+from test_isp_colour import capture
+
 TUNING = default_tuning("imx477")
 
 
 @pytest.fixture(scope="module")
 def mock_dng(tmp_path_factory):
-    from firmware.clock import FakeClock
-    from firmware.sensor.mock.sensor import MockSensor
-    from firmware.sensor.mock.spectral import Lighting
-
-    cam = MockSensor("imx477", "colorchecker", Lighting(3500, "auto", 600), clock=FakeClock())
-    cam.configure(cam.info.mode("2028x1520"), 4)
-    cam.start()
-    for _ in range(24):
-        cam.next_request(1.0).release()
-    with cam.next_request(1.0) as req:
-        raw = req.make_array("raw").copy()
-        md = req.get_metadata()
-    cam.close()
+    raw, md, _, _ = capture("colorchecker", 3500)
     path = tmp_path_factory.mktemp("dng") / "cc_3500k.dng"
     path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=12, tuning=TUNING,
                                 identity=CameraIdentity(make="camerad", model="imx477 (mock)"),
