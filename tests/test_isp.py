@@ -302,3 +302,25 @@ def test_isp_denoise_hook_runs_between_dpc_and_lens_shading():
     _, steps = pipe.run(raw, frame, save_intermediates=True)
     np.testing.assert_allclose(steps["denoise"], steps["rpi.dpc"] * 0.5, atol=1)  # not overwritten later
     assert seen == {"noise": NoiseProfile(1e-4, 1e-6), "dtype": np.float32, "max": pytest.approx(0.5, abs=1e-3)}
+
+
+def test_isp_alsc_uses_the_part_of_the_grid_a_cropped_mode_sees(mock_sensor):
+    from firmware.isp.awb_search import zone_means
+    from firmware.isp.frame import crop_fractions
+
+    cam = mock_sensor(scene="flat", mode="1332x990")
+    for _ in range(20):
+        cam.next_request(1.0).release()
+    with cam.next_request(1.0) as req:
+        raw = req.make_array("raw")
+        md = req.metadata
+    crop = crop_fractions(cam.mode.crop, cam.info.pixel_array_size)
+    tf = TUNING.copy()
+    tf.set_block("rpi.alsc", dict(tf.block("rpi.alsc"), luminance_strength=1.0))
+    pipe = build_pipeline(tf)
+    spreads = []
+    for c in (None, crop):
+        _, steps = pipe.run(raw, FrameInfo.from_metadata(md, "RGGB", 10, crop=c), save_intermediates=True)
+        g = zone_means(steps["rpi.alsc"], "RGGB", (16, 12))[..., 1]
+        spreads.append((g.max() - g.min()) / g.mean())
+    assert spreads[1] < 0.02 < spreads[0]  # the whole-array grid on a centre crop over-corrects its edges
