@@ -100,7 +100,7 @@ def test_isp_colour_delivers_what_the_tuning_promises(ct):
     gains = np.array([md["ColourGains"][0], 1.0, md["ColourGains"][1]])
     promised = np.clip((camera * gains) @ CcmStage(tuning).matrix(frame).T, 0.0, None)
     de = delta_e(linear, promised)
-    assert de.mean() <= 1.0, f"{ct} K: mean CIEDE2000 {de.mean():.2f} from the tuning's own colours"
+XX
     assert de.max() <= 3.0, f"{ct} K: patch {int(de.argmax()) + 1} off by {de.max():.2f}"
 
 
