@@ -14,6 +14,8 @@ from firmware.formats.identity import CameraIdentity
 from firmware.formats.jpeg import encode_jpeg, exif_bytes
 from firmware.sensor.mock.tuning_default import default_tuning
 
+from test_isp_colour import capture
+
 TUNING = default_tuning("imx477")
 ID = CameraIdentity(make="camerad", model="imx477 (mock)", focal_length_mm=6.0, f_number=1.2, lens_model="6mm")
 WALL = 1_790_000_000_123_456_789
@@ -21,19 +23,7 @@ WALL = 1_790_000_000_123_456_789
 
 @pytest.fixture(scope="module")
 def frame():
-    from firmware.clock import FakeClock
-    from firmware.sensor.mock.sensor import MockSensor
-    from firmware.sensor.mock.spectral import Lighting
-
-    cam = MockSensor("imx477", "colorchecker", Lighting(4000, "auto", 800), clock=FakeClock())
-    cam.configure(cam.info.mode("2028x1520"), 4)
-    cam.start()
-    for _ in range(20):
-        cam.next_request(1.0).release()
-    with cam.next_request(1.0) as req:
-        raw = req.make_array("raw").copy()
-        md = req.get_metadata()
-    cam.close()
+    raw, md, _, _ = capture("colorchecker", 4000)
     return raw, md
 
 
