@@ -113,6 +113,18 @@ stock_tuning() {  # Debian's libcamera-ipa ships older stock tuning files; tests
     rm -rf "$tmp"
 }
 
+dev_tools() {  # dcraw: the ISP tests check that dcraw renders our DNGs right (they skip without it).
+    if command -v dcraw >/dev/null 2>&1; then say "dcraw already installed"; return; fi
+    if ! command -v apt-get >/dev/null 2>&1; then say "no apt here: skipping dcraw (its test will skip)"; return; fi
+    if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
+        say "not root and no passwordless sudo: skipping dcraw (its test will skip)"; return
+    fi
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
+    apt_install dcraw || { run $sudo apt-get update -qq && apt_install dcraw; } \
+        || say "could not install dcraw (offline?); its test will skip"
+}
+
 install_config() {
     local dest="${PREFIX}/etc/camerad/camerad.toml"
     if [ -e "$dest" ]; then say "keeping existing $dest"; return; fi
@@ -124,6 +136,7 @@ case "$TARGET" in
     host)
         make_venv "" "dev"
         stock_tuning
+        dev_tools
         ;;
     pi)
         apt_install python3-picamera2 python3-libcamera python3-lgpio python3-gpiozero python3-venv \

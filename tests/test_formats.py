@@ -14,6 +14,8 @@ from firmware.formats.identity import CameraIdentity
 from firmware.formats.jpeg import encode_jpeg, exif_bytes
 from firmware.sensor.mock.tuning_default import default_tuning
 
+from test_isp_colour import capture
+
 TUNING = default_tuning("imx477")
 ID = CameraIdentity(make="camerad", model="imx477 (mock)", focal_length_mm=6.0, f_number=1.2, lens_model="6mm")
 WALL = 1_790_000_000_123_456_789
@@ -21,19 +23,7 @@ WALL = 1_790_000_000_123_456_789
 
 @pytest.fixture(scope="module")
 def frame():
-    from firmware.clock import FakeClock
-    from firmware.sensor.mock.sensor import MockSensor
-    from firmware.sensor.mock.spectral import Lighting
-
-    cam = MockSensor("imx477", "colorchecker", Lighting(4000, "auto", 800), clock=FakeClock())
-    cam.configure(cam.info.mode("2028x1520"), 4)
-    cam.start()
-    for _ in range(20):
-        cam.next_request(1.0).release()
-    with cam.next_request(1.0) as req:
-        raw = req.make_array("raw").copy()
-        md = req.get_metadata()
-    cam.close()
+    raw, md, _, _ = capture("colorchecker", 4000)
     return raw, md
 
 
@@ -108,3 +98,69 @@ def test_encoders_reject_wrong_arrays():
         encode_dng(np.zeros((4, 4), np.uint8), {}, cfa="RGGB", bit_depth=12, tuning=TUNING, identity=ID, wall_ns=0)
     with pytest.raises(ValueError, match="uint8 RGB"):
         encode_jpeg(np.zeros((4, 4), np.uint8))
+
+
+def test_jpeg_embeds_the_srgb_icc_profile_and_orientation(frame):
+    from PIL import ImageCms
+
+    from firmware.formats.jpeg import srgb_icc_profile
+
+    _, md = frame
+    data = encode_jpeg(np.zeros((16, 16, 3), np.uint8), exif_bytes(md, ID, WALL, orientation=6))
+    im = Image.open(io.BytesIO(data))
+    assert im.info["icc_profile"] == srgb_icc_profile()
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(im.info["icc_profile"]))
+    assert "sRGB" in ImageCms.getProfileDescription(profile)
+    assert im.getexif()[274] == 6
+    assert "icc_profile" not in Image.open(io.BytesIO(encode_jpeg(np.zeros((8, 8, 3), np.uint8),
+                                                                  icc_profile=None))).info
+
+
+def test_tiff16_round_trip_with_icc():
+    from firmware.formats.jpeg import srgb_icc_profile
+    from firmware.formats.tiff import encode_tiff16
+
+    rgb = (np.arange(4 * 6 * 3, dtype=np.uint16) * 1000).reshape(4, 6, 3)
+    data = encode_tiff16(rgb, make="camerad", model="imx477 (mock)")
+    with tifffile.TiffFile(io.BytesIO(data)) as tf:
+        np.testing.assert_array_equal(tf.asarray(), rgb)
+        tags = tf.pages[0].tags
+        assert bytes(tags[34675].value) == srgb_icc_profile()
+        assert tags[271].value == "camerad" and tags[258].value == (16, 16, 16)
+    with pytest.raises(ValueError, match="uint16"):
+        encode_tiff16(rgb.astype(np.uint8))
+
+
+def test_dng_reads_back_for_developing(tmp_path, frame):
+    from firmware.formats.dng_read import read_dng
+
+    raw, md = frame
+    md = dict(md, SensorBlackLevels=(4096, 4000, 4032, 4160))  # per-site levels survive
+    path = tmp_path / "shot.dng"
+    path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=12, tuning=TUNING, identity=ID, wall_ns=WALL,
+                                mode_factor=2, orientation=8))
+    dng = read_dng(path)
+    np.testing.assert_array_equal(dng.raw, raw)
+    assert dng.cfa == "RGGB" and dng.white_level == 4095
+    assert dng.black_levels == (256, 250, 252, 260)
+    assert dng.colour_gains == pytest.approx(md["ColourGains"], rel=1e-3)
+    assert dng.noise_profile.shot > dng.noise_profile.read > 0
+    assert (dng.make, dng.model, dng.orientation) == ("camerad", "imx477 (mock)", 8)
+    assert dng.exposure_us == pytest.approx(md["ExposureTime"], rel=1e-3)
+    assert dng.iso == round(md["AnalogueGain"] * 100)
+    assert dng.datetime[1] == "123"
+    frame_info = dng.frame_info(lux=500)
+    assert frame_info.colour_gains == dng.colour_gains and frame_info.lux == 500
+
+
+def test_dng_reader_names_the_problem(tmp_path):
+    from firmware.formats.dng_read import DngError, read_dng
+
+    with pytest.raises(DngError, match="no such file"):
+        read_dng(tmp_path / "missing.dng")
+    (tmp_path / "junk.dng").write_bytes(b"not a tiff at all")
+    with pytest.raises(DngError, match="junk.dng: not a readable"):
+        read_dng(tmp_path / "junk.dng")
+    tifffile.imwrite(tmp_path / "plain.tif", np.zeros((4, 4), np.uint16))
+    with pytest.raises(DngError, match="not a DNG"):
+        read_dng(tmp_path / "plain.tif")

@@ -8,8 +8,9 @@ import sys
 from .. import __version__, logs
 from ..errors import CameradError
 from . import mock_cmd
+from . import develop_cmd
 
-COMMANDS = [mock_cmd]
+COMMANDS = [mock_cmd, develop_cmd]
 
 EPILOG = """examples:
   camtune mock colorchecker --ct 5000 --lux 800 -o cal/macbeth_5000k_800l.dng

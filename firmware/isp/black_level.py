@@ -1,40 +1,64 @@
-"""``rpi.black_level``: subtract the sensor's pedestal and scale to linear light in 0..1.
+"""``rpi.black_level``: subtract the sensor's pedestal and stretch to 16-bit linear light (0..65535).
 
-Per-site levels come from the frame's metadata (``SensorBlackLevels``) when the sensor reports them, else
-from the tuning block (16-bit scale, converted to the raw data's bit depth).
+Per-site levels come from the frame's metadata (``SensorBlackLevels``, a DNG's ``BlackLevel``) when the sensor
+reports them, else from the tuning block (16-bit scale, converted to the raw data's bit depth).
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ..tuning import TuningFile
 from ..tuning.blocks import BlackLevel
-from .cfa import blocks, site_gains
+from .cache import Memo
+from .cfa import site_gains
 from .frame import FrameInfo
-from .stage import BAYER_LINEAR, BAYER_RAW, Stage
+from .stage import BAYER_LINEAR16, BAYER_RAW, Stage
+
+_MAPS = Memo(4)
+
+
+def site_map(shape: tuple[int, int], values, dtype=np.uint16) -> np.ndarray:
+    """A full-size plane repeating a 2x2 table of per-site values (read-only, cached per shape and values)."""
+    key = (shape, tuple(float(v) for v in values), np.dtype(dtype).str)
+
+    def make():
+        h, w = shape
+        m = np.tile(np.asarray(values, dtype=dtype).reshape(2, 2), (h // 2, w // 2))
+        m.flags.writeable = False
+        return m
+
+    return _MAPS.get(key, make)
 
 
 class BlackLevelStage(Stage):
     name = "rpi.black_level"
     input = BAYER_RAW
-    output = BAYER_LINEAR
+    output = BAYER_LINEAR16
 
     def __init__(self, tuning: TuningFile):
         self.tuned = BlackLevel.read(tuning)
 
     def levels(self, frame: FrameInfo) -> np.ndarray:
         if any(frame.black_levels):
-            return np.asarray(frame.black_levels, dtype=np.float32)
+            return np.asarray(frame.black_levels, dtype=np.float64)
         bits = int(frame.white_level).bit_length()
         t = self.tuned
-        return np.asarray(site_gains(frame.cfa, t.r, t.g, t.b), dtype=np.float32) / 2 ** (16 - bits)
+        return np.asarray(site_gains(frame.cfa, t.r, t.g, t.b), dtype=np.float64) / 2 ** (16 - bits)
 
     def process(self, image, frame):
-        black = self.levels(frame).reshape(1, 2, 1, 2)
-        scale = 1.0 / (np.float32(frame.white_level) - black)
-        out = blocks(image.astype(np.float32))
-        out -= black
-        out *= scale
-        np.maximum(out, 0.0, out=out)
-        return out.reshape(image.shape)
+        black = self.levels(frame)
+        if image.shape[0] % 2 or image.shape[1] % 2:
+            raise ValueError(f"{self.name}: Bayer images need even dimensions, got {image.shape[1]}x{image.shape[0]}")
+        span = float(frame.white_level) - black
+        if np.any(span <= 0):
+            raise ValueError(f"{self.name}: white level {frame.white_level} is not above black {black.tolist()}")
+        rounded = np.rint(black)
+        if np.all(rounded == rounded[0]) and np.all(span == span[0]):
+            out = cv2.subtract(image, float(rounded[0]))
+            return cv2.multiply(out, 65535.0 / float(span[0]))
+        # Unequal sites: subtract per site, then one fixed-point gain per site (12 fractional bits).
+        out = cv2.subtract(image, site_map(image.shape, rounded))
+        gains = np.minimum(np.rint(65535.0 / span * 256), 65535)
+        return cv2.multiply(out, site_map(image.shape, gains), scale=1.0 / 256)

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from .frame import FrameInfo
-from .stage import BAYER_LINEAR, Stage
+from .stage import BAYER_LINEAR16, Stage
 
 
 class Denoiser(Protocol):
@@ -26,12 +26,22 @@ class Denoiser(Protocol):
 
 
 class DenoiseStage(Stage):
+    """Hands the denoiser the float 0..1 frame its protocol promises; the pipeline around it is 16-bit."""
+
     name = "denoise"
-    input = BAYER_LINEAR
-    output = BAYER_LINEAR
+    input = BAYER_LINEAR16
+    output = BAYER_LINEAR16
 
     def __init__(self, denoiser: Denoiser):
         self.denoiser = denoiser
 
     def process(self, image, frame):
-        return self.denoiser.denoise(image, frame)
+        bayer = image.astype(np.float32)
+        bayer *= np.float32(1.0 / 65535.0)
+        out = self.denoiser.denoise(bayer, frame)
+        if out.shape != image.shape:
+            raise ValueError(f"{self.name}: the denoiser returned shape {out.shape} for a {image.shape} frame")
+        out = np.asarray(out, dtype=np.float32) * np.float32(65535.0)
+        out += np.float32(0.5)
+        np.clip(out, 0.0, 65535.0, out=out)
+        return out.astype(np.uint16)

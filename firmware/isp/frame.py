@@ -26,12 +26,19 @@ class FrameInfo:
     exposure_us: int = 10_000
     # The frame's noise on the normalised black-subtracted signal (DNG NoiseProfile form), if known.
     noise: NoiseProfile | None = None
+    # The part of the pixel array this frame shows, as fractions (x0, y0, x1, y1); None = all of it.
+    crop: tuple[float, float, float, float] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, Any], cfa: str, bit_depth: int,
-                      noise: NoiseProfile | None = None) -> "FrameInfo":
-        """Build from libcamera metadata; ``SensorBlackLevels`` are on the 16-bit scale (R, Gr, Gb, B)."""
+                      noise: NoiseProfile | None = None,
+                      crop: tuple[float, float, float, float] | None = None) -> "FrameInfo":
+        """Build from libcamera metadata; ``SensorBlackLevels`` are on the 16-bit scale (R, Gr, Gb, B).
+
+        ``crop``: the sensor mode's field of view as fractions of the pixel array (x0, y0, x1, y1), so lens
+        shading uses the right part of its grid; see ``crop_fractions``.
+        """
         shift = 16 - bit_depth
         bl = metadata.get("SensorBlackLevels")
         if bl is not None:
@@ -48,4 +55,11 @@ class FrameInfo:
                    colour_gains=tuple(gains) if gains else None,
                    colour_temperature=metadata.get("ColourTemperature"), lux=float(metadata.get("Lux", 400.0)),
                    analogue_gain=float(metadata.get("AnalogueGain", 1.0)),
-                   exposure_us=int(metadata.get("ExposureTime", 10_000)), noise=noise)
+                   exposure_us=int(metadata.get("ExposureTime", 10_000)), noise=noise, crop=crop)
+
+
+def crop_fractions(crop: tuple[int, int, int, int], pixel_array: tuple[int, int]) -> tuple[float, float, float, float]:
+    """A mode's crop (x, y, width, height in array pixels) as fractions (x0, y0, x1, y1) of the pixel array."""
+    x, y, w, h = crop
+    aw, ah = pixel_array
+    return x / aw, y / ah, (x + w) / aw, (y + h) / ah

@@ -1,8 +1,8 @@
-"""Output: 16-bit encoded RGB to the 8 bits a JPEG holds (rounded, not truncated)."""
+"""Output: 16-bit encoded sRGB to the 8 bits a JPEG holds, rounded (for a result kept at 16 bits for TIFF)."""
 
 from __future__ import annotations
 
-import numpy as np
+import cv2
 
 from .stage import RGB_ENCODED8, RGB_ENCODED16, Stage
 
@@ -13,8 +13,5 @@ class OutputStage(Stage):
     output = RGB_ENCODED8
 
     def process(self, image, frame):
-        out = image.astype(np.uint32)
-        out += 128
-        out >>= 8
-        np.minimum(out, 255, out=out)
-        return out.astype(np.uint8)
+        # convertScaleAbs rounds to nearest and saturates; values are never negative, so abs changes nothing.
+        return cv2.convertScaleAbs(image, alpha=255.0 / 65535.0)

@@ -3,6 +3,7 @@
 >>> pipe = build_pipeline(tuning)                                        # doctest: +SKIP
 >>> rgb8 = pipe.run(raw, frame)                                          # doctest: +SKIP
 >>> rgb8, steps = pipe.run(raw, frame, save_intermediates=True)          # doctest: +SKIP
+>>> preview = build_preview_pipeline(tuning, size=(1014, 760))           # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Pipeline:
                 raise ValueError(f"stage {b.name} takes {b.input}, but {a.name} before it gives {a.output}")
         self.stages = list(stages)
         self.timings: dict[str, float] = {}
+        self.frame: FrameInfo | None = None  # the last frame as the stages saw it (after AWB's estimate)
 
     @property
     def input(self):
@@ -44,12 +46,14 @@ class Pipeline:
         steps: dict[str, np.ndarray] = {}
         for stage in self.stages:
             t = time.perf_counter()
+            frame = stage.refine(image, frame)
             image = stage.process(image, frame)
             self.timings[stage.name] = time.perf_counter() - t
             stage.output.check(image, stage.name, "output")
             if save_intermediates:
                 # Stages may work in place on their input for speed, so keep a copy of each step.
                 steps[stage.name] = image.copy()
+        self.frame = frame
         log.debug("isp: %s", ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in self.timings.items()))
         return (image, steps) if save_intermediates else image
 
@@ -57,29 +61,63 @@ class Pipeline:
         return [s.name for s in self.stages]
 
 
-def build_pipeline(tuning: TuningFile, *, demosaic: str = "hq", output_bits: int = 8,
-                   denoiser=None) -> Pipeline:
+def build_pipeline(tuning: TuningFile, *, demosaic: str = "hq", output_bits: int = 8, denoiser=None,
+                   sharpen: bool = True, saturation: float = 1.0) -> Pipeline:
     """The still pipeline for ``tuning``: every stage whose block the file enables, in libcamera's order.
 
-    ``denoiser`` (a ``denoise.Denoiser``) fills the raw denoise hook; None leaves the stage out.
+    black level, DPC, [denoise], lens shading, white balance, demosaic, CCM, tone, sharpening. ``denoiser``
+    (a ``denoise.Denoiser``) fills the raw denoise hook; None leaves the stage out. ``output_bits`` 8 gives
+    sRGB for JPEG, 16 keeps 16-bit sRGB (TIFF). Stages whose block is absent or disabled are left out, as
+    libcamera leaves their algorithms out.
     """
+    from .alsc import AlscStage
     from .black_level import BlackLevelStage
     from .ccm import CcmStage
     from .contrast import ContrastStage
     from .demosaic import DemosaicStage
     from .denoise import DenoiseStage
-    from .output import OutputStage
+    from .dpc import DpcStage
+    from .sharpen import SharpenStage
+    from .white_balance import WhiteBalanceStage
+
+    if output_bits not in (8, 16):
+        raise ValueError(f"output_bits must be 8 or 16, got {output_bits}")
+    stages: list[Stage] = [BlackLevelStage(tuning)]
+    if tuning.block("rpi.dpc") is not None:
+        dpc = DpcStage(tuning)
+        if dpc.strength:
+            stages.append(dpc)
+    if denoiser is not None:
+        stages.append(DenoiseStage(denoiser))
+    if tuning.block("rpi.alsc") is not None:
+        stages.append(AlscStage(tuning))
+    stages += [WhiteBalanceStage(tuning), DemosaicStage(demosaic), CcmStage(tuning, saturation),
+               ContrastStage(tuning, bits=output_bits)]
+    if sharpen and tuning.block("rpi.sharpen") is not None:
+        stages.append(SharpenStage(tuning, bits=output_bits))
+    return Pipeline(stages)
+
+
+def build_preview_pipeline(tuning: TuningFile, *, size: tuple[int, int] | None = None,
+                           saturation: float = 1.0) -> Pipeline:
+    """The preview pipeline: bilinear demosaic, optional downscale in linear light, 8-bit sRGB.
+
+    It keeps every colour stage of the still pipeline (black level, lens shading, white balance, CCM, tone)
+    and leaves out what a preview does not need: defective-pixel correction, denoising and sharpening.
+    """
+    from .alsc import AlscStage
+    from .black_level import BlackLevelStage
+    from .ccm import CcmStage
+    from .contrast import ContrastStage
+    from .demosaic import DemosaicStage
+    from .scale import ScaleStage
     from .white_balance import WhiteBalanceStage
 
     stages: list[Stage] = [BlackLevelStage(tuning)]
-    if denoiser is not None:
-        stages.append(DenoiseStage(denoiser))
-    stages += [
-        WhiteBalanceStage(tuning),
-        DemosaicStage(demosaic),
-        CcmStage(tuning),
-        ContrastStage(tuning),
-    ]
-    if output_bits == 8:
-        stages.append(OutputStage())
+    if tuning.block("rpi.alsc") is not None:
+        stages.append(AlscStage(tuning))
+    stages += [WhiteBalanceStage(tuning), DemosaicStage("fast")]
+    if size is not None:
+        stages.append(ScaleStage(size))
+    stages += [CcmStage(tuning, saturation), ContrastStage(tuning, bits=8)]
     return Pipeline(stages)

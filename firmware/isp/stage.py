@@ -42,6 +42,10 @@ class Format:
 BAYER_RAW = Format(Kind.BAYER, np.uint16, 0, 65535, "sensor")
 BAYER_LINEAR = Format(Kind.BAYER, np.float32, 0.0, 1.0, "linear")
 RGB_LINEAR = Format(Kind.RGB, np.float32, 0.0, 1.0, "linear")
+# The still path runs in 16-bit fixed point (0..65535 = black..white): OpenCV's saturating integer kernels are
+# several times faster than float32 passes, and 16 bits hold a 12-bit sensor with 4 bits to spare after gains.
+BAYER_LINEAR16 = Format(Kind.BAYER, np.uint16, 0, 65535, "linear")
+RGB_LINEAR16 = Format(Kind.RGB, np.uint16, 0, 65535, "linear")
 RGB_ENCODED16 = Format(Kind.RGB, np.uint16, 0, 65535, "encoded")
 RGB_ENCODED8 = Format(Kind.RGB, np.uint8, 0, 255, "encoded")
 
@@ -56,6 +60,10 @@ class Stage:
     def process(self, image: np.ndarray, frame: FrameInfo) -> np.ndarray:
         """Return the stage's output; may reuse (overwrite) ``image`` when the formats allow it."""
         raise NotImplementedError
+
+    def refine(self, image: np.ndarray, frame: FrameInfo) -> FrameInfo:
+        """The frame facts later stages should see; a stage that estimates something (AWB) adds it here."""
+        return frame
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}: {self.input} -> {self.output}>"

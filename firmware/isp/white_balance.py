@@ -1,44 +1,59 @@
-"""``rpi.awb``: apply the white-balance gains to the red and blue sites.
+"""``rpi.awb``: white-balance gains on the red and blue sites.
 
 Gains come from the frame (``ColourGains`` metadata, a DNG's ``AsShotNeutral``); without them, from the
-tuning's ``ct_curve`` at the frame's colour temperature; without either, grey world. Values are clipped at 1
-afterwards: a channel that clipped on the sensor must not turn a blown highlight pink.
+tuning's ``ct_curve`` at the frame's colour temperature; without either, libcamera's AWB search along the
+curve with its priors (``awb_search``), or grey world for a file with no curve. What was found is handed to
+later stages (CCM) through ``refine``. Values saturate at 65535: a channel that clipped on the sensor stays
+clipped rather than turning a blown highlight pink.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
+import cv2
 import numpy as np
 
 from ..tuning import TuningFile
 from ..tuning.blocks import Awb
-from .cfa import blocks, site_gains
+from . import awb_search
+from .black_level import site_map
+from .cfa import site_gains
 from .frame import FrameInfo
-from .stage import BAYER_LINEAR, Stage
+from .stage import BAYER_LINEAR16, Stage
+
+_FRACTION_BITS = 12
 
 
 class WhiteBalanceStage(Stage):
     name = "rpi.awb"
-    input = BAYER_LINEAR
-    output = BAYER_LINEAR
+    input = BAYER_LINEAR16
+    output = BAYER_LINEAR16
 
-    def __init__(self, tuning: TuningFile):
+    def __init__(self, tuning: TuningFile, mode: str = "auto"):
         self.awb = Awb.read(tuning)
+        self.grid = awb_search.GRIDS.get(tuning.target, (16, 12))
+        self.mode = mode
 
-    def gains(self, image: np.ndarray, frame: FrameInfo) -> tuple[float, float]:
+    def estimate(self, image: np.ndarray, frame: FrameInfo) -> tuple[tuple[float, float], float | None]:
+        """(gains, colour temperature or None) for the frame, searching the image only when it must."""
         if frame.colour_gains and all(g > 0 for g in frame.colour_gains):
-            return float(frame.colour_gains[0]), float(frame.colour_gains[1])
-        if self.awb.curve is not None and frame.colour_temperature:
-            return self.awb.curve.gains(frame.colour_temperature)
-        means = blocks(image).mean(axis=(0, 2)).ravel()
-        by = {}
-        for c, m in zip(frame.cfa, means):
-            by.setdefault(c, []).append(m)
-        g = np.mean(by["G"])
-        return float(g / max(np.mean(by["R"]), 1e-6)), float(g / max(np.mean(by["B"]), 1e-6))
+            return (float(frame.colour_gains[0]), float(frame.colour_gains[1])), frame.colour_temperature
+        curve = self.awb.curve
+        if curve is not None and frame.colour_temperature:
+            return curve.gains(frame.colour_temperature), frame.colour_temperature
+        zones = awb_search.zone_means(image, frame.cfa, self.grid)
+        found = awb_search.search(zones, self.awb, frame.lux, self.mode)
+        if found is not None:
+            return found[1], found[0]
+        return awb_search.grey_world(zones), None
+
+    def refine(self, image, frame):
+        gains, ct = self.estimate(image, frame)
+        return dataclasses.replace(frame, colour_gains=gains, colour_temperature=ct)
 
     def process(self, image, frame):
-        r, b = self.gains(image, frame)
-        out = blocks(image)
-        out *= np.asarray(site_gains(frame.cfa, r, 1.0, b), dtype=np.float32).reshape(1, 2, 1, 2)
-        np.minimum(out, 1.0, out=out)
-        return image
+        gains, _ = self.estimate(image, frame)
+        fixed = np.minimum(np.rint(np.asarray(site_gains(frame.cfa, gains[0], 1.0, gains[1])) * (1 << _FRACTION_BITS)),
+                           65535)
+        return cv2.multiply(image, site_map(image.shape, fixed), scale=1.0 / (1 << _FRACTION_BITS))

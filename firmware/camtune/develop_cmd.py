@@ -1,0 +1,212 @@
+"""``camtune develop``: develop Bayer DNGs with the software ISP - ours, rpicam-still's or picamera2's.
+
+Each file's own metadata drives the ISP: CFA order, black and white levels, the as-shot neutral (white
+balance, and through the tuning's ``ct_curve`` the colour temperature that CCM and lens shading are
+interpolated at), the noise profile. The tuning is the file named with ``--tuning``, else the one for the
+DNG's camera: the mock's calibrated file for mock captures, libcamera's installed file for a Raspberry Pi
+sensor (``/usr/share/libcamera/ipa/rpi/{vc4,pisp}/<sensor>.json``), else Debian's stock copy that install.sh
+unpacks. A Pi DNG's lens shading is uncorrected in the raw data: the tuning's ALSC tables remove it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+from .. import paths
+from ..errors import CameradError
+from ..tuning import TuningFile
+
+LIBCAMERA_DIRS = (Path("/usr/share/libcamera/ipa/rpi"), Path("/usr/local/share/libcamera/ipa/rpi"))
+# Full-resolution sizes of the Raspberry Pi sensors, for DNGs whose Model does not name the sensor
+# (PiDNG writes "PiDNG / PiCamera2").
+SENSOR_SIZES = {(4056, 3040): "imx477", (4608, 2592): "imx708", (3280, 2464): "imx219", (2592, 1944): "ov5647",
+                (1456, 1088): "imx296", (5472, 3648): "imx283", (4656, 3496): "imx519", (1920, 1080): "imx290"}
+DENOISE_MODES = ("off", "fast", "hq")
+
+
+class DevelopError(CameradError, ValueError):
+    """A file cannot be developed as asked; the message names the file and the reason."""
+
+
+def register(sub) -> None:
+    p = sub.add_parser("develop", help="develop DNGs to JPEG (or 16-bit TIFF) with the software ISP",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n"
+                              "  camtune develop shot.dng                      # writes shot.jpg beside it\n"
+                              "  camtune develop shot.dng -o out.jpg --tuning my_imx477.json\n"
+                              "  camtune develop captures/*.dng -o developed/ --tiff")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="IN.dng", help="DNG files to develop")
+    p.add_argument("-o", "--output", type=Path,
+                   help="output file (one input) or directory (default: beside each input, .jpg)")
+    p.add_argument("--tuning", type=Path, help="tuning file (default: the one for the DNG's camera model)")
+    p.add_argument("--denoise", choices=DENOISE_MODES, default="off", help="raw denoising (default off)")
+    p.add_argument("--demosaic", choices=("hq", "fast"), default="hq", help="demosaic method (default hq)")
+    p.add_argument("--tiff", action="store_true", help="write a 16-bit sRGB TIFF instead of a JPEG")
+    p.add_argument("--quality", type=int, default=93, help="JPEG quality 1..100 (default 93)")
+    p.add_argument("--threads", type=int, default=2, help="threads for the denoiser (default 2)")
+    p.set_defaults(run=run)
+
+
+def sensor_name(model: str, size: tuple[int, int]) -> str | None:
+    """The sensor a DNG came from: the Model when it names one (``imx477``), else by full-resolution size."""
+    m = re.match(r"^\s*((imx|ov|ar|gc|s5k)\w+)", model.lower())
+    if m:
+        return m.group(1)
+    return SENSOR_SIZES.get(size)
+
+
+def _pi_platforms() -> tuple[str, ...]:
+    """libcamera's tuning directories to try, this board's first (a Pi 5 uses pisp, earlier Pis vc4)."""
+    try:
+        board = Path("/proc/device-tree/model").read_text(errors="replace")
+    except OSError:
+        board = ""
+    return ("pisp", "vc4") if "Raspberry Pi 5" in board else ("vc4", "pisp")
+
+
+def default_tuning_path(make: str, model: str, size: tuple[int, int]) -> Path:
+    """Where the tuning for a DNG's camera lives; ``DevelopError`` when none is known or installed."""
+    mock = re.match(r"^(imx\d+) \(mock\)$", model)
+    if make == "camerad" and mock:
+        from ..sensor.mock.tuning_default import mock_tuning_path
+
+        path = mock_tuning_path(mock.group(1))
+        if path.exists():
+            return path
+        raise DevelopError(f"no tuning for mock sensor {mock.group(1)} at {path}; pass --tuning FILE")
+    sensor = sensor_name(model, size)
+    if sensor is None:
+        raise DevelopError(f"camera model {make} {model!r} is not a sensor camtune knows; pass --tuning FILE")
+    candidates = [d / platform / f"{sensor}.json" for d in LIBCAMERA_DIRS for platform in _pi_platforms()]
+    candidates.append(paths.cache_dir() / "libcamera-ipa/usr/share/libcamera/ipa/raspberrypi" / f"{sensor}.json")
+    for path in candidates:
+        if path.exists():
+            return path
+    raise DevelopError(f"no libcamera tuning file for sensor {sensor} (looked in "
+                       f"{', '.join(str(c.parent) for c in candidates)}); pass --tuning FILE")
+
+
+def output_path(src: Path, output: Path | None, many: bool, suffix: str) -> Path:
+    if output is None:
+        return src.with_suffix(suffix)
+    if many or output.is_dir() or str(output).endswith("/"):
+        return output / (src.stem + suffix)
+    return output
+
+
+def estimate_lux(tuning: TuningFile, dng) -> float:
+    """Scene lux from ``rpi.lux`` and the raw frame's mean level, as libcamera's lux algorithm does."""
+    from ..tuning.blocks import Lux
+
+    lux = Lux.read(tuning)
+    if lux is None or not dng.exposure_us:
+        return 400.0
+    black = sum(dng.black_levels) / 4
+    sample = dng.raw[::8, ::8].astype(float)
+    y16 = max((sample.mean() - black) / max(dng.white_level - black, 1) * 65535.0, 1.0)
+    return lux.estimate(dng.exposure_us, max(dng.iso, 100) / 100.0, y16)
+
+
+class Developer:
+    """Develops one DNG at a time, reusing pipelines (and their tables) per tuning file."""
+
+    def __init__(self, args, denoiser):
+        self.args = args
+        self.denoiser = denoiser
+        self._tunings: dict[Path, TuningFile] = {}
+        self._pipelines: dict[Path, object] = {}
+
+    def tuning_for(self, dng) -> tuple[Path, TuningFile]:
+        path = self.args.tuning or default_tuning_path(dng.make, dng.model, (dng.raw.shape[1], dng.raw.shape[0]))
+        if path not in self._tunings:
+            self._tunings[path] = TuningFile.load(path)
+        return path, self._tunings[path]
+
+    def develop(self, src: Path, dst: Path) -> None:
+        from ..formats.dng_read import read_dng
+        from ..formats.identity import CameraIdentity
+        from ..formats.jpeg import encode_jpeg, exif_bytes
+        from ..formats.tiff import encode_tiff16
+        from ..isp import build_pipeline
+        from ..storage.atomic import atomic_write
+
+        dng = read_dng(src)
+        path, tuning = self.tuning_for(dng)
+        if path not in self._pipelines:
+            self._pipelines[path] = build_pipeline(tuning, demosaic=self.args.demosaic,
+                                                   output_bits=16 if self.args.tiff else 8, denoiser=self.denoiser)
+        pipe = self._pipelines[path]
+        frame = dng.frame_info(lux=estimate_lux(tuning, dng))
+        rgb = pipe.run(dng.raw, frame)
+        if self.args.tiff:
+            data = encode_tiff16(rgb, make=dng.make, model=dng.model, orientation=dng.orientation)
+        else:
+            identity = CameraIdentity(make=dng.make or "unknown", model=dng.model or "unknown",
+                                      software="camerad camtune develop", f_number=dng.f_number,
+                                      focal_length_mm=dng.focal_length_mm, lens_model=dng.lens_model)
+            metadata = {"ExposureTime": dng.exposure_us, "AnalogueGain": max(dng.iso, 100) / 100.0, "DigitalGain": 1.0}
+            when = dng.datetime or (time.strftime("%Y:%m:%d %H:%M:%S"), "000", "")
+            exif = exif_bytes(metadata, identity, 0, size=(rgb.shape[1], rgb.shape[0]), orientation=dng.orientation,
+                              when=when, manual_wb=False)
+            data = encode_jpeg(rgb, exif, quality=self.args.quality)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(dst, data)
+
+
+def progress(done: int, total: int, name: str, stream=None) -> None:
+    """A one-line progress bar on a terminal; one line per file otherwise (logs stay readable)."""
+    stream = stream or sys.stderr
+    width = 30
+    filled = width * done // max(total, 1)
+    line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name}"
+    if stream.isatty():
+        stream.write("\r" + line[:120].ljust(120) + ("\n" if done == total else ""))
+    else:
+        stream.write(line + "\n")
+    stream.flush()
+
+
+def run(args) -> int:
+    from ..denoise import make_denoiser
+
+    if not 1 <= args.quality <= 100:
+        raise ValueError(f"--quality {args.quality}: must be within 1..100")
+    if args.tuning is not None and not args.tuning.exists():
+        raise DevelopError(f"--tuning {args.tuning}: no such file")
+    missing = [str(p) for p in args.inputs if not p.is_file()]
+    if missing:
+        raise DevelopError(f"no such file: {', '.join(missing)}")
+    many = len(args.inputs) > 1
+    suffix = ".tif" if args.tiff else ".jpg"
+    if many and args.output is not None and args.output.exists() and not args.output.is_dir():
+        raise DevelopError(f"-o {args.output}: with several inputs the output must be a directory")
+    try:
+        denoiser = make_denoiser(args.denoise, args.threads)
+    except NotImplementedError as exc:
+        raise DevelopError(f"--denoise {args.denoise} is not available in this build ({exc}); "
+                           f"use --denoise off") from None
+    dev = Developer(args, denoiser)
+    failed = 0
+    t0 = time.perf_counter()
+    for i, src in enumerate(args.inputs, 1):
+        dst = output_path(src, args.output, many, suffix)
+        try:
+            dev.develop(src, dst)
+        except (CameradError, ValueError, OSError) as exc:
+            if not many:
+                raise
+            failed += 1
+            print(f"camtune develop: {src}: {exc}", file=sys.stderr)
+        if many:
+            progress(i, len(args.inputs), src.name)
+        else:
+            print(f"wrote {dst}")
+    if many:
+        ok = len(args.inputs) - failed
+        print(f"developed {ok} of {len(args.inputs)} files in {time.perf_counter() - t0:.1f} s"
+              + (f" ({failed} failed)" if failed else ""))
+    return 1 if failed else 0

@@ -1,0 +1,103 @@
+"""``rpi.alsc``: lens shading correction from the tuning's tables.
+
+The colour tables (``calibrations_Cr``/``_Cb``) are interpolated at the frame's colour temperature exactly as
+libcamera's ``getCalTable`` does (linear in kelvin, clamped at the ends); the luminance table is applied at
+``luminance_strength`` (``(lut - 1) * strength + 1``). The grid covers the whole pixel array and is resampled
+bilinearly to the frame, each value standing at its cell's centre. A frame from a cropped sensor mode states
+its crop (``FrameInfo.crop``) so only that part of the grid is used.
+
+libcamera additionally refines the colour tables frame by frame from statistics (its adaptive SOR solve);
+a single developed frame uses the calibrated tables, which is what that solve starts from.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..errors import TuningError
+from ..tuning import TuningFile
+from ..tuning.blocks import Alsc, Awb
+from .cache import Memo, block_digest
+from .cfa import check_cfa
+from .colour_temperature import frame_ct
+from .frame import FrameInfo
+from .stage import BAYER_LINEAR16, Stage
+
+_MAPS = Memo(4)
+_FRACTION_BITS = 12  # gains stored as uint16 fixed point: up to 16x, in steps of 1/4096
+_CT_STEP = 10.0  # maps are rebuilt when the colour temperature moves by this much
+
+
+class AlscStage(Stage):
+    name = "rpi.alsc"
+    input = BAYER_LINEAR16
+    output = BAYER_LINEAR16
+
+    def __init__(self, tuning: TuningFile, luminance_strength: float | None = None):
+        alsc = Alsc.read(tuning)
+        if alsc is None:
+            raise TuningError(f"{tuning.source}: rpi.alsc: block missing or disabled")
+        params = tuning.block("rpi.alsc")
+        cols, rows = alsc.grid
+        for key, tables in (("calibrations_Cr", alsc.tables_r), ("calibrations_Cb", alsc.tables_b)):
+            cts = [float(e["ct"]) for e in params.get(key, [])]
+            if any(b <= a for a, b in zip(cts, cts[1:])):
+                raise TuningError(f"{tuning.source}: rpi.alsc: {key} not in increasing colour temperature order")
+        if luminance_strength is not None:
+            alsc = Alsc(alsc.grid, alsc.cts_r, alsc.tables_r, alsc.cts_b, alsc.tables_b, alsc.luminance,
+                        float(luminance_strength))
+        self.alsc = alsc
+        self.curve = Awb.read(tuning).curve
+        self.default_ct = float(params.get("default_ct", 4500))
+        self._digest = (block_digest(tuning, "rpi.alsc"), alsc.luminance_strength)
+
+    def tables(self, ct: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(R, G, B) gain tables on the grid at ``ct``, scaled together so the smallest gain is 1.
+
+        Scaling the three together (not each on its own) keeps the ratio between channels, which the white
+        balance was measured after.
+        """
+        r, g, b = self.alsc.gains(ct)
+        low = min(r.min(), g.min(), b.min())
+        return r / low, g / low, b / low
+
+    def gain_map(self, frame: FrameInfo, shape: tuple[int, int]) -> np.ndarray:
+        ct = round(frame_ct(frame, self.curve, self.default_ct) / _CT_STEP) * _CT_STEP
+        key = (self._digest, ct, shape, check_cfa(frame.cfa), frame.crop)
+        return _MAPS.get(key, lambda: self._make_map(ct, shape, frame.cfa, frame.crop))
+
+    def _make_map(self, ct, shape, cfa, crop) -> np.ndarray:
+        h, w = shape
+        tables = dict(zip("RGB", self.tables(ct)))
+        out = np.empty((h // 2, 2, w // 2, 2), np.uint16)
+        for i, colour in enumerate(cfa):
+            dy, dx = divmod(i, 2)
+            plane = _resample(tables[colour], (w // 2, h // 2), crop, (dx * 0.5, dy * 0.5))
+            out[:, dy, :, dx] = np.minimum(np.rint(plane * (1 << _FRACTION_BITS)), 65535)
+        out = out.reshape(h, w)
+        out.flags.writeable = False
+        return out
+
+    def process(self, image, frame):
+        gains = self.gain_map(frame, image.shape)
+        return cv2.multiply(image, gains, scale=1.0 / (1 << _FRACTION_BITS))
+
+
+def _resample(table: np.ndarray, size: tuple[int, int], crop, offset: tuple[float, float]) -> np.ndarray:
+    """Bilinear samples of a grid table (values at cell centres) at a plane's pixel centres.
+
+    ``crop`` = (x0, y0, x1, y1) as fractions of the array the grid covers (None: all of it); ``offset`` shifts
+    the plane's pixels by a fraction of a plane pixel (a CFA site's position inside its 2x2 block).
+    """
+    rows, cols = table.shape
+    w, h = size
+    x0, y0, x1, y1 = crop or (0.0, 0.0, 1.0, 1.0)
+    fx = x0 + (np.arange(w, dtype=np.float32) + 0.25 + offset[0]) * (x1 - x0) / w
+    fy = y0 + (np.arange(h, dtype=np.float32) + 0.25 + offset[1]) * (y1 - y0) / h
+    # Shading keeps falling beyond the outermost cell centres, so extend the grid by one cell each way along
+    # the edge slope rather than holding the edge value flat.
+    padded = np.pad(table.astype(np.float64), 1, mode="reflect", reflect_type="odd").astype(np.float32)
+    map_x = np.broadcast_to((fx * cols + 0.5)[None, :], (h, w)).astype(np.float32)
+    map_y = np.broadcast_to((fy * rows + 0.5)[:, None], (h, w)).astype(np.float32)
+    return cv2.remap(padded, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

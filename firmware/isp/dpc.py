@@ -1,0 +1,51 @@
+"""``rpi.dpc``: defective pixel correction - hot and dead photosites clamped to their same-colour neighbours.
+
+A photosite brighter than the brightest of its eight same-colour neighbours (two pixels away in the mosaic)
+by more than a margin is clamped to that neighbour maximum plus the margin; likewise below the darkest. The
+margin follows the tuning's ``strength`` as libcamera's modes do: 0 off, 1 normal (a quarter of the
+neighbour level plus a small floor, so fine detail and noise survive), 2 strong (clamp to the neighbour range).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..errors import TuningError
+from ..tuning import TuningFile
+from ..tuning.blocks import Dpc
+from .stage import BAYER_LINEAR16, Stage
+
+# The eight same-colour neighbours of a Bayer site, excluding the site itself.
+_NEIGHBOURS = np.zeros((5, 5), np.uint8)
+_NEIGHBOURS[::2, ::2] = 1
+_NEIGHBOURS[2, 2] = 0
+# (relative margin, absolute floor on the 16-bit scale) per strength.
+_MARGINS = {1: (0.25, 1024.0), 2: (0.0, 0.0)}
+
+
+class DpcStage(Stage):
+    name = "rpi.dpc"
+    input = BAYER_LINEAR16
+    output = BAYER_LINEAR16
+
+    def __init__(self, tuning: TuningFile | None = None, strength: int | None = None):
+        if strength is None:
+            block = Dpc.read(tuning) if tuning is not None else None
+            strength = block.strength if block is not None else 1
+        if strength not in (0, 1, 2):
+            raise TuningError(f"rpi.dpc: strength must be 0, 1 or 2, got {strength}")
+        self.strength = strength
+
+    def process(self, image, frame):
+        if self.strength == 0:
+            return image
+        rel, floor = _MARGINS[self.strength]
+        hi = cv2.dilate(image, _NEIGHBOURS, borderType=cv2.BORDER_REFLECT_101)
+        lo = cv2.erode(image, _NEIGHBOURS, borderType=cv2.BORDER_REFLECT_101)
+        if rel or floor:
+            hi = cv2.addWeighted(hi, 1.0 + rel, hi, 0.0, floor)
+            lo = cv2.addWeighted(lo, 1.0 - rel, lo, 0.0, -floor)
+        cv2.min(image, hi, dst=image)
+        cv2.max(image, lo, dst=image)
+        return image

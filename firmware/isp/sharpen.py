@@ -1,0 +1,75 @@
+"""``rpi.sharpen``: unsharp masking of luminance after the tone curve, with coring and a limit.
+
+As on the Pi, sharpening works on luminance in the encoded (gamma) domain, so it adds no colour fringes. The
+detail is Y minus a Gaussian blur of Y (sigma 1 pixel); details smaller than the *threshold* are noise and
+are left alone (soft coring), the rest is amplified by *strength* and capped at *limit*, and the same
+luminance change is added to R, G and B. The tuning's numbers scale our base amounts the way they scale the
+hardware's: ``threshold`` 1.0 = one 8-bit code, ``strength`` 1.0 = an unsharp amount of 1, ``limit`` 1.0 =
+eight 8-bit codes.
+
+On 8-bit images every step is an 8-bit OpenCV kernel plus two 256-entry tables; 16-bit images (TIFF) take
+a float path.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..tuning import TuningFile
+from ..tuning.blocks import Sharpen
+from .stage import RGB_ENCODED8, RGB_ENCODED16, Stage
+
+SIGMA = 1.0
+_THRESHOLD_CODES = 1.0
+_LIMIT_CODES = 8.0
+
+
+class SharpenStage(Stage):
+    name = "rpi.sharpen"
+    input = RGB_ENCODED8
+    output = RGB_ENCODED8
+
+    def __init__(self, tuning: TuningFile | None = None, bits: int = 8, sharpen: Sharpen | None = None):
+        self.params = sharpen or (Sharpen.read(tuning) if tuning is not None else None) or Sharpen()
+        self.bits = bits
+        self.input = self.output = RGB_ENCODED8 if bits == 8 else RGB_ENCODED16
+        p = self.params
+        self.threshold = _THRESHOLD_CODES * p.threshold
+        self.limit = _LIMIT_CODES * p.limit
+        self.strength = p.strength
+        # 8-bit path: detail d in codes is carried as d + 128 in a uint8; two tables give the positive and
+        # negative halves of the change to add.
+        d = np.arange(256, dtype=np.float64) - 128.0
+        change = np.sign(d) * np.minimum(np.maximum(np.abs(d) - self.threshold, 0.0) * self.strength, self.limit)
+        self._up = np.rint(np.maximum(change, 0)).astype(np.uint8)
+        self._down = np.rint(np.maximum(-change, 0)).astype(np.uint8)
+
+    def amount(self, detail: np.ndarray) -> np.ndarray:
+        """The luminance change for a detail signal (in 8-bit codes), as the stage applies it."""
+        d = np.asarray(detail, dtype=np.float64)
+        return np.sign(d) * np.minimum(np.maximum(np.abs(d) - self.threshold, 0.0) * self.strength, self.limit)
+
+    def process(self, image, frame):
+        if self.strength <= 0 or self.limit <= 0:
+            return image
+        if image.dtype == np.uint8:
+            return self._process8(image)
+        return self._process16(image)
+
+    def _process8(self, rgb):
+        y = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        blur = cv2.GaussianBlur(y, (5, 5), SIGMA)
+        detail = cv2.addWeighted(y, 1.0, blur, -1.0, 128.0)
+        up = cv2.cvtColor(cv2.LUT(detail, self._up), cv2.COLOR_GRAY2RGB)
+        down = cv2.cvtColor(cv2.LUT(detail, self._down), cv2.COLOR_GRAY2RGB)
+        cv2.add(rgb, up, dst=rgb)
+        cv2.subtract(rgb, down, dst=rgb)
+        return rgb
+
+    def _process16(self, rgb):
+        y = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        detail = (y - cv2.GaussianBlur(y, (5, 5), SIGMA)) * np.float32(255.0 / 65535.0)
+        change = self.amount(detail).astype(np.float32) * np.float32(65535.0 / 255.0)
+        out = rgb.astype(np.float32) + change[..., None]
+        return np.clip(out, 0, 65535, out=out).astype(np.uint16)
