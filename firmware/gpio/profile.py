@@ -152,7 +152,10 @@ def load_profile(name: str = "auto", *, backend: str = "auto", model: str | None
     if not path.is_file():
         raise BoardProfileError(f"gpio.board: no board profile {name!r} in {paths.hw_dir()} (available: "
                                 f"{', '.join(available_profiles()) or 'none'})")
-    return load_profile_file(path)
+    profile = load_profile_file(path)
+    if profile.name != name:
+        raise BoardProfileError(f"{path}: name: {profile.name!r} does not match the file name {name!r}")
+    return profile
 
 
 def load_profile_file(path: Path) -> BoardProfile:
@@ -216,10 +219,7 @@ def _value(tp, f: dataclasses.Field, value: Any, source: str, path: tuple[str, .
 
 
 def _check(profile: BoardProfile, data: dict, source: str) -> None:
-    """Rules that span keys: the name, unique pins, the backend's pin space, and the unverified list."""
-    stem = Path(source).stem
-    if source.endswith(".toml") and profile.name != stem:
-        raise BoardProfileError(f"{source}: name: {profile.name!r} does not match the file name {stem!r}")
+    """Rules that span keys: unique pins, the backend's pin space, and the unverified list."""
     seen: dict[tuple[str, int], str] = {}
     for key, line in profile.lines().items():
         where = f"{source}: [{key}] pin"
