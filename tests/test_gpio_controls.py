@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from firmware import paths
 from firmware.actions import DriveMode
 from firmware.clock import FakeClock, SystemClock
 from firmware.config import Config
@@ -16,6 +17,9 @@ from firmware.gpio import MockButtons, attach_controls, drive_modes, load_profil
 from firmware.gpio.board import GpioBoard
 from firmware.gpio.controls import pressed_level
 from firmware.gpio.profile import InputLine, loads_profile
+
+
+MOCK_TEXT = (paths.hw_dir() / "mock.toml").read_text()
 
 
 class Camera:
@@ -119,8 +123,7 @@ def test_controls_one_contact_mode_ignores_the_half_press_pin(rig):
 
 
 def test_controls_two_contacts_required_but_not_wired_is_an_error(rig):
-    text = (load_profile("mock").source and open(load_profile("mock").source).read())
-    text = text.replace("[controls.half_press]  # S1, half press: BCM 27\npin = 27\npull = \"up\"\nactive = \"low\"\n", "")
+    text = MOCK_TEXT.replace("[controls.half_press]  # S1, half press: BCM 27\npin = 27\npull = \"up\"\nactive = \"low\"\n", "")
     one = loads_profile(text, source="one")
     assert one.controls.half_press is None
     with pytest.raises(GpioError, match="no \\[controls.half_press\\]"):
@@ -197,10 +200,8 @@ def test_controls_chattering_pin_never_floods_the_camera(rig, caplog):
 
 
 def test_controls_stuck_button_at_start_is_ignored_until_released(rig, caplog):
-    def hold_down(board):  # floating line held low from outside: the button is down at boot
-        board.mock_pin(17).function = "input"
-
-    text = open(load_profile("mock").source).read().replace('pin = 17\npull = "up"', 'pin = 17\npull = "off"')
+    # A floating line (external pull-up) held low from outside: the button is down while camerad starts.
+    text = MOCK_TEXT.replace('pin = 17\npull = "up"', 'pin = 17\npull = "off"')
     profile = loads_profile(text, source="floating")
     with caplog.at_level(logging.WARNING, logger="firmware.gpio.controls"):
         r = rig(profile=profile, before_attach=lambda b: b.mock_pin(17).drive_low())
@@ -215,8 +216,7 @@ def test_controls_stuck_button_at_start_is_ignored_until_released(rig, caplog):
 
 
 def _nc_profile(switch, pull="off"):
-    text = open(load_profile("mock").source).read()
-    text = text.replace('pin = 17\npull = "up"\nactive = "low"', f'pin = 17\npull = "{pull}"\nactive = "low"\nswitch = "{switch}"')
+    text = MOCK_TEXT.replace('pin = 17\npull = "up"\nactive = "low"', f'pin = 17\npull = "{pull}"\nactive = "low"\nswitch = "{switch}"')
     return loads_profile(text, source="nc")
 
 
