@@ -117,6 +117,7 @@ def test_status_ready_is_steady_and_error_does_not_flash(board):
     s, led, buzzer = leds(board)
     time.sleep(0.3)
     assert led.states[1:] == []  # no change at all while ready
+    buzzer.clear_states()
     s.led_state(LedState.ERROR)
     s.frame_taken()
     time.sleep(0.05)
