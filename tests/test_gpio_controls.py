@@ -195,7 +195,7 @@ def test_controls_chattering_pin_never_floods_the_camera(rig, caplog):
             pin.drive_high()
             r.sleep(0.01)
     shots = r.camera.names().count("shutter")
-    assert 1 <= shots <= 8
+    assert 1 <= shots <= 10
     assert "chattering" in caplog.text and "GPIO17 (shutter)" in caplog.text
 
 

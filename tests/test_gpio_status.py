@@ -152,9 +152,11 @@ def test_controls_expose_the_profile_leds_as_status_listener(board):
         controls.status.led_state(LedState.READY)
         time.sleep(0.05)
         assert board.mock_pin(23).state is True
+        buzzer = board.mock_pin(24)
+        buzzer.clear_states()
         controls.status.frame_taken()
-        time.sleep(0.01)
-        assert board.mock_pin(24).state is True  # the profile's buzzer
+        time.sleep(0.3)
+        assert [p.state for p in buzzer.states] == [False, True, False]  # the profile's buzzer beeped once
     finally:
         controls.close()
     assert board.mock_pin(23).state is False

@@ -79,7 +79,7 @@ class ControlsConfig:
         "pattern": r"(single|burst|bracket|timelapse)(\s*,\s*(single|burst|bracket|timelapse))*",
         "format": "a comma-separated list of single, burst, bracket, timelapse"})
     stuck_time: float = rng(30.0, 1.0, 3600.0)
-    chatter_presses: int = rng(8, 2, 1000)
+    chatter_presses: int = rng(10, 2, 1000)
     chatter_window: float = rng(1.0, 0.1, 60.0)
     chatter_quiet_time: float = rng(2.0, 0.1, 600.0)
 

@@ -22,7 +22,7 @@ from typing import NamedTuple
 class ContactTiming:
     debounce_ns: int = 15_000_000
     stuck_ns: int = 30_000_000_000
-    chatter_presses: int = 8
+    chatter_presses: int = 10
     chatter_window_ns: int = 1_000_000_000
     quiet_ns: int = 2_000_000_000
 

@@ -88,6 +88,7 @@ class PatternPlayer:
         self._pattern = STEADY_OFF
         self._start = self._clock.monotonic_ns()
         self._flash_until = 0
+        self._flash_request: float | None = None
         self._closed = False
         self._level: bool | None = None
         self._thread = threading.Thread(target=self._run, name=f"camerad-{name}", daemon=True)
@@ -101,14 +102,18 @@ class PatternPlayer:
             self._cond.notify()
 
     def flash(self, seconds: float) -> None:
+        """Invert the output for ``seconds``, counted from when the player gets to it: a busy machine may show
+        the flash late, but never swallows it."""
         with self._cond:
-            self._flash_until = self._clock.monotonic_ns() + int(seconds * _NS)
+            self._flash_request = seconds
             self._cond.notify()
 
     def _run(self) -> None:
         with self._cond:
             while not self._closed:
                 now = self._clock.monotonic_ns()
+                if self._flash_request is not None:
+                    self._flash_until, self._flash_request = now + int(self._flash_request * _NS), None
                 level, left = self._pattern.at((now - self._start) / _NS)
                 if now < self._flash_until:
                     to_flash_end = (self._flash_until - now) / _NS
