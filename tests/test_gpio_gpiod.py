@@ -78,13 +78,14 @@ def make_fake_gpiod(chips):
             if self.released:
                 raise RequestReleasedError("request released")
 
-        def get_value(self, off):
+        def get_value(self, line):
             self._check()
-            return line.Value.ACTIVE if self.levels[off] != self.settings[off].active_low else line.Value.INACTIVE
+            high = self.levels[line] != self.settings[line].active_low
+            return g.line.Value.ACTIVE if high else g.line.Value.INACTIVE
 
-        def set_value(self, off, value):
+        def set_value(self, line, value):
             self._check()
-            hw.outputs[self.path, off] = (value is line.Value.ACTIVE) != self.settings[off].active_low
+            hw.outputs[self.path, line] = (value is g.line.Value.ACTIVE) != self.settings[line].active_low
 
         def wait_edge_events(self, timeout=None):
             self._check()
@@ -269,3 +270,33 @@ def test_gpiod_profile_on_the_wrong_chip_is_caught(gpiod):
     with pytest.raises(GpioError, match="/dev/gpiochip0 line 7 is named '', the board profile expects 'GPIO-D'"):
         attach_controls(profile, board, Camera(), Config(), SystemClock())
     board.close()
+
+
+def test_fake_gpiod_mirrors_the_real_package():
+    """The fake above must keep the names, fields and methods of the installed libgpiod 2.x bindings."""
+    import importlib
+    import inspect
+
+    real = pytest.importorskip("gpiod")
+    importlib.import_module("gpiod.line")
+    fake = make_fake_gpiod({})
+    assert real.__version__.startswith("2.")
+    for enum_name in ("Value", "Direction", "Bias", "Drive", "Edge", "Clock"):
+        assert {m.name for m in getattr(fake.line, enum_name)} == {m.name for m in getattr(real.line, enum_name)}
+    assert {m.name for m in fake.EdgeEvent.Type} == {m.name for m in real.EdgeEvent.Type}
+    assert [f.name for f in dataclasses.fields(fake.LineSettings)] == \
+        [f.name for f in dataclasses.fields(real.LineSettings)]
+    assert list(inspect.signature(fake.request_lines).parameters) == \
+        list(inspect.signature(real.request_lines).parameters)
+    assert list(inspect.signature(fake.EdgeEvent).parameters) == list(inspect.signature(real.EdgeEvent).parameters)
+    fake_request = type(make_fake_gpiod({"/dev/x": {"label": "x", "names": {}}}).request_lines(
+        "/dev/x", config={0: fake.LineSettings()}))
+    for method in ("get_value", "set_value", "wait_edge_events", "read_edge_events", "release"):
+        real_params = list(inspect.signature(getattr(real.LineRequest, method)).parameters)
+        assert list(inspect.signature(getattr(fake_request, method)).parameters) == real_params, method
+    for method in ("get_info", "get_line_info", "__enter__", "__exit__"):
+        assert hasattr(real.Chip, method)
+    # The settings the adapter asks for are constructible with the real class.
+    real.LineSettings(direction=real.line.Direction.INPUT, edge_detection=real.line.Edge.BOTH,
+                      bias=real.line.Bias.PULL_UP, event_clock=real.line.Clock.MONOTONIC)
+
