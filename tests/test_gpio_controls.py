@@ -318,3 +318,39 @@ def test_drive_mode_cycle_from_config():
     short = drive_modes("single, timelapse,single")
     assert short == (DriveMode.SINGLE, DriveMode.TIMELAPSE)
     assert next_drive_mode(DriveMode.BURST, short) == DriveMode.SINGLE
+
+
+def test_controls_press_reaches_the_capture_engine_and_zsl_picks_the_exposing_frame(mock_sensor):
+    """The whole path on the mock: pin edge → controls → engine.capture(t) → the frame exposing at t."""
+    from firmware.capture.engine import CaptureEngine
+
+    class Probe:  # the writer: report the frame the engine picked, render nothing
+        def write(self, req, press_ns, wall_ns):
+            return press_ns, req.exposure_start_ns, req.frame_end_ns
+
+    class EngineCamera(Camera):
+        def shutter(self, t_ns):
+            self.futures.append(engine.capture(t_ns))
+
+    cam = mock_sensor(mode="1332x990", clk=SystemClock(), start=False)
+    engine = CaptureEngine(cam, Probe(), zsl=True, ring_size=3, clock=SystemClock())
+    engine.start()
+    board = open_board("mock")
+    profile = load_profile("mock")
+    camera = EngineCamera()
+    camera.futures = []
+    controls = attach_controls(profile, board, camera, Config(), SystemClock())
+    try:
+        assert engine.wait_for_frame(10)
+        buttons = MockButtons(board, profile)
+        for hold in (0.03, 0.05, 0.04):
+            buttons.shutter(hold=hold, half=0.02)
+            time.sleep(0.13)
+        picked = [f.result(timeout=10) for f in camera.futures]
+    finally:
+        controls.close()
+        board.close()
+        engine.stop()
+    assert len(picked) == 3
+    for press, start, end in picked:
+        assert start <= press < end  # zero shutter lag: the frame under exposure at the press
