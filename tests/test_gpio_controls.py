@@ -354,3 +354,30 @@ def test_controls_press_reaches_the_capture_engine_and_zsl_picks_the_exposing_fr
     assert len(picked) == 3
     for press, start, end in picked:
         assert start <= press < end  # zero shutter lag: the frame under exposure at the press
+
+
+def test_open_board_off_the_pi_says_what_to_do(monkeypatch):
+    import warnings
+
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+    monkeypatch.setattr("firmware.gpio.board.detect_board", lambda: "host")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # gpiozero's PinFactoryFallback on its way down the list
+        with pytest.raises(GpioError, match="gpio.backend = \"mock\" off the Pi"):
+            open_board("gpiozero")
+
+
+def test_open_board_on_a_pi5_asks_for_lgpio(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_lgpio(name, *args, **kw):
+        if name in ("lgpio", "gpiozero.pins.lgpio"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kw)
+
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_lgpio)
+    with pytest.raises(GpioError, match="python3-lgpio"):
+        open_board("auto", profile=load_profile("rpi5"))

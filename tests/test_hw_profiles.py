@@ -130,3 +130,8 @@ def test_hw_check_command(capsys, tmp_path):
     bad.write_text(MOCK.replace("pin = 22\n", "pin = 17\n"))
     assert main(["rpi4", str(bad)]) == 2
     assert "bad.toml: [controls.mode] pin: GPIO 17 is already used" in capsys.readouterr().err
+
+
+def test_hw_auto_profile_follows_the_backend_override(monkeypatch):
+    monkeypatch.setenv("CAMERAD_GPIO_BACKEND", "mock")
+    assert load_profile("auto", backend="gpiozero", model="Raspberry Pi 5 Model B Rev 1.0").name == "mock"

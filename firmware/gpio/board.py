@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Protocol
 
+from ..boards import detect_board
 from ..clock import Clock, SystemClock
 from ..errors import GpioError
 
@@ -170,13 +171,15 @@ def open_board(backend: str = "auto", *, profile=None, clock: Clock | None = Non
 def _pi_factory(profile):
     """lgpio on the Pi 5 (the only gpiozero factory for its RP1); gpiozero's own choice elsewhere."""
     try:
-        if profile is not None and profile.name == "rpi5" and not os.environ.get("GPIOZERO_PIN_FACTORY"):
+        pi5 = profile is not None and profile.name == "rpi5" or detect_board() == "rpi5"
+        if pi5 and not os.environ.get("GPIOZERO_PIN_FACTORY"):
             try:
                 from gpiozero.pins.lgpio import LGPIOFactory
             except ImportError as exc:
                 raise GpioError(f"the Pi 5 needs lgpio for gpiozero ({exc}): install python3-lgpio "
                                 "(./install.sh --target pi does)") from exc
-            return LGPIOFactory(chip=int(profile.gpio.chip) if profile.gpio.chip else None)
+            chip = profile.gpio.chip if profile is not None else ""
+            return LGPIOFactory(chip=int(chip) if chip else None)
         from gpiozero import Device
 
         return Device._default_pin_factory()

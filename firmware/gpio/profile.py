@@ -12,6 +12,7 @@ error names the file, the key and the reason, like the configuration loader.
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 import types
 import typing
@@ -133,8 +134,10 @@ def available_profiles(directory: Path | None = None) -> list[str]:
 def load_profile(name: str = "auto", *, backend: str = "auto", model: str | None = None) -> BoardProfile:
     """The profile called ``name`` in hw/, a profile file by path, or (``"auto"``) the one for this board.
 
-    ``auto`` picks ``mock`` when the GPIO backend is the mock, else detects the board from the device tree.
+    ``auto`` picks ``mock`` when the GPIO backend (``CAMERAD_GPIO_BACKEND`` winning over ``backend``, as in
+    ``open_board``) is the mock, else detects the board from the device tree.
     """
+    backend = os.environ.get("CAMERAD_GPIO_BACKEND") or backend
     if name == "auto":
         if backend == "mock":
             name = "mock"
