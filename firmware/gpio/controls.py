@@ -1,9 +1,11 @@
 """The physical controls, attached: a board's lines → the gesture machine → ``CameraActions``; status LEDs.
 
-``attach_controls()`` is the daemon's one entry point. Edge callbacks (on the GPIO library's thread) only
-queue ``(contact, level, t_ns)``; one worker thread feeds the gesture machine, wakes for its deadlines (hold
-times, double-click windows, debounce ends) and calls the camera. A camera call that raises is logged and the
-controls carry on; a refused capture (queue full) is a warning, not a crash.
+``attach_controls()`` is the daemon's one entry point. An edge callback (on the GPIO library's thread) runs
+the gesture machine, which takes microseconds, and makes the shutter calls (``half_press``, ``shutter``,
+``burst``) right there: by the ``CameraActions`` contract they only hand a timestamp on, and skipping a thread
+wake-up keeps the press-to-capture time flat on a busy machine. Everything else (mode-button actions, fault
+reports) and every deadline (hold times, double-click windows, debounce ends) goes to one worker thread. A
+camera call that raises is logged and the controls carry on; a refused capture (queue full) is a warning.
 
 >>> board = open_board("mock"); profile = load_profile("mock")               # doctest: +SKIP
 >>> controls = attach_controls(profile, board, camera, config, SystemClock())  # doctest: +SKIP
