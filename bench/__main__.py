@@ -14,7 +14,7 @@ import warnings
 
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
-BENCHMARKS = ("mock", "isp")
+BENCHMARKS = ("mock", "isp", "controls")
 
 
 def machine() -> str:

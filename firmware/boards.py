@@ -26,3 +26,14 @@ def detect_board(model: str | None = None) -> str:
     if "Qualcomm" in model or "Robotics RB" in model or "qcs" in model.lower():
         return "qcom"
     return "host"
+
+
+def detect_profile(model: str | None = None) -> str | None:
+    """The hw/ profile for this board (``rpi5``, ``rpi4``, ``qcom-rb5``), or None when there is none."""
+    model = read_model() if model is None else model
+    board = detect_board(model)
+    if board in ("rpi4", "rpi5"):
+        return board
+    if board == "qcom" and "RB5" in model:
+        return "qcom-rb5"
+    return None

@@ -67,3 +67,7 @@ class StorageError(CaptureError, OSError):
 
 class GpioError(CameradError, RuntimeError):
     """The GPIO board could not be set up or driven."""
+
+
+class BoardProfileError(ConfigError):
+    """A board profile in hw/ is missing or wrong; the message names the file, key and reason."""

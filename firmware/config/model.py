@@ -61,11 +61,52 @@ class GpioConfig:
 
 
 @dataclass(frozen=True)
+class ControlsConfig:
+    """Gestures and timings of the shutter and mode buttons (the pins come from the board profile in hw/)."""
+
+    # "auto": two-stage when the board profile wires a half-press contact, else one contact; "two"; "one".
+    shutter_contacts: Literal["auto", "two", "one"] = "auto"
+    debounce_time: float = rng(0.015, 0.0, 0.5)
+    burst: bool = True
+    burst_hold_time: float = rng(0.6, 0.05, 10.0)
+    min_shot_interval: float = rng(0.1, 0.0, 10.0)
+    mode_click: Literal["drive_mode", "look", "raw", "none"] = "drive_mode"
+    mode_double_click: Literal["drive_mode", "look", "raw", "none"] = "look"
+    mode_hold: Literal["drive_mode", "look", "raw", "none"] = "raw"
+    double_click_time: float = rng(0.35, 0.05, 2.0)
+    mode_hold_time: float = rng(1.0, 0.1, 10.0)
+    drive_modes: str = field(default="single,burst,bracket,timelapse", metadata={
+        "pattern": r"(single|burst|bracket|timelapse)(\s*,\s*(single|burst|bracket|timelapse))*",
+        "format": "a comma-separated list of single, burst, bracket, timelapse"})
+    stuck_time: float = rng(30.0, 1.0, 3600.0)
+    chatter_presses: int = rng(10, 2, 1000)
+    chatter_window: float = rng(1.0, 0.1, 60.0)
+    chatter_quiet_time: float = rng(2.0, 0.1, 600.0)
+
+
+@dataclass(frozen=True)
+class StatusConfig:
+    """The status LED's patterns and the frame-taken signal (buzzer or second LED) wired in the board profile."""
+
+    led: bool = True
+    frame_signal: bool = True
+    flash_time: float = rng(0.06, 0.01, 1.0)
+    beep_time: float = rng(0.03, 0.005, 1.0)
+    fast_blink_time: float = rng(0.1, 0.02, 2.0)
+    slow_blink_time: float = rng(1.0, 0.1, 10.0)
+    error_pattern: Literal["sos", "long"] = "sos"
+    sos_unit_time: float = rng(0.15, 0.03, 1.0)
+    long_blink_time: float = rng(1.5, 0.2, 10.0)
+
+
+@dataclass(frozen=True)
 class Config:
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     sensor: SensorConfig = field(default_factory=SensorConfig)
     mock: MockConfig = field(default_factory=MockConfig)
     capture: CaptureConfig = field(default_factory=CaptureConfig)
     gpio: GpioConfig = field(default_factory=GpioConfig)
+    controls: ControlsConfig = field(default_factory=ControlsConfig)
+    status: StatusConfig = field(default_factory=StatusConfig)
     # Where the configuration came from, for messages; not a TOML key.
     source: str = field(default="<defaults>", compare=False, metadata={"internal": True})

@@ -1,0 +1,176 @@
+"""Physical controls: GPIO edge to capture request on the mock pins, and which frame zero-shutter-lag picks.
+
+A mock IMX477 streams in real time into a ``CaptureEngine`` (1332x990, ZSL ring of 3). The shutter pin of the
+``mock`` board profile is pressed through gpiozero's MockFactory; the edge travels the real path (gpiozero
+callback, controls queue, gesture machine on its thread, ``CameraActions.shutter``) to ``engine.capture()``.
+Latency is from the pin edge to ``capture()`` returning. The references, in the same run and under the same
+streaming load: a bare gpiozero ``Button`` callback calling ``capture()`` (no debounce, no gestures), and the
+same callback handing the timestamp through a queue to a thread that calls it. Each press's frame is checked
+against the press time: ZSL must pick the frame whose exposure (first to last row) was under way at the press.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import random
+import statistics
+import threading
+import time
+
+from firmware.capture.engine import CaptureEngine
+from firmware.clock import SystemClock
+from firmware.config import Config
+from firmware.config.model import ControlsConfig
+from firmware.gpio import MockButtons, attach_controls, load_profile, open_board
+from firmware.sensor.mock.sensor import MockSensor
+
+_GAP_S = (0.02, 0.06)  # release-to-press spacing, random so presses land at every phase of the frame
+
+
+class _Probe:
+    """Stands in for the writer: records which frame the engine picked for a press, renders nothing."""
+
+    def write(self, req, press_ns, wall_ns):
+        return press_ns, req.exposure_start_ns, req.timestamp_ns, req.frame_end_ns
+
+
+class _Camera:
+    """CameraActions over the engine: a full press is a capture request at the press time."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.futures = []
+        self.done_ns = 0
+        self.pressed = threading.Event()
+
+    def shutter(self, t_ns):
+        self.futures.append(self.engine.capture(t_ns))
+        self.done_ns = time.monotonic_ns()
+        self.pressed.set()
+
+    def half_press(self, pressed, t_ns):
+        pass
+
+    def burst(self, active, t_ns):
+        pass
+
+    def cycle_drive_mode(self):
+        return None
+
+    def cycle_look(self):
+        return ""
+
+    def toggle_raw(self):
+        return True
+
+
+def _pct(values, q):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
+
+
+def _reference(n: int, rng: random.Random, engine) -> tuple[list[float], list[float]]:
+    """Two floors under the same load: a bare gpiozero Button whose callback calls ``engine.capture()`` itself
+    (what the daemon did before the controls), and the same callback handing the timestamp through a queue to
+    a waiting thread (what a design that keeps all work off the GPIO thread pays)."""
+    from gpiozero import Button
+    from gpiozero.pins.mock import MockFactory
+
+    factory = MockFactory()
+    q: queue.SimpleQueue = queue.SimpleQueue()
+    got = threading.Event()
+    done = [0]
+
+    def worker():
+        while (t := q.get()) is not None:
+            engine.capture(t)
+            done[0] = time.monotonic_ns()
+            got.set()
+
+    def direct():
+        engine.capture(time.monotonic_ns())
+        done[0] = time.monotonic_ns()
+        got.set()
+
+    threading.Thread(target=worker, daemon=True).start()
+    button = Button(17, pin_factory=factory)
+    pin = factory.pin(17)
+    out: tuple[list[float], list[float]] = ([], [])
+    for series, callback in zip(out, (direct, lambda: q.put(time.monotonic_ns()))):
+        button.when_pressed = callback
+        for _ in range(n):
+            got.clear()
+            t0 = time.monotonic_ns()
+            pin.drive_low()
+            got.wait(1)
+            series.append((done[0] - t0) / 1e6)
+            pin.drive_high()
+            time.sleep(rng.uniform(*_GAP_S))
+    q.put(None)
+    button.close()
+    return out
+
+
+def run(quick: bool = False) -> dict:
+    presses = 40 if quick else 400
+    rng = random.Random(7)
+    cam = MockSensor("imx477", "colorchecker")
+    cam.configure(cam.info.mode("1332x990"), 6)
+    engine = CaptureEngine(cam, _Probe(), zsl=True, ring_size=3, queue_size=8, clock=SystemClock())
+    engine.start()
+    engine.wait_for_frame(10)
+    time.sleep(0.5)  # let AE settle so exposures are steady
+    bare, handoff = _reference(presses, rng, engine)
+
+    board = open_board("mock")
+    profile = load_profile("mock")
+    config = dataclasses.replace(Config(), controls=ControlsConfig(min_shot_interval=0.0, chatter_presses=1000))
+    camera = _Camera(engine)
+    controls = attach_controls(profile, board, camera, config, SystemClock())
+    buttons = MockButtons(board, profile)
+    latency = []
+    try:
+        for _ in range(presses):
+            camera.pressed.clear()
+            t0 = time.monotonic_ns()
+            buttons.set("shutter", True)
+            if not camera.pressed.wait(1):
+                raise RuntimeError("a shutter press never reached the camera")
+            latency.append((camera.done_ns - t0) / 1e6)
+            buttons.set("shutter", False)
+            time.sleep(rng.uniform(*_GAP_S))
+        frames = [f.result(timeout=10) for f in camera.futures]
+    finally:
+        controls.close()
+        board.close()
+        engine.stop()
+        dropped = cam.frames_dropped
+        cam.close()
+
+    in_period = [start <= press < end for press, start, _, end in frames]
+    in_first_row = [start <= press <= ts for press, start, ts, _ in frames]
+    into = [(press - start) / 1e6 for press, start, _, _ in frames]
+    misses = [max(start - press, press - end) / 1e6 for press, start, _, end in frames if not start <= press < end]
+    exposure = [(ts - start) / 1e6 for _, start, ts, _ in frames]
+    period = [(end - start) / 1e6 for _, start, _, end in frames]
+    return {
+        "presses": len(latency),
+        "controls_edge_to_capture_p50_ms": _pct(latency, 50),
+        "controls_edge_to_capture_p99_ms": _pct(latency, 99),
+        "controls_edge_to_capture_max_ms": max(latency),
+        "reference_bare_button_capture_p50_ms": _pct(bare, 50),
+        "reference_bare_button_capture_p99_ms": _pct(bare, 99),
+        "reference_queue_thread_capture_p50_ms": _pct(handoff, 50),
+        "reference_queue_thread_capture_p99_ms": _pct(handoff, 99),
+        "controls_vs_bare_button_p50": _pct(latency, 50) / _pct(bare, 50),
+        "goal_p99_ms": 2.0,
+        "zsl_frames_checked": len(frames),
+        "zsl_press_within_frame_exposure_fraction": sum(in_period) / len(frames),
+        "zsl_press_within_first_row_exposure_fraction": sum(in_first_row) / len(frames),
+        "zsl_worst_miss_ms": max(misses, default=0.0),
+        "sensor_frames_dropped": dropped,
+        "zsl_press_after_exposure_start_median_ms": statistics.median(into),
+        "zsl_exposure_median_ms": statistics.median(exposure),
+        "zsl_frame_period_median_ms": statistics.median(period),
+    }
