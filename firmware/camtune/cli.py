@@ -7,9 +7,9 @@ import sys
 
 from .. import __version__, logs
 from ..errors import CameradError
-from . import mock_cmd
+from . import build_cmd, diff_cmd, export_cmd, looks_cmd, mock_cmd, validate_cmd
 
-COMMANDS = [mock_cmd]
+COMMANDS = [mock_cmd, validate_cmd, looks_cmd, build_cmd, diff_cmd, export_cmd]
 
 EPILOG = """examples:
   camtune mock colorchecker --ct 5000 --lux 800 -o cal/macbeth_5000k_800l.dng
