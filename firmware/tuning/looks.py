@@ -173,8 +173,8 @@ def compose_ccm(look_matrix: np.ndarray, ccm: list[float]) -> list[float]:
 def apply_look(base: TuningFile, look: str | Path | Look) -> TuningFile:
     """A copy of ``base`` with the look composed in: CCMs, tone curve, vignetting, sharpening, saturation.
 
-    The base keeps everything else (AGC, AWB, noise, denoise, HDR ...). Raises ``TuningError`` when the base
-    has no ``rpi.ccm`` (a look needs calibrated colour to act on).
+    The base keeps everything else (AGC, AWB, noise, denoise, HDR ...). A monochrome sensor's file has no
+    ``rpi.ccm`` (``imx296_mono.json``): there the look's colour part has nothing to act on and is skipped.
     """
     look = look if isinstance(look, Look) else load_look(look)
     tf = base.copy()
@@ -182,14 +182,15 @@ def apply_look(base: TuningFile, look: str | Path | Look) -> TuningFile:
     points = platform_for(tf.target).gamma_points if tf.target in ("bcm2835", "pisp") else 33
 
     ccm = tf.block("rpi.ccm")
-    if ccm is None or not isinstance(ccm.get("ccms"), list) or not ccm["ccms"]:
-        raise TuningError(f"{base.source}: rpi.ccm: a look needs the base file's calibrated CCMs, found none")
-    new_ccm = dict(ccm)
-    new_ccm["ccms"] = [dict(e, ccm=compose_ccm(look.matrix, e["ccm"])) for e in ccm["ccms"]]
-    new_ccm.pop("saturation", None)
-    if look.saturation is not None and not look.monochrome:
-        new_ccm["saturation"] = look.saturation
-    tf.set_block("rpi.ccm", new_ccm)
+    if ccm is not None:
+        if not isinstance(ccm.get("ccms"), list) or not ccm["ccms"]:
+            raise TuningError(f"{base.source}: rpi.ccm: a look needs the base file's calibrated CCMs, found none")
+        new_ccm = dict(ccm)
+        new_ccm["ccms"] = [dict(e, ccm=compose_ccm(look.matrix, e["ccm"])) for e in ccm["ccms"]]
+        new_ccm.pop("saturation", None)
+        if look.saturation is not None and not look.monochrome:
+            new_ccm["saturation"] = look.saturation
+        tf.set_block("rpi.ccm", new_ccm)
 
     contrast = dict(tf.block("rpi.contrast", enabled_only=False) or {})
     contrast["ce_enable"] = int(look.contrast_enhancement)

@@ -3,11 +3,15 @@
 Each ColorChecker capture gives one neutral, measured after the lens shading correction because that is where
 libcamera's AWB looks: the camera's response to a perfect white, estimated from the whole chart
 (``ccm.chart_neutral``), checked against the ratio of sums R/G and B/G over the four middle greys (neutral
-8 .. 3.5), which the Raspberry Pi tool uses directly. As that tool does, the points are fitted with a smooth curve in
-"hat" space (r^ = R/(R+G+B), b^ = B/(R+G+B)), each point is moved onto the curve, and a colour temperature
-whose point breaks the curve's monotonic order is dropped. ``transverse_pos/neg`` are 1.1x the largest
-distances of the measured points on either side of the curve (at least 0.01), in libcamera's direction
-convention (positive: towards larger r and b).
+8 .. 3.5), which the Raspberry Pi tool uses directly.
+
+The Raspberry Pi tool then fits a smooth curve in "hat" space (r^ = R/(R+G+B), b^ = B/(R+G+B)) and moves
+every point onto it. We keep the measured points on the curve instead: chart-wide neutrals are accurate to
+about 0.1 %, while the Planckian and daylight loci do not join smoothly at 4000 K, so a fitted curve moves them
+by up to 1 % - enough to cost 0.4 CIEDE2000 in the colour matrices fitted on that white balance. The smooth
+fit still measures how far the real neutrals stray from a smooth locus: ``transverse_pos/neg`` are 1.1x the
+largest distances on either side (at least 0.01), in libcamera's direction convention (positive: towards
+larger r and b). A colour temperature whose point breaks the curve's monotonic order is dropped.
 """
 
 from __future__ import annotations
@@ -70,27 +74,25 @@ def fit_awb(points: list[tuple[float, float, float]]) -> AwbFit:
         raise TuningError("AWB needs ColorChecker captures at two or more colour temperatures "
                           f"(got {', '.join(f'{c:g} K' for c in cts) or 'none'}); libcamera's ct_curve needs two points")
     rb = np.array([np.mean(by_ct[c], axis=0) for c in cts])
-    s = 1.0 + rb[:, 0] + rb[:, 1]
-    rh, bh = rb[:, 0] / s, rb[:, 1] / s
-    coef = np.polyfit(rh, bh, min(2, len(cts) - 1))
-    # Move each point to the nearest point of the fitted curve.
-    grid = np.linspace(rh.min() - 0.1 * np.ptp(rh), rh.max() + 0.1 * np.ptp(rh), 4001)
-    curve = np.column_stack([grid, np.polyval(coef, grid)])
-    on = np.array([curve[np.argmin(np.hypot(*(curve - [x, y]).T))] for x, y in zip(rh, bh)])
-    g = 1.0 - on[:, 0] - on[:, 1]
-    r_fit, b_fit = on[:, 0] / g, on[:, 1] / g
     keep, dropped = [0], []
     for i in range(1, len(cts)):
         # Warmer light is redder and less blue: r must fall and b rise with colour temperature.
-        if r_fit[i] < r_fit[keep[-1]] and b_fit[i] > b_fit[keep[-1]]:
+        if rb[i, 0] < rb[keep[-1], 0] and rb[i, 1] > rb[keep[-1], 1]:
             keep.append(i)
         else:
             dropped.append(cts[i])
     if len(keep) < 2:
-        raise TuningError("AWB: the grey patches' colour does not change monotonically with the colour "
+        raise TuningError("AWB: the neutrals' colour does not change monotonically with the colour "
                           "temperatures in the file names (are the names right?)")
-    cr, cb = r_fit[keep], b_fit[keep]
-    dist = [_signed_distance(r, b, cr, cb) for r, b in rb]
+    cr, cb = rb[keep, 0], rb[keep, 1]
+    # A smooth locus through the points (quadratic in hat space), sampled densely: how far they stray from it.
+    s = 1.0 + cr + cb
+    rh, bh = cr / s, cb / s
+    coef = np.polyfit(rh, bh, min(2, len(keep) - 1))
+    grid = np.linspace(rh.min(), rh.max(), 400)
+    g = 1.0 - grid - np.polyval(coef, grid)
+    smooth_r, smooth_b = grid / g, np.polyval(coef, grid) / g
+    dist = [_signed_distance(r, b, smooth_r[::-1], smooth_b[::-1]) for r, b in rb]
     pos = max(0.01, 1.1 * max(max(dist), 0.0))
     neg = max(0.01, 1.1 * max(-min(dist), 0.0))
     return AwbFit([cts[i] for i in keep], list(map(float, cr)), list(map(float, cb)),
