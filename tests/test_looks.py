@@ -28,7 +28,9 @@ def test_looks_shipped_and_described():
 
 
 def test_neutral_look_is_the_calibration_on_the_srgb_curve():
+    before = BASE.dumps()
     out = apply_look(BASE, "neutral")
+    assert BASE.dumps() == before  # the base is never modified
     check(out, "vc4")
     assert out.block("rpi.ccm")["ccms"] == BASE.block("rpi.ccm")["ccms"]
     assert "saturation" not in out.block("rpi.ccm")

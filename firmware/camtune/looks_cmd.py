@@ -29,8 +29,13 @@ def run(args) -> int:
         for lk in looks:
             print(f"{lk.name:18s} {lk.summary}")
         return 0
-    from ..tuning.figures import look_figures
-
+    try:
+        from ..tuning.figures import look_figures
+    except ImportError as exc:  # a device install without the mock/tune extras: words only
+        print(f"(figures need colour-science, not installed here: {exc})")
+        for lk in looks:
+            print(f"{lk.name}: {lk.summary}")
+        return 0
     for lk in looks:
         f = look_figures(lk)
         print(f"{lk.name}: {lk.summary}")

@@ -43,8 +43,15 @@ def _keyed_by_ct(a: Any, b: Any) -> bool:
     return all(isinstance(x, list) and x and all(isinstance(e, dict) and "ct" in e for e in x) for x in (a, b))
 
 
-def compare(a: Any, b: Any, path: str, out: list[str]) -> None:
+def compare(a: Any, b: Any, path: str, out: list[str], sep: str = ".") -> None:
     """Append one line per difference between values ``a`` and ``b`` at ``path``."""
+    if _keyed_by_ct(a, b):
+        # Match entries by colour temperature: "ccms @ 2850 K: ccm: ..."
+        def by_ct(entries):
+            return {f"{_fmt(e['ct'])} K": {k: v for k, v in e.items() if k != "ct"} for e in entries}
+
+        compare(by_ct(a), by_ct(b), f"{path.rstrip('. :')} @ ", out, sep=": ")
+        return
     if isinstance(a, dict) and isinstance(b, dict):
         for k in a:
             if k not in b:
@@ -53,22 +60,9 @@ def compare(a: Any, b: Any, path: str, out: list[str]) -> None:
             if k not in a:
                 out.append(f"{path}{k}: added {_fmt(b[k])}")
             else:
-                compare(a[k], b[k], f"{path}{k}.", out)
+                compare(a[k], b[k], f"{path}{k}{sep}", out)
         return
-    key = path[:-1]
-    if _keyed_by_ct(a, b):
-        ea = {e["ct"]: e for e in a}
-        eb = {e["ct"]: e for e in b}
-        for ct in ea:
-            if ct not in eb:
-                out.append(f"{key} @ {_fmt(ct)} K: removed")
-        for ct in eb:
-            if ct not in ea:
-                out.append(f"{key} @ {_fmt(ct)} K: added")
-            else:
-                compare({k: v for k, v in ea[ct].items() if k != "ct"}, {k: v for k, v in eb[ct].items() if k != "ct"},
-                        f"{key} @ {_fmt(ct)} K: ", out)
-        return
+    key = path.rstrip(". :")
     if isinstance(a, list) and isinstance(b, list):
         if all(_is_num(x) for x in a + b) and (len(a) > SHOW_LIST or len(b) > SHOW_LIST):
             if len(a) != len(b):
@@ -96,12 +90,7 @@ def diff(a: TuningFile, b: TuningFile) -> list[str]:
     if a.target != b.target:
         out.append(f"target: {a.target} -> {b.target}")
     names_a, names_b = a.names(), b.names()
-    for n in names_a:
-        if n not in names_b:
-            out.append(f"- {n}")
-    for n in names_b:
-        if n not in names_a:
-            out.append(f"+ {n}")
+    out += [f"- {n}" for n in names_a if n not in names_b] + [f"+ {n}" for n in names_b if n not in names_a]
     common_a = [n for n in names_a if n in names_b]
     common_b = [n for n in names_b if n in names_a]
     if common_a != common_b:

@@ -122,17 +122,9 @@ def awb(c: BlockChecker) -> None:
         priors = c.sequence(p["priors"], "priors")
         if priors is not None and not priors:
             c.error("priors", "no AWB priors configured (libcamera: \"AwbConfig: no AWB priors configured\")")
-        last = None
-        for i, e in enumerate(priors or []):
-            e = c.mapping(e, f"priors[{i}]")
-            if e is None:
-                continue
-            lx = c.number(e.get("lux"), f"priors[{i}].lux", lo=0)
+        for i, e, _ in c.ordered(priors, "priors", "lux", "{v:g} after {last:g}: priors must be in increasing lux "
+                                 "(libcamera: \"AwbConfig: Prior must be ordered in increasing lux value\")", lo=0):
             c.pwl(e.get("prior"), f"priors[{i}].prior")
-            if lx is not None and last is not None and lx <= last:
-                c.error(f"priors[{i}].lux", "priors must be in increasing lux "
-                                            "(libcamera: \"AwbConfig: Prior must be ordered in increasing lux value\")")
-            last = lx if lx is not None else last
     if int(p.get("bayes", 1) or 0) and not (curve and modes and priors):
         missing = [k for k, v in (("ct_curve", curve), ("modes", modes), ("priors", priors)) if not v]
         c.warn("bayes", f"Bayesian AWB without {', '.join(missing)}: libcamera falls back to grey world")
@@ -232,16 +224,9 @@ def alsc(c: BlockChecker) -> None:
     for key in ("calibrations_Cr", "calibrations_Cb"):
         if key not in p:
             continue
-        last = None
-        for i, e in enumerate(c.sequence(p[key], key) or []):
-            e = c.mapping(e, f"{key}[{i}]")
-            if e is None:
-                continue
-            ct = c.number(e.get("ct"), f"{key}[{i}].ct", lo=0, lo_open=True)
-            if ct is not None and last is not None and ct <= last:
-                c.error(f"{key}[{i}].ct", f"{ct:g} K after {last:g} K: entries must be in increasing ct order "
-                                          f"(libcamera: \"Entries in {key} must be in increasing ct order\")")
-            last = ct if ct is not None else last
+        for i, e, ct in c.ordered(c.sequence(p[key], key), key, "ct",
+                                  "{v:g} K after {last:g} K: entries must be in increasing ct order "
+                                  f"(libcamera: \"Entries in {key} must be in increasing ct order\")", lo=0, lo_open=True):
             table = c.numbers(e.get("table"), f"{key}[{i}].table")
             if table is not None and len(table) != cells:
                 c.error(f"{key}[{i}].table", f"has {len(table)} values, the {c.platform.name} grid is {cols}x{rows} "
@@ -285,16 +270,8 @@ def ccm(c: BlockChecker) -> None:
     entries = c.sequence(p.get("ccms"), "ccms") if "ccms" in p else []
     if entries is not None and not entries:
         c.error("ccms", "no CCMs specified (libcamera: \"No CCMs specified\")")
-    last = None
-    for i, e in enumerate(entries or []):
-        e = c.mapping(e, f"ccms[{i}]")
-        if e is None:
-            continue
-        ct = c.number(e.get("ct"), f"ccms[{i}].ct", lo=0, lo_open=True)
-        if ct is not None and last is not None and ct <= last:
-            c.error(f"ccms[{i}].ct", f"{ct:g} K after {last:g} K "
-                                     "(libcamera: \"CCM not in increasing colour temperature order\")")
-        last = ct if ct is not None else last
+    for i, e, _ in c.ordered(entries, "ccms", "ct", "{v:g} K after {last:g} K (libcamera: \"CCM not in "
+                             "increasing colour temperature order\")", lo=0, lo_open=True):
         m = c.numbers(e.get("ccm"), f"ccms[{i}].ccm", length=9)
         if m is None:
             continue

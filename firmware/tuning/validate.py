@@ -183,6 +183,22 @@ class BlockChecker:
             return None
         return value
 
+    def ordered(self, entries: list | None, key: str, field: str, message: str, **kw):
+        """Yield (index, object, value) of a list of objects whose ``field`` must strictly increase.
+
+        ``message`` is formatted with ``v`` and ``last`` for the error when it does not.
+        """
+        last = None
+        for i, e in enumerate(entries or []):
+            e = self.mapping(e, f"{key}[{i}]")
+            if e is None:
+                continue
+            v = self.number(e.get(field), f"{key}[{i}].{field}", **kw)
+            if v is not None and last is not None and v <= last:
+                self.error(f"{key}[{i}].{field}", message.format(v=v, last=last))
+            last = v if v is not None else last
+            yield i, e, v
+
     def unknown_keys(self, known: Iterable[str]) -> None:
         known = set(known) | {"enabled"}
         for k in self.params:

@@ -49,13 +49,9 @@ def colorchecker_srgb_linear() -> np.ndarray:
 
 def fit_ccm_least_squares(camera_wb: np.ndarray, target: np.ndarray) -> np.ndarray:
     """3x3 matrix M minimising |camera_wb @ M.T - target| with each row summing to 1 (greys stay grey)."""
-    m = np.zeros((3, 3))
-    # Row i: m_i0 * (r - b) + m_i1 * (g - b) = t_i - b, with m_i2 = 1 - m_i0 - m_i1.
-    a = np.stack([camera_wb[:, 0] - camera_wb[:, 2], camera_wb[:, 1] - camera_wb[:, 2]], axis=1)
-    for i in range(3):
-        sol, *_ = np.linalg.lstsq(a, target[:, i] - camera_wb[:, 2], rcond=None)
-        m[i] = [sol[0], sol[1], 1.0 - sol.sum()]
-    return m
+    from ...tuning.calibrate.ccm import white_preserving_lstsq
+
+    return white_preserving_lstsq(camera_wb, target)
 
 
 def shading(model: SensorModel, lighting: spectral.Lighting, grid: tuple[int, int],

@@ -1,5 +1,8 @@
 """The ColorChecker's reference colours: BabelColor's average measured spectra, as colour-science ships them.
 
+The spectra, illuminants and colour matching functions come through ``sensor.mock.spectral`` (colour-science's
+data on one 10 nm grid), so the reference is exactly the chart the mock renders.
+
 Two references, chosen with ``camtune calibrate --reference``:
 
 * ``adapted`` (default): the chart as it looks under the capture's own light (Planckian below 4000 K, CIE
@@ -18,10 +21,7 @@ import warnings
 
 import numpy as np
 
-CHART = "BabelColor Average"
-OBSERVER = "CIE 1931 2 Degree Standard Observer"
 REFERENCES = ("adapted", "d65")
-_WL = np.arange(380.0, 781.0, 10.0)
 
 
 @functools.lru_cache(maxsize=1)
@@ -32,40 +32,18 @@ def _colour():
     return colour
 
 
-def _on_grid(sd) -> np.ndarray:
-    # Hold the end values beyond a distribution's measured range (the chart data stops at 730 nm).
-    wl = np.asarray(sd.wavelengths, dtype=float)
-    vals = np.asarray(sd.values, dtype=float)
-    if vals.ndim == 1:
-        return np.interp(_WL, wl, vals)
-    return np.stack([np.interp(_WL, wl, vals[:, i]) for i in range(vals.shape[1])], axis=1)
-
-
-@functools.lru_cache(maxsize=1)
-def chart_reflectances() -> np.ndarray:
-    colour = _colour()
-    sds = colour.SDS_COLOURCHECKERS[CHART]
-    return np.stack([_on_grid(sds[name]) for name in sds])
-
-
-@functools.lru_cache(maxsize=32)
-def illuminant_spd(ct: float) -> np.ndarray:
-    """Relative power of the light at ``ct``: Planckian below 4000 K, CIE daylight from 4000 K."""
-    colour = _colour()
-    if ct < 4000.0:
-        return _on_grid(colour.sd_blackbody(ct))
-    # Nominal CCTs of the D illuminants are on the old c2: D65 is 6504 K.
-    xy = colour.temperature.CCT_to_xy_CIE_D(ct * 1.4388 / 1.4380)
-    return _on_grid(colour.sd_CIE_illuminant_D_series(xy))
+def _source(ct: float) -> str:
+    # Planckian below 4000 K, CIE daylight from 4000 K (nominal CCTs on the old c2: D65 is 6504 K).
+    return "planckian" if ct < 4000.0 else "daylight"
 
 
 def chart_xyz(ct: float) -> tuple[np.ndarray, np.ndarray]:
     """XYZ (24, 3) of the chart under the light at ``ct`` and the light's white, Y of white = 1."""
-    colour = _colour()
-    cmfs = _on_grid(colour.MSDS_CMFS[OBSERVER])
-    e = illuminant_spd(ct)
-    white = e @ cmfs
-    return (chart_reflectances() * e) @ cmfs / white[1], white / white[1]
+    from ...sensor.mock import spectral  # colour-science's spectral data on a 10 nm grid
+
+    _, refl = spectral.colorchecker_reflectances()
+    white = spectral.xyz(np.ones((1, refl.shape[1])), ct, _source(ct))[0]
+    return spectral.xyz(refl, ct, _source(ct)), white
 
 
 @functools.lru_cache(maxsize=1)
