@@ -114,12 +114,15 @@ def _tag(tags, code, default=None):
     return default if t is None else t.value
 
 
-def _rational(v) -> float | None:
-    if v is None:
-        return None
-    if isinstance(v, tuple) and len(v) == 2:
-        return v[0] / v[1] if v[1] else None
-    return float(v)
+def _numbers(tag) -> list[float]:
+    """A numeric tag's values; (S)RATIONAL tags come from tifffile as flat numerator, denominator pairs."""
+    if tag is None:
+        return []
+    v = tag.value
+    v = list(v) if isinstance(v, (tuple, list)) else [v]
+    if int(tag.dtype) in (5, 10):  # RATIONAL, SRATIONAL
+        return [a / b if b else 0.0 for a, b in zip(v[0::2], v[1::2])]
+    return [float(x) for x in v]
 
 
 def read_raw(path: Path) -> np.ndarray:
@@ -152,13 +155,12 @@ def read_capture(path: Path, kind: str, ct: float | None, lux: float | None) -> 
             h, w = page.shape[:2]
             pattern = bytes(_tag(tags, 33422, b"\x00\x01\x01\x02"))
             cfa = "".join("RGB"[b] for b in pattern[:4])
-            black = _tag(tags, 50714, (0,))
-            black = tuple(float(_rational(black[i % len(black)] if isinstance(black, tuple) else black))
-                          for i in range(4)) if isinstance(black, tuple) else (float(black),) * 4
-            white = int(np.max(_tag(tags, 50717, 65535)))
-            exposure = _rational(_tag(main, 33434) or _tag(tags, 33434))
-            iso = _tag(main, 34855) or _tag(tags, 34855)
-            iso = iso[0] if isinstance(iso, tuple) else iso
+            black = _numbers(tags.get(50714)) or [0.0]
+            # One value, or one per site of the 2x2 repeat; anything else (a per-row pattern) averaged.
+            black = tuple(black) if len(black) == 4 else (float(np.mean(black)),) * 4
+            white = int(max(_numbers(tags.get(50717)) or [65535]))
+            exposure = (_numbers(main.get(33434)) or _numbers(tags.get(33434)) or [None])[0]
+            iso = (_numbers(main.get(34855)) or _numbers(tags.get(34855)) or [None])[0]
             model = str(_tag(main, 272, "") or "")
     except (OSError, ValueError, KeyError) as exc:
         raise TuningError(f"{path}: cannot read DNG: {exc}") from None

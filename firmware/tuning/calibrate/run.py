@@ -94,6 +94,11 @@ def shading_at(alsc: AlscFit | None, ct: float, rects: list[PatchRect], size: tu
 def calibrate(directory: Path, target: str, base: Path | None = None, reference: str = "adapted",
               progress=lambda msg: None) -> Calibration:
     platform = platform_for(target)
+    if base is not None:  # a broken base is reported now, not after the long steps
+        base_tf = TuningFile.load(base)
+        if base_tf.target != platform.target:
+            raise TuningError(f"{base}: base is for {base_tf.target}, not {platform.target} ({platform.name})")
+        check(base_tf, platform)
     caps, notes = scan(Path(directory))
     darks = [c for c in caps if c.kind == "dark"]
     flats = [c for c in caps if c.kind == "alsc"]
@@ -153,12 +158,7 @@ def calibrate(directory: Path, target: str, base: Path | None = None, reference:
     progress("noise profile")
     noise = fit_noise(noise_samples)
 
-    if base is not None:
-        tf = TuningFile.load(base)
-        if tf.target != platform.target:
-            raise TuningError(f"{base}: base is for {tf.target}, not {platform.target} ({platform.name})")
-    else:
-        tf = default_tuning(platform)
+    tf = base_tf if base is not None else default_tuning(platform)
     tf.source = str(directory)
     _put(tf, "rpi.black_level", black_block(black))
     if lux is not None:
