@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Write a mock sensor's tuning file straight from its physics (the ideal calibration).
 
-The mock's own tuning files under ``tuning/mock/`` come from ``camtune calibrate`` on mock captures; this tool
-gives the ideal answer that calibration is measured against, and bootstraps a checkout before calibration.
+The mock's own tuning files under ``tuning/mock/`` come from ``camtune calibrate`` on mock captures
+(``tools/calibrate_mock_tuning.py``); this tool gives the ideal answer that calibration is measured against.
+The tests build it in memory (``build(model, target)``) as their oracle.
 
     python tools/make_mock_tuning.py --model imx477 --target vc4 -o /tmp/imx477_ideal.json
 """
@@ -22,12 +23,12 @@ from firmware.sensor.mock.models import sensor_model  # noqa: E402
 from firmware.sensor.mock.render import Renderer, mode_levels  # noqa: E402
 from firmware.sensor.mock.scenes import make_scene  # noqa: E402
 from firmware.tuning import TuningFile  # noqa: E402
-from firmware.tuning.curves import srgb_gamma_curve  # noqa: E402
+from firmware.tuning.defaults import default_tuning  # noqa: E402
+from firmware.tuning.hardware import platform_for  # noqa: E402
 
 CURVE_CTS = (2300, 2600, 2850, 3200, 3600, 4000, 4500, 5000, 5500, 6500, 7500, 9000)
 CCM_CTS = (2850, 4000, 5000, 6500, 7500)
 ALSC_CTS = (2850, 4000, 6500)
-GRIDS = {"bcm2835": (16, 12), "pisp": (32, 32)}
 
 
 def _r(values, nd=4):
@@ -49,7 +50,7 @@ def build(model_name: str, target: str) -> TuningFile:
         wb = truth.colorchecker_camera(light) / white  # white-balanced: greys have R = G = B
         wb *= ref[18, 1] / wb[18, 1]  # exposed so the white patch matches the reference
         ccms.append({"ct": ct, "ccm": _r(truth.fit_ccm_least_squares(wb, ref), 5)})
-    grid = GRIDS[target]
+    grid = platform_for(target).alsc_grid
     cr, cb, lum = [], [], None
     for ct in ALSC_CTS:
         s = truth.shading(model, spectral.Lighting(ct, "auto"), grid, mode)
@@ -59,48 +60,24 @@ def build(model_name: str, target: str) -> TuningFile:
         lum = 1.0 / s[..., 1] if lum is None else lum
     lum = lum / lum.min()
     lv = mode_levels(model, mode)
-    levels = np.linspace(0, 60000, 61)
-    std = np.sqrt(truth.noise_variance_16(model, mode, levels))
-    slope, const = np.polyfit(np.sqrt(levels), std, 1)
+    const, slope = truth.noise_profile(model, mode)
     # rpi.lux reference: the ColorChecker scene at 1000 lux (D65), 10 ms, gain 1.
     renderer = Renderer(model, make_scene("colorchecker", model.info.pixel_array_size))
     sig = renderer.signal(model.info.mode(), spectral.Lighting(6500, "daylight", 1000.0))
-    ref_y = sig.green_mean * lv.dn_per_electron * 2 ** (16 - lv.bit_depth)
-    algos = [
-        ("rpi.black_level", {"black_level": model.info.black_level_16}),
-        ("rpi.dpc", {}),
-        ("rpi.lux", {"reference_shutter_speed": 10000, "reference_gain": 1.0, "reference_aperture": 1.0,
-                     "reference_lux": 1000, "reference_Y": int(round(ref_y))}),
-        ("rpi.noise", {"reference_constant": round(float(const), 3), "reference_slope": round(float(slope), 4)}),
-        ("rpi.awb", {
-            "priors": [{"lux": 0, "prior": [2000, 1.0, 3000, 0.0, 13000, 0.0]},
-                       {"lux": 800, "prior": [2000, 0.0, 13000, 0.0]},
-                       {"lux": 1500, "prior": [2000, 0.0, 4000, 0.5, 6000, 1.0, 13000, 1.0]}],
-            "modes": {"auto": {"lo": 2500, "hi": 8000}, "incandescent": {"lo": 2500, "hi": 3000},
-                      "tungsten": {"lo": 3000, "hi": 3500}, "fluorescent": {"lo": 4000, "hi": 4700},
-                      "indoor": {"lo": 3000, "hi": 5000}, "daylight": {"lo": 5500, "hi": 6500},
-                      "cloudy": {"lo": 7000, "hi": 8600}},
-            "bayes": 1, "ct_curve": curve, "sensitivity_r": 1.0, "sensitivity_b": 1.0,
-            "transverse_pos": 0.01, "transverse_neg": 0.01}),
-        ("rpi.agc", {"channels": [{
-            "metering_modes": {"centre-weighted": {"weights": [4, 4, 4, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0]},
-                               "spot": {"weights": [2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
-                               "matrix": {"weights": [1] * 15}},
-            "exposure_modes": {"normal": {"shutter": [100, 10000, 30000, 60000, 66666], "gain": [1.0, 2.0, 4.0, 6.0, 8.0]},
-                               "short": {"shutter": [100, 5000, 10000, 20000, 33333], "gain": [1.0, 2.0, 4.0, 6.0, 8.0]},
-                               "long": {"shutter": [100, 10000, 30000, 60000, 120000], "gain": [1.0, 2.0, 4.0, 6.0, 12.0]}},
-            "constraint_modes": {"normal": [{"bound": "LOWER", "q_lo": 0.98, "q_hi": 1.0, "y_target": [0, 0.5, 1000, 0.5]}],
-                                 "highlight": [{"bound": "LOWER", "q_lo": 0.98, "q_hi": 1.0, "y_target": [0, 0.5, 1000, 0.5]},
-                                               {"bound": "UPPER", "q_lo": 0.98, "q_hi": 1.0, "y_target": [0, 0.8, 1000, 0.8]}]},
-            "y_target": [0, 0.16, 1000, 0.165, 10000, 0.17]}]}),
-        ("rpi.alsc", {"omega": 1.3, "n_iter": 100, "luminance_strength": 0.8 if target == "pisp" else 0.5,
-                      "calibrations_Cr": cr, "calibrations_Cb": cb, "luminance_lut": _r(lum, 3),
-                      "sigma": 0.005, "sigma_Cr": 0.005, "sigma_Cb": 0.005}),
-        ("rpi.contrast", {"ce_enable": 0, "gamma_curve": [int(v) for v in srgb_gamma_curve().flat()]}),
-        ("rpi.ccm", {"ccms": ccms}),
-        ("rpi.sharpen", {"threshold": 1.0, "strength": 1.0, "limit": 1.0}),
-    ]
-    return TuningFile(version=2.0, target=target, algorithms=algos, source=f"<ideal {model_name}>")
+    # Y as the IPA's statistics report it: mean green above black, as a fraction of the range above black.
+    ref_y = sig.green_mean * lv.dn_per_electron / (lv.white - lv.black) * 65535.0
+    # Every block calibration does not measure comes from the same defaults camtune calibrate uses, so the
+    # ideal and the calibrated files differ only where calibration measured something.
+    tf = default_tuning(platform_for(target), source=f"<ideal {model_name}>")
+    tf.set_block("rpi.black_level", {"black_level": model.info.black_level_16})
+    tf.set_block("rpi.lux", {"reference_shutter_speed": 10000, "reference_gain": 1.0, "reference_aperture": 1.0,
+                             "reference_lux": 1000, "reference_Y": int(round(ref_y))})
+    tf.set_block("rpi.noise", {"reference_constant": round(float(const), 3), "reference_slope": round(float(slope), 4)})
+    tf.set_block("rpi.awb", dict(tf.block("rpi.awb"), ct_curve=curve, transverse_pos=0.01, transverse_neg=0.01))
+    tf.set_block("rpi.alsc", dict(tf.block("rpi.alsc"), calibrations_Cr=cr, calibrations_Cb=cb,
+                                  luminance_lut=_r(lum, 3), sigma=0.005, sigma_Cr=0.005, sigma_Cb=0.005))
+    tf.set_block("rpi.ccm", {"ccms": ccms})
+    return tf
 
 
 def main(argv=None) -> int:

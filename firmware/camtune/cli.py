@@ -7,14 +7,20 @@ import sys
 
 from .. import __version__, logs
 from ..errors import CameradError
-from . import mock_cmd
-from . import develop_cmd
+from . import build_cmd, calibrate_cmd, develop_cmd, diff_cmd, export_cmd, looks_cmd, mock_cmd, validate_cmd
 
-COMMANDS = [mock_cmd, develop_cmd]
+COMMANDS = [mock_cmd, calibrate_cmd, validate_cmd, looks_cmd, build_cmd, diff_cmd, export_cmd, develop_cmd]
 
 EPILOG = """examples:
   camtune mock colorchecker --ct 5000 --lux 800 -o cal/macbeth_5000k_800l.dng
   camtune mock flat --ct 2850 --lux 400 -o cal/alsc_2850k_0.dng
+  camtune calibrate cal/ --target vc4 -o imx477_calibrated.json
+  camtune build --sensor imx477 --target vc4 --look leica-authentic --base imx477_calibrated.json -o imx477.json
+  camtune validate imx477.json
+  camtune looks
+  camtune diff /usr/share/libcamera/ipa/rpi/vc4/imx477.json imx477.json
+  camtune export-softisp imx477.json -o imx477.yaml
+  camtune develop captures/*.dng -o developed/ --look leica-authentic
 """
 
 

@@ -267,6 +267,13 @@ class Alsc:
         cb = interpolate_ct(self.cts_b, self.tables_b, ct) if self.cts_b else np.ones_like(lum)
         return cr * lum, lum, cb * lum
 
+    def gains_for_crop(self, ct: float, crop: tuple[float, float, float, float], sensor_size: tuple[int, int],
+                       hflip: bool = False, vflip: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``gains(ct)`` resampled to a mode's crop of the pixel array, as the IPA does on a mode switch."""
+        from .resample import resample_table
+
+        return tuple(resample_table(t, crop, sensor_size, hflip, vflip) for t in self.gains(ct))
+
 
 @dataclass(frozen=True)
 class Sharpen:

@@ -98,7 +98,9 @@ class TuningFile:
         return TuningFile(self.version, self.target, copy.deepcopy(self.algorithms), self.source)
 
     def to_dict(self) -> dict:
-        return {"version": 2.0 if self.version >= 2.0 else self.version, "target": self.target,
+        # Always the 2.0 layout (a list of single-key blocks): a legacy 1.0 file is converted on the way out,
+        # as libcamera's deprecation warning asks.
+        return {"version": max(float(self.version), 2.0), "target": self.target,
                 "algorithms": [{name: params} for name, params in self.algorithms]}
 
     def dumps(self) -> str:

@@ -55,13 +55,15 @@ def _metering_weights(kind: str) -> np.ndarray:
 
 class MockIpa:
     def __init__(self, tuning: TuningFile, levels: Levels, mode: SensorMode,
-                 gain_range: tuple[float, float], exposure_range_us: tuple[int, int]):
+                 gain_range: tuple[float, float], exposure_range_us: tuple[int, int],
+                 array_size: tuple[int, int] | None = None):
         self.agc = AgcChannel.read(tuning)
         self.awb = Awb.read(tuning)
         self.lux_ref = Lux.read(tuning)
         self.alsc = Alsc.read(tuning)
         self.levels = levels
         self.mode = mode
+        self.array_size = array_size
         self.gain_range = gain_range
         self.exposure_range = exposure_range_us
         self.controls: dict[str, Any] = {"AeEnable": True, "AwbEnable": True, "AwbMode": 0, "ExposureValue": 0.0,
@@ -208,7 +210,11 @@ class MockIpa:
         if self.alsc is None:
             return zones
         out = zones.copy()
-        for c, table in enumerate(self.alsc.gains(ct)):
+        # The tables cover the whole pixel array; like the Pi's IPA (alsc.cpp resampleCalTable), take the part
+        # under a cropped mode's window.
+        tables = self.alsc.gains_for_crop(ct, self.mode.crop, self.array_size) if self.array_size \
+            else self.alsc.gains(ct)
+        for c, table in enumerate(tables):
             out[..., c] *= cv2.resize(table, (zones.shape[1], zones.shape[0]), interpolation=cv2.INTER_AREA)
         return out
 

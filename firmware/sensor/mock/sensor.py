@@ -112,7 +112,8 @@ class MockSensor:
             self._mode = mode
             self._buffer_count = buffer_count
             self._levels = mode_levels(self.model, mode)
-            self._ipa = MockIpa(self.tuning, self._levels, mode, self.model.gain_range, self.model.exposure_range_us)
+            self._ipa = MockIpa(self.tuning, self._levels, mode, self.model.gain_range, self.model.exposure_range_us,
+                                array_size=self.model.info.pixel_array_size)
             self._ipa.apply_controls(self._initial)
 
     def start(self) -> None:

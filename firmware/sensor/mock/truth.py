@@ -49,13 +49,9 @@ def colorchecker_srgb_linear() -> np.ndarray:
 
 def fit_ccm_least_squares(camera_wb: np.ndarray, target: np.ndarray) -> np.ndarray:
     """3x3 matrix M minimising |camera_wb @ M.T - target| with each row summing to 1 (greys stay grey)."""
-    m = np.zeros((3, 3))
-    # Row i: m_i0 * (r - b) + m_i1 * (g - b) = t_i - b, with m_i2 = 1 - m_i0 - m_i1.
-    a = np.stack([camera_wb[:, 0] - camera_wb[:, 2], camera_wb[:, 1] - camera_wb[:, 2]], axis=1)
-    for i in range(3):
-        sol, *_ = np.linalg.lstsq(a, target[:, i] - camera_wb[:, 2], rcond=None)
-        m[i] = [sol[0], sol[1], 1.0 - sol.sum()]
-    return m
+    from ...tuning.calibrate.ccm import white_preserving_lstsq
+
+    return white_preserving_lstsq(camera_wb, target)
 
 
 def shading(model: SensorModel, lighting: spectral.Lighting, grid: tuple[int, int],
@@ -76,3 +72,32 @@ def noise_variance_16(model: SensorModel, mode: SensorMode, level_16, gain: floa
     lv = mode_levels(model, mode)
     scale = 2.0 ** (16 - lv.bit_depth)
     return lv.variance_dn(np.asarray(level_16) / scale, gain) * scale**2
+
+
+def colorchecker_xyz_adapted(ct: float, source: str = "auto") -> np.ndarray:
+    """The chart under the light at ``ct``, carried to D65 with the Bradford transform (white Y = 1).
+
+    What an observer adapted to that light sees; the reference ``camtune calibrate --reference adapted`` fits
+    colour matrices to. At 6500 K daylight it equals ``colorchecker_xyz()``.
+    """
+    import colour
+
+    _, refl = spectral.colorchecker_reflectances()
+    light = spectral.Lighting(ct, source)
+    xyz = spectral.xyz(refl, ct, light.source)
+    white = spectral.xyz(np.ones((1, refl.shape[1])), ct, light.source)[0]
+    white65 = spectral.xyz(np.ones((1, refl.shape[1])))[0]
+    return colour.adaptation.chromatic_adaptation_VonKries(xyz, white, white65, transform="Bradford")
+
+
+def noise_profile(model: SensorModel, mode: SensorMode | None = None) -> tuple[float, float]:
+    """libcamera's ``rpi.noise`` (reference_constant, reference_slope) that describes the model exactly.
+
+    The gain-1 profile of a full-resolution readout, fitted as std = constant + slope sqrt(level) over the
+    16-bit levels 0..60000 (the form libcamera uses; the physics is var = k level + read^2).
+    """
+    mode = mode or model.info.mode()
+    levels = np.linspace(0, 60000, 61)
+    std = np.sqrt(noise_variance_16(model, mode, levels))
+    slope, const = np.polyfit(np.sqrt(levels), std, 1)
+    return float(const), float(slope)
