@@ -5,6 +5,7 @@ import pytest
 
 from firmware.errors import TuningError
 from firmware.isp import FrameInfo, Pipeline, build_pipeline, build_preview_pipeline
+from firmware.isp.frame import crop_fractions
 from firmware.isp.alsc import AlscStage
 from firmware.isp.black_level import BlackLevelStage
 from firmware.isp.ccm import CcmStage
@@ -239,7 +240,8 @@ def test_isp_pipeline_runs_and_saves_intermediates(mock_sensor):
         cam.next_request(1.0).release()
     with cam.next_request(1.0) as req:
         raw = req.make_array("raw")
-        frame = FrameInfo.from_metadata(req.metadata, "RGGB", 10)
+        crop = crop_fractions(cam.mode.crop, cam.info.pixel_array_size)  # 1332x990 is a crop: shading follows
+        frame = FrameInfo.from_metadata(req.metadata, "RGGB", 10, crop=crop)
     pipe = build_pipeline(TUNING)
     rgb, steps = pipe.run(raw, frame, save_intermediates=True)
     assert rgb.shape == (990, 1332, 3) and rgb.dtype == np.uint8

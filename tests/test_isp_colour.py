@@ -6,11 +6,12 @@ The reference is the chart the mock renders (BabelColor spectra, CIE XYZ under D
   with the tuning's own CCM applied to the mock's noise-free camera responses at the same gains and colour
   temperature - this holds for any calibration, and catches every stage that bends colour (ALSC, WB, CCM
   interpolation, tone curve, sharpening);
-* is the result right against the chart? Under D65-like light (6500 K) the chart's reference is the target
-  and the figure asked for (mean CIEDE2000 <= 1.5, max <= 4) is asserted. Under 4000 K and 2850 K the
-  chart's own colours differ from their D65 values (colour inconstancy: 2.0 mean, 4.6 max CIEDE2000 at
-  2850 K for a perfect camera with perfect white balance), so there the D65 figure is reported by the
-  benchmark, not asserted.
+* is the result right against the chart? The chart's reference under a light is its colorimetry under that
+  light, carried to D65 with the Bradford transform (``truth.colorchecker_xyz_adapted``) - what an observer
+  adapted to the scene sees, and what ``camtune calibrate`` fits to. At 6500 K that is the chart's D65 value.
+  (Against the D65 values at 2850 K even a perfect camera scores 2.0 mean: the pigments are not colour
+  constant.) Clipped to the sRGB gamut, as a JPEG and the chart's published sRGB values are (cyan's linear
+  red is -0.03). The figure asked for, mean CIEDE2000 <= 1.5 and max <= 4, is asserted at 6500, 4000, 2850 K.
 
 Exposure is taken out as the calibration tools do it: one scale on linear light fitted on the grey patches
 (the white patch left out, as AE may clip it).
@@ -105,10 +106,11 @@ def test_isp_colour_delivers_what_the_tuning_promises(ct):
     assert de.max() <= 2.0, f"{ct} K: patch {int(de.argmax()) + 1} off by {de.max():.2f}"
 
 
-def test_isp_colour_matches_the_chart_under_daylight():
-    *_, linear = developed(6500)
-    de = delta_e(linear, truth.colorchecker_srgb_linear())
-    assert de.mean() <= 1.5 and de.max() <= 4.0, f"mean {de.mean():.2f}, max {de.max():.2f}"
+@pytest.mark.parametrize("ct", [6500, 4000, 2850])
+def test_isp_colour_matches_the_chart(ct):
+    *_, linear = developed(ct)
+    de = delta_e(linear, truth.colorchecker_srgb_reference(ct))
+    assert de.mean() <= 1.5 and de.max() <= 4.0, f"{ct} K: mean {de.mean():.2f}, max {de.max():.2f}"
 
 
 @pytest.mark.parametrize("ct", [2850, 6500])

@@ -90,6 +90,20 @@ def colorchecker_xyz_adapted(ct: float, source: str = "auto") -> np.ndarray:
     return colour.adaptation.chromatic_adaptation_VonKries(xyz, white, white65, transform="Bradford")
 
 
+def colorchecker_srgb_linear_adapted(ct: float, source: str = "auto") -> np.ndarray:
+    """``colorchecker_xyz_adapted`` in linear sRGB (24, 3): the chart's reference for a shot under ``ct``."""
+    return colorchecker_xyz_adapted(ct, source) @ XYZ_TO_SRGB.T
+
+
+def colorchecker_srgb_reference(ct: float = 6500.0, source: str = "auto") -> np.ndarray:
+    """The chart's reference as an sRGB file can hold it (24, 3): the adapted values clipped to the gamut.
+
+    The cyan patch lies just outside sRGB (linear red about -0.03); no sRGB image can show it, and the chart's
+    published sRGB values are clipped the same way. This is the target for developed JPEGs and TIFFs.
+    """
+    return np.clip(colorchecker_srgb_linear_adapted(ct, source), 0.0, 1.0)
+
+
 def noise_profile(model: SensorModel, mode: SensorMode | None = None) -> tuple[float, float]:
     """libcamera's ``rpi.noise`` (reference_constant, reference_slope) that describes the model exactly.
 
