@@ -132,3 +132,16 @@ def test_develop_a_pi_dng_with_debians_stock_tuning(mock_dng, tmp_path, monkeypa
     centre = rgb[700:820, 950:1080].mean()
     corner = rgb[20:140, 20:150].mean()
     assert corner > 0.6 * centre
+
+
+def test_develop_with_a_look_changes_the_picture(mock_dng, tmp_path, capsys):
+    path = str(mock_dng[0])
+    neutral, mono = tmp_path / "neutral.jpg", tmp_path / "mono.jpg"
+    assert main(["develop", path, "-o", str(neutral), "--look", "neutral"]) == 0
+    assert main(["develop", path, "-o", str(mono), "--look", "leica-monochrome"]) == 0
+    a = np.asarray(Image.open(neutral)).astype(float)
+    b = np.asarray(Image.open(mono)).astype(float)
+    assert np.abs(a[..., 0] - a[..., 2]).mean() > 5  # the chart in colour
+    assert np.abs(b[..., 0] - b[..., 2]).mean() < 1.5 and np.abs(b[..., 1] - b[..., 0]).mean() < 1.5  # in grey
+    assert main(["develop", path, "-o", str(tmp_path / "x.jpg"), "--look", "kodachrome"]) == 2
+    assert "no such look" in capsys.readouterr().err

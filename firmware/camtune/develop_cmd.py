@@ -19,6 +19,7 @@ from pathlib import Path
 from .. import paths
 from ..errors import CameradError
 from ..tuning import TuningFile
+from ..tuning.looks import apply_look, load_look
 
 LIBCAMERA_DIRS = (Path("/usr/share/libcamera/ipa/rpi"), Path("/usr/local/share/libcamera/ipa/rpi"))
 # Full-resolution sizes of the Raspberry Pi sensors, for DNGs whose Model does not name the sensor
@@ -43,6 +44,8 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", type=Path,
                    help="output file (one input) or directory (default: beside each input, .jpg)")
     p.add_argument("--tuning", type=Path, help="tuning file (default: the one for the DNG's camera model)")
+    p.add_argument("--look", metavar="NAME", help="compose a look onto the tuning (see `camtune looks`), "
+                   "e.g. leica-authentic, leica-vibrant, leica-monochrome, neutral")
     p.add_argument("--denoise", choices=DENOISE_MODES, default="off", help="raw denoising (default off)")
     p.add_argument("--demosaic", choices=("hq", "fast"), default="hq", help="demosaic method (default hq)")
     p.add_argument("--tiff", action="store_true", help="write a 16-bit sRGB TIFF instead of a JPEG")
@@ -123,7 +126,8 @@ class Developer:
     def tuning_for(self, dng) -> tuple[Path, TuningFile]:
         path = self.args.tuning or default_tuning_path(dng.make, dng.model, (dng.raw.shape[1], dng.raw.shape[0]))
         if path not in self._tunings:
-            self._tunings[path] = TuningFile.load(path)
+            base = TuningFile.load(path)
+            self._tunings[path] = apply_look(base, self.args.look) if self.args.look else base
         return path, self._tunings[path]
 
     def develop(self, src: Path, dst: Path) -> None:
@@ -177,6 +181,8 @@ def run(args) -> int:
         raise ValueError(f"--quality {args.quality}: must be within 1..100")
     if args.tuning is not None and not args.tuning.exists():
         raise DevelopError(f"--tuning {args.tuning}: no such file")
+    if args.look:
+        load_look(args.look)  # an unknown look fails before any file is read, naming the looks there are
     missing = [str(p) for p in args.inputs if not p.is_file()]
     if missing:
         raise DevelopError(f"no such file: {', '.join(missing)}")
