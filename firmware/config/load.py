@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import tomllib
 import typing
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from ..errors import ConfigError
+from ..textfile import parse_toml, read_text
 from .model import Config
 
 DEFAULT_PATH = Path("/etc/camerad/camerad.toml")
@@ -23,22 +23,11 @@ DEFAULT_PATH = Path("/etc/camerad/camerad.toml")
 
 def load(path: str | Path) -> Config:
     """Load and validate the configuration file at ``path``."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
-    return loads(text, source=str(path))
+    return loads(read_text(path, "configuration file", ConfigError), source=str(path))
 
 
 def loads(text: str, source: str = "<string>") -> Config:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: TOML syntax error: {exc}") from None
-    return parse(data, source)
+    return parse(parse_toml(text, source, ConfigError), source)
 
 
 def parse(data: dict[str, Any], source: str = "<dict>") -> Config:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from .. import paths
 from ..boards import detect_profile, read_model
 from ..config.load import _convert, _where
 from ..errors import BoardProfileError
+from ..textfile import parse_toml, read_text
 
 # The Raspberry Pi's 40-pin header carries BCM GPIO 0-27; gpiozero numbers pins that way.
 _PI_HEADER_GPIOS = range(0, 28)
@@ -162,20 +162,11 @@ def load_profile(name: str = "auto", *, backend: str = "auto", model: str | None
 
 
 def load_profile_file(path: Path) -> BoardProfile:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BoardProfileError(f"{path}: board profile not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BoardProfileError(f"{path}: cannot read board profile: {exc}") from None
-    return loads_profile(text, source=str(path))
+    return loads_profile(read_text(path, "board profile", BoardProfileError), source=str(path))
 
 
 def loads_profile(text: str, source: str = "<string>") -> BoardProfile:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise BoardProfileError(f"{source}: TOML syntax error: {exc}") from None
+    data = parse_toml(text, source, BoardProfileError)
     try:
         profile = _build(BoardProfile, data, source, ())
     except BoardProfileError:

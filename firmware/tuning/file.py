@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TuningError
+from ..textfile import read_text
 from ..storage.atomic import atomic_write
 
 TARGETS = {"bcm2835": "vc4", "pisp": "pisp"}
@@ -28,14 +29,7 @@ class TuningFile:
 
     @classmethod
     def load(cls, path: str | Path) -> "TuningFile":
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise TuningError(f"{path}: tuning file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TuningError(f"{path}: cannot read tuning file: {exc}") from None
-        return cls.loads(text, source=str(path))
+        return cls.loads(read_text(path, "tuning file", TuningError), source=str(path))
 
     @classmethod
     def loads(cls, text: str, source: str = "<string>") -> "TuningFile":
