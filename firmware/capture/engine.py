@@ -17,6 +17,7 @@ taken keep going to disk.
 from __future__ import annotations
 
 import collections
+import errno
 import logging
 import threading
 import time
@@ -24,7 +25,7 @@ from concurrent.futures import Future
 from typing import Any, Callable, Mapping
 
 from ..clock import Clock, SystemClock
-from ..errors import CaptureError, CaptureRefused, SensorError, SensorStateError
+from ..errors import CaptureError, CaptureRefused, SensorError, SensorStateError, StorageError
 from ..sensor.protocol import Sensor, SensorMode
 from ..sensor.request import CompletedRequest
 from ..storage.space import FreeSpace, StorageLow
@@ -77,6 +78,7 @@ class CaptureEngine:
         self.last_refusal: str | None = None
         self.refusals = 0
         self.written = 0
+        self.storage_error: str | None = None  # a write failed for a reason other than a full disk
         self.locked = False
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -115,10 +117,14 @@ class CaptureEngine:
         self.ring.clear()
 
     def restart_streaming(self) -> None:
+        """Stream again (after ``stop_streaming``); a camera that will not start is left to the recovery loop."""
         self._first_frame.clear()
         self._last_seq = None
         self._stopping.clear()
-        self.keeper.start()
+        try:
+            self.keeper.start()
+        except SensorError as exc:
+            log.error("camera would not start: %s", exc)
         self._thread = threading.Thread(target=self._stream, name="camerad-stream", daemon=True)
         self._thread.start()
 
@@ -306,8 +312,14 @@ class CaptureEngine:
             self.space.settle(self._estimate())
         if error is None:
             self.written += 1
+            self.storage_error = None
         else:
             self.last_error = str(error)
+            if isinstance(error, StorageError):
+                if error.errno == errno.ENOSPC and self.space is not None:
+                    self.space.mark_full()
+                else:
+                    self.storage_error = str(error)
         self.on_change()
 
     # -- faults --------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ class FreeSpace:
         self._statvfs = statvfs
         self._lock = threading.Lock()
         self._pending = 0  # bytes admitted but not yet on disk
+        self._full_at: int | None = None  # free bytes when a write last failed with ENOSPC
 
     def free_bytes(self) -> int:
         st = self._statvfs(str(self.directory))
@@ -47,12 +48,22 @@ class FreeSpace:
             return self.free_bytes() - self.reserve_bytes - self._pending
 
     def is_low(self) -> bool:
-        return self.available() <= 0
+        return self._full_at is not None or self.available() <= 0
+
+    def mark_full(self) -> None:
+        """A write just failed with ENOSPC: refuse captures until space is freed, whatever statvfs claims."""
+        with self._lock:
+            self._full_at = self.free_bytes()
 
     def admit(self, need_bytes: int) -> None:
         """Reserve ``need_bytes`` for a capture, or raise ``StorageLow`` saying how much is free."""
         with self._lock:
             free = self.free_bytes()
+            if self._full_at is not None:
+                if free - self._full_at < need_bytes:
+                    raise StorageLow(f"storage full: a write failed with 'No space left on device' and only "
+                                     f"{free / MB:.0f} MB are free on {self.directory}; free some space")
+                self._full_at = None
             if free - self._pending - need_bytes < self.reserve_bytes:
                 raise StorageLow(f"storage low: {free / MB:.0f} MB free on {self.directory}"
                                  f"{f' ({self._pending / MB:.0f} MB of it promised to queued captures)' if self._pending else ''}, "
