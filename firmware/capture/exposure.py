@@ -1,8 +1,10 @@
 """Exposure controls for the half-press lock and for bracketing, in libcamera's control names.
 
-The lock fixes the values the last frame was exposed with (rather than only pausing the loops) so every
-backend holds exactly the same exposure and white balance; releasing hands both back to AGC/AWB, with
-picamera2's convention that ExposureTime/AnalogueGain 0 mean "automatic".
+The lock fixes the values the last frame was exposed with as manual shutter, gain and colour gains (rather
+than only pausing the loops with AeEnable off, which freezes whatever the loop holds a few frames later), so
+every backend holds exactly the exposure and white balance the operator saw at the half-press. Releasing
+hands both back to AGC/AWB, with picamera2's convention that ExposureTime/AnalogueGain 0 mean "automatic"
+(picamera2 sets libcamera's ExposureTimeMode/AnalogueGainMode from them).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ _GAIN_TOLERANCE = 0.03
 
 def lock_controls(metadata: Mapping[str, Any], advertised: Mapping[str, Any]) -> dict[str, Any]:
     """Controls that hold the exposure and white balance of the frame described by ``metadata``."""
-    controls: dict[str, Any] = {"AeEnable": False, "AwbEnable": False}
+    controls: dict[str, Any] = {"AwbEnable": False}
     if "ExposureTime" in metadata:
         controls["ExposureTime"] = int(metadata["ExposureTime"])
     if "AnalogueGain" in metadata:

@@ -56,7 +56,7 @@ class Lifecycle:
         self.app.refresh()
         self._status = self.app.status_line()
         self.notifier.ready(self._status)
-        log.info("ready: %s", self._status)
+        log.info("%s", self._status)
         return True
 
     def frames_flowing(self) -> bool:

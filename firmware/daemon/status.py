@@ -96,7 +96,8 @@ def status_line(app: "Camerad") -> str:
     parts.append(f"{engine.written} written")
     if app.space is not None:
         try:
-            parts.append(f"{app.space.free_bytes() / MB:.0f} MB free")
+            # Coarse on purpose: STATUS= should change with the camera's state, not with every byte written.
+            parts.append(f"{app.space.free_bytes() / (1024 * MB):.1f} GB free")
         except OSError:
             parts.append("captures directory unavailable")
     if engine.frames_dropped:
