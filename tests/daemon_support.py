@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -18,6 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def mock_config(tmp_path: Path, **sections):
     """A config for the mock camera at 1332x990 writing into ``tmp_path``; ``sections`` override tables."""
+    return parse(mock_config_data(tmp_path, **sections), source=str(tmp_path / "camerad.toml"))
+
+
+def mock_config_data(tmp_path: Path, **sections) -> dict:
     data = {
         "sensor": {"backend": "mock", "mode": "1332x990", "frame_timeout": 0.5, "reopen_backoff_max": 1.0},
         "gpio": {"backend": "mock"},
@@ -26,7 +31,13 @@ def mock_config(tmp_path: Path, **sections):
     }
     for name, values in sections.items():
         data.setdefault(name, {}).update(values)
-    return parse(data, source=str(tmp_path / "camerad.toml"))
+    return data
+
+
+def write_toml(path: Path, data: dict) -> Path:
+    path.write_text("".join(f"[{name}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in table.items())
+                            for name, table in data.items()))
+    return path
 
 
 def make_app(tmp_path: Path, *, start: bool = True, **kw) -> Camerad:

@@ -187,6 +187,10 @@ class CaptureEngine:
     def _now(self, press_ns: int | None) -> int:
         return self.clock.monotonic_ns() if press_ns is None else press_ns
 
+    def capture_bytes(self) -> int:
+        """Disk space one capture is admitted with."""
+        return self._estimate()
+
     def _estimate(self) -> int:
         mode = self.keeper.mode
         return self.writer.estimate_bytes(*mode.size) if mode is not None else 0

@@ -40,7 +40,9 @@ class Notifier:
         addr = "\0" + self.address[1:] if self.address.startswith("@") else self.address
         try:
             if self._sock is None:
-                self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                # Non-blocking: a manager that stops reading must never stall the daemon's loop.
+                self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC
+                                           | socket.SOCK_NONBLOCK)
             self._sock.sendto("\n".join(lines).encode("utf-8"), addr)
             return True
         except OSError as exc:  # systemd restarting, or the socket vanished: notifications are best effort

@@ -70,7 +70,7 @@ def led_state(app: "Camerad") -> LedState:
         return LedState.ERROR if engine.fault else LedState.BOOTING
     if engine.fault or engine.storage_error:
         return LedState.ERROR
-    if app.space is not None and app.space.is_low():
+    if app.space is not None and app.space.is_low(engine.capture_bytes()):
         return LedState.LOW_STORAGE
     if engine.queue_used >= engine.queue_size:
         return LedState.BUSY

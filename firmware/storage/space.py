@@ -47,8 +47,9 @@ class FreeSpace:
         with self._lock:
             return self.free_bytes() - self.reserve_bytes - self._pending
 
-    def is_low(self) -> bool:
-        return self._full_at is not None or self.available() <= 0
+    def is_low(self, need_bytes: int = 0) -> bool:
+        """Whether a capture needing ``need_bytes`` would be refused now."""
+        return self._full_at is not None or self.available() < need_bytes
 
     def mark_full(self) -> None:
         """A write just failed with ENOSPC: refuse captures until space is freed, whatever statvfs claims."""
