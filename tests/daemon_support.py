@@ -64,13 +64,15 @@ class Recorder:
 
 
 def outcomes(futures: list[Future], timeout: float = 120) -> list:
-    """Each future's result or exception."""
+    """Each future's result or exception.
+
+    ``exception()`` rather than ``result()``: re-raising a stored exception would chain this frame (and every
+    outcome it holds) onto its traceback, keeping them all alive.
+    """
     out = []
     for f in futures:
-        try:
-            out.append(f.result(timeout=timeout))
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
-            out.append(exc)
+        exc = f.exception(timeout=timeout)
+        out.append(exc if exc is not None else f.result())
     return out
 
 
