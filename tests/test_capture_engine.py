@@ -53,8 +53,9 @@ def test_bracket_is_zero_lag_at_0_ev_then_minus_and_plus_two(app):
     total = [r.metadata["ExposureTime"] * r.metadata["AnalogueGain"] for r in results]
     assert total[1] / total[0] == pytest.approx(0.25, rel=0.05)
     assert total[2] / total[0] == pytest.approx(4.0, rel=0.05)
-    # Afterwards AE is automatic again.
-    assert app.sensor._ipa.controls["ExposureTime"] == 0 and app.sensor._ipa.controls["AnalogueGain"] == 0
+    # Afterwards AE is automatic again (the controls reach the sensor a couple of frames later).
+    assert wait_until(lambda: app.sensor._ipa.controls["ExposureTime"] == 0
+                      and app.sensor._ipa.controls["AnalogueGain"] == 0, timeout=5)
 
 
 def test_half_press_holds_exposure_and_white_balance_until_release(app):

@@ -25,7 +25,7 @@ from concurrent.futures import Future
 from typing import Any, Callable, Mapping
 
 from ..clock import Clock, SystemClock
-from ..errors import CaptureError, CaptureRefused, SensorError, SensorStateError, StorageError
+from ..errors import CaptureError, CaptureRefused, SensorError, StorageError
 from ..sensor.protocol import Sensor, SensorMode
 from ..sensor.request import CompletedRequest
 from ..storage.space import FreeSpace, StorageLow
@@ -227,12 +227,11 @@ class CaptureEngine:
         while not self._stopping.is_set():
             try:
                 req = self.keeper.next_request(self.frame_timeout)
-            except SensorStateError as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure of the camera stack is a fault to recover from
                 if self._stopping.is_set():
                     break
-                self._recover(exc)
-                continue
-            except SensorError as exc:
+                if not isinstance(exc, SensorError):
+                    log.exception("unexpected error from the sensor backend")
                 self._recover(exc)
                 continue
             if self._on_frame(req):
@@ -343,11 +342,9 @@ class CaptureEngine:
             try:
                 how = self.keeper.recover(cause, attempt)
                 req = self.keeper.next_request(self.frame_timeout)
-            except SensorStateError:
+            except Exception as exc:  # noqa: BLE001 - any failure to reopen is retried, never fatal
                 if self._stopping.is_set():
                     return
-                raise
-            except Exception as exc:  # noqa: BLE001 - any failure to reopen is retried, never fatal
                 attempt += 1
                 delay = backoff.next()
                 cause = exc
