@@ -112,6 +112,9 @@ def run(config: Config, args: argparse.Namespace) -> int:
     from .app import Camerad
     from .lifecycle import run as run_lifecycle
 
+    # A button's callback thread gets the interpreter within 1 ms of a press even while a capture is being
+    # developed (the default 5 ms would be the press's timestamp error).
+    sys.setswitchinterval(0.001)
     app = Camerad(config, captures=args.captures)
     app.control_sockets = listen_fds()
     if app.control_sockets:

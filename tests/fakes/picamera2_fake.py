@@ -190,8 +190,12 @@ class FakePicamera2:
         w, h = raw["size"]
         fps = next(f for size, _, f in self.modes if size == (w, h))
         bits = 16 if raw["format"].endswith("16") else int(raw["format"][5:7])
+        next_ts = time.monotonic_ns()
         while self._running:
-            time.sleep(max(self._state["ExposureTime"] / 1e6, 1 / fps))
+            # Frames back to back on an exact timeline, as a sensor reads them out.
+            period_ns = int(max(self._state["ExposureTime"] * 1000, 1e9 / fps))
+            next_ts += period_ns
+            time.sleep(max(0.0, (next_ts - time.monotonic_ns()) / 1e9))
             if self.frozen:
                 continue
             self.sequence += 1
@@ -205,10 +209,10 @@ class FakePicamera2:
             frame = np.full((h, raw["stride"] // 2), 64 + 16 * (self.sequence % 50), np.uint16)
             if bits == 16:
                 frame <<= 4
-            md = {"SensorTimestamp": time.monotonic_ns(), "ExposureTime": int(self._state["ExposureTime"]),
+            md = {"SensorTimestamp": next_ts, "ExposureTime": int(self._state["ExposureTime"]),
                   "AnalogueGain": float(self._state["AnalogueGain"]), "DigitalGain": 1.0,
                   "ColourGains": self._state["ColourGains"], "ColourTemperature": 5000, "Lux": 400.0,
-                  "FrameDuration": int(max(self._state["ExposureTime"], 1e6 / fps)),
+                  "FrameDuration": period_ns // 1000,
                   "SensorBlackLevels": (4096, 4096, 4096, 4096),
                   "ColourCorrectionMatrix": (1.5, -0.3, -0.2, -0.3, 1.6, -0.3, -0.1, -0.5, 1.6)}
             req = FakeCompletedRequest(self, index, self.sequence, md, frame.view(np.uint8).reshape(h, -1))

@@ -343,14 +343,14 @@ class Camera:
         sc = self._configured.at(0)
         fmt = str(sc.pixel_format)
         fps = next(f for w, h, f in self._sim.modes[fmt] if (w, h) == (sc.size.width, sc.size.height))
-        next_t = time.monotonic() + 1.0 / fps
+        next_ns = time.monotonic_ns()
         while self._running:
-            time.sleep(max(0.0, next_t - time.monotonic()))
-            if self._sim.frozen or self._sim.disconnected:
-                next_t = time.monotonic() + 1.0 / fps
-                continue
+            # Frames back to back on an exact timeline, as a sensor reads them out.
             duration_us = max(int(1e6 / fps), int(self._state["ExposureTime"]) + 100)
-            next_t += duration_us / 1e6
+            next_ns += duration_us * 1000
+            time.sleep(max(0.0, (next_ns - time.monotonic_ns()) / 1e9))
+            if self._sim.frozen or self._sim.disconnected:
+                continue
             self._sequence += 1
             with self._lock:
                 req = self._queue.pop(0) if self._queue else None
@@ -361,7 +361,7 @@ class Camera:
             data = sim.encode(self._sim.pattern(sc.size.width, sc.size.height, self._sequence), fmt, sc.stride,
                               self._sim.bit_depth)
             os.pwrite(fb.planes[0].fd, data, 0)
-            ts = time.monotonic_ns()
+            ts = next_ns
             fb.metadata.status = FrameMetadata.Status.Success
             fb.metadata.sequence = self._sequence
             fb.metadata.timestamp = ts
