@@ -14,7 +14,7 @@ import warnings
 
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
-BENCHMARKS = ("mock",)
+BENCHMARKS = ("mock", "capture")
 
 
 def machine() -> str:
