@@ -184,7 +184,11 @@ activate_service() {  # $1: with a udev rule (1) or not
     [ -n "$PREFIX" ] && root=(--root="$PREFIX")
     command -v systemd-sysusers >/dev/null 2>&1 || die "systemd-sysusers not found: camerad needs systemd"
     run systemd-sysusers "${root[@]}" "$PREFIX/usr/lib/sysusers.d/camerad.conf"
-    run systemd-tmpfiles "${root[@]}" --create "$PREFIX/usr/lib/tmpfiles.d/camerad.conf"
+    if [ -n "$PREFIX" ] && [ "$(id -u)" -ne 0 ]; then
+        say "not root: skipping systemd-tmpfiles --root (it must chown; the image makes /run/camerad at boot)"
+    else
+        run systemd-tmpfiles "${root[@]}" --create "$PREFIX/usr/lib/tmpfiles.d/camerad.conf"
+    fi
     if [ -z "$PREFIX" ]; then
         if [ "$1" = 1 ]; then
             run udevadm control --reload-rules

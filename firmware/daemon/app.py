@@ -110,7 +110,13 @@ class Camerad:
         return CaptureWriter(self.captures_override or c.directory, tuning, cfa=sensor.info.cfa,
                              bit_depth=mode.bit_depth, binning=mode.binning, identity=self.identity(sensor),
                              raw=c.raw if raw is None else raw, jpeg_quality=c.jpeg_quality, sidecar=c.sidecar,
-                             look=look, pipeline=build_pipeline(tuning_for_look(tuning, look)), clean=clean)
+                             look=look, pipeline=self.pipeline_for(tuning, look), clean=clean)
+
+    @staticmethod
+    def pipeline_for(tuning: TuningFile, look: str):
+        """The ISP the writer develops with: the tuning with the look applied (the one place to add the
+        denoiser: ``build_pipeline(..., denoiser=make_denoiser(mode))`` once the denoise work lands)."""
+        return build_pipeline(tuning_for_look(tuning, look))
 
     @staticmethod
     def identity(sensor: Sensor) -> CameraIdentity:
@@ -198,7 +204,7 @@ class Camerad:
         if nxt != self.look:
             try:
                 self.engine.writer = self.writer = self.writer.replace(
-                    look=nxt, pipeline=build_pipeline(tuning_for_look(self.tuning, nxt)))
+                    look=nxt, pipeline=self.pipeline_for(self.tuning, nxt))
                 self.look = nxt
             except Exception as exc:  # a broken look keeps the current one
                 log.error("look %s cannot be applied: %s", nxt, exc)

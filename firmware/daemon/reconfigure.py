@@ -13,11 +13,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ..capture.looks import BASE_LOOK, look_names, tuning_for_look
+from ..capture.looks import BASE_LOOK, look_names
 from ..capture.ring import RequestRing
 from ..config import Config
 from ..errors import CaptureError, ConfigError, SensorError, TuningError
-from ..isp import build_pipeline
 from ..storage.space import MB, FreeSpace
 from ..tuning import TuningFile
 
@@ -43,7 +42,7 @@ def reconfigure(app: "Camerad", config: Config) -> None:
         tuning = TuningFile.load(path)
     look = app.look if app.look in look_names() else BASE_LOOK
     try:
-        build_pipeline(tuning_for_look(tuning, look))
+        app.pipeline_for(tuning, look)
     except Exception as exc:  # noqa: BLE001 - any error building the ISP means the file is unusable
         raise TuningError(f"{path or tuning.source}: {exc}") from exc
     restart = (config.sensor != old.sensor or config.mock != old.mock or tuning.to_dict() != app.tuning.to_dict()

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from ..errors import SensorUnavailable
 from ..tuning import TuningFile
 from . import controls as ctl
+from .protocol import SensorInfo, SensorMode
 
 # libcamera properties::draft::ColorFilterArrangement
 CFA_NAMES = {0: "RGGB", 1: "GRBG", 2: "GBRG", 3: "BGGR"}
@@ -74,3 +75,28 @@ def black_level_16(tuning: TuningFile | None) -> int:
     if block and "black_level" in block:
         return int(block["black_level"])
     return 4096
+
+
+class BackendState:
+    """The read-only half of the ``Sensor`` protocol, from the attributes every backend keeps."""
+
+    _info: SensorInfo
+    _controls: ControlTable
+    _streaming: bool
+    _mode: SensorMode | None
+
+    @property
+    def info(self) -> SensorInfo:
+        return self._info
+
+    @property
+    def camera_controls(self) -> dict[str, tuple[Any, Any, Any]]:
+        return dict(self._controls.advertised)
+
+    @property
+    def is_streaming(self) -> bool:
+        return self._streaming
+
+    @property
+    def mode(self) -> SensorMode | None:
+        return self._mode

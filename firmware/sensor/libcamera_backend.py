@@ -28,7 +28,7 @@ from ..clock import Clock, SystemClock
 from ..config import Config
 from ..errors import SensorDisconnected, SensorStateError, SensorTimeout, SensorUnavailable
 from ..tuning import TuningFile
-from .adapter import ControlTable, black_level_16, cfa_name
+from .adapter import BackendState, ControlTable, black_level_16, cfa_name
 from .protocol import SensorInfo, SensorMode
 from .request import CompletedRequest, FrameBuffer
 from .unpack import parse_format, unpack
@@ -36,7 +36,7 @@ from .unpack import parse_format, unpack
 log = logging.getLogger(__name__)
 
 
-class LibcameraSensor:
+class LibcameraSensor(BackendState):
     def __init__(self, lc, manager, camera, tuning: TuningFile, clock: Clock | None = None):
         self._lc = lc
         self._cm = manager
@@ -105,23 +105,7 @@ class LibcameraSensor:
         self._formats = {m: fmt for m, fmt in modes.values()}
         return tuple(m for m, _ in modes.values())
 
-    # -- Sensor protocol -----------------------------------------------------------------------------------
-    @property
-    def info(self) -> SensorInfo:
-        return self._info
-
-    @property
-    def camera_controls(self) -> dict[str, tuple[Any, Any, Any]]:
-        return dict(self._controls.advertised)
-
-    @property
-    def is_streaming(self) -> bool:
-        return self._streaming
-
-    @property
-    def mode(self) -> SensorMode | None:
-        return self._mode
-
+    # -- Sensor protocol (info, camera_controls, is_streaming, mode: BackendState) -------------------------
     def configure(self, mode: SensorMode, buffer_count: int = 4) -> None:
         if self._streaming:
             raise SensorStateError("Camera must be stopped before configuring")

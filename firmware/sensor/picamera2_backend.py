@@ -28,7 +28,7 @@ from ..clock import Clock, SystemClock
 from ..config import Config
 from ..errors import SensorStateError, SensorTimeout, SensorUnavailable
 from ..tuning import TuningFile
-from .adapter import ControlTable, black_level_16, cfa_name
+from .adapter import BackendState, ControlTable, black_level_16, cfa_name
 from .protocol import SensorInfo, SensorMode
 from .request import CompletedRequest, FrameBuffer
 from .unpack import unpack
@@ -39,7 +39,7 @@ _TIMEOUT_HINT = ("libcamera's 'Dequeue timer ... has expired' / 'Camera frontend
                  "mean the sensor stopped sending: check the ribbon cable and the power supply")
 
 
-class Picamera2Sensor:
+class Picamera2Sensor(BackendState):
     def __init__(self, picam2, tuning: TuningFile, *, pisp: bool = False, clock: Clock | None = None):
         self._cam = picam2
         self.tuning = tuning
@@ -94,23 +94,7 @@ class Picamera2Sensor:
             cam.close()
             raise
 
-    # -- Sensor protocol -----------------------------------------------------------------------------------
-    @property
-    def info(self) -> SensorInfo:
-        return self._info
-
-    @property
-    def camera_controls(self) -> dict[str, tuple[Any, Any, Any]]:
-        return dict(self._controls.advertised)
-
-    @property
-    def is_streaming(self) -> bool:
-        return self._streaming
-
-    @property
-    def mode(self) -> SensorMode | None:
-        return self._mode
-
+    # -- Sensor protocol (info, camera_controls, is_streaming, mode: BackendState) -------------------------
     def raw_format(self, mode: SensorMode) -> str:
         """Uncompressed raw: unpacked at the mode's depth on a Pi 4, 16-bit from the Pi 5's front end."""
         return f"S{self._info.cfa}{16 if self._pisp else mode.bit_depth}"
