@@ -55,8 +55,9 @@ def test_ready_only_after_the_first_frame_and_watchdog_stops_when_the_stream_fre
             life.tick()
             listener.poll(0.1)
         pings = [t for t, m in listener.poll(0.1) if m.get("WATCHDOG") == "1"]
-        # Pings stop within frame_stall (0.5 s) of the freeze and never resume: systemd's watchdog would fire.
-        assert pings and all(t < frozen_at + 0.5 + 0.25 for t in pings)
+        # Pings stop within frame_stall (0.5 s, plus slack for a loaded machine) of the freeze and never resume
+        # in the 2 s after: systemd's watchdog would fire.
+        assert pings and all(t < frozen_at + 1.0 for t in pings)
         statuses = [m["STATUS"] for _, m in listener.messages if "STATUS" in m]
         assert statuses[-1].startswith("error:")
         assert app.engine.fault

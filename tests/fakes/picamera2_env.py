@@ -8,6 +8,7 @@ Everything imported is removed again afterwards, so other tests still see a host
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
 import types
 from pathlib import Path
@@ -27,32 +28,24 @@ def _stub(name: str) -> types.ModuleType:
 
 
 @contextlib.contextmanager
-def picamera2_importable():
-    """Yield the real ``picamera2`` module, importable over the fake libcamera; undo everything after."""
+def _importable(module: str, stubs: tuple[str, ...] = ()):
     before = set(sys.modules)
     sys.path.insert(0, str(FAKES))
-    for name in ("prctl", "kms", "pykms"):
+    for name in stubs:
         sys.modules.setdefault(name, _stub(name))
     try:
-        import picamera2
-
-        yield picamera2
+        yield importlib.import_module(module)
     finally:
         sys.path.remove(str(FAKES))
         for name in set(sys.modules) - before:
             del sys.modules[name]
 
 
-@contextlib.contextmanager
+def picamera2_importable():
+    """The real ``picamera2`` module, importable over the fake libcamera; everything undone afterwards."""
+    return _importable("picamera2", ("prctl", "kms", "pykms"))
+
+
 def libcamera_importable():
-    """Yield the fake ``libcamera`` module as ``import libcamera`` finds it; undo afterwards."""
-    before = set(sys.modules)
-    sys.path.insert(0, str(FAKES))
-    try:
-        import libcamera
-
-        yield libcamera
-    finally:
-        sys.path.remove(str(FAKES))
-        for name in set(sys.modules) - before:
-            del sys.modules[name]
+    """The fake ``libcamera`` module as ``import libcamera`` finds it; undone afterwards."""
+    return _importable("libcamera")
