@@ -7,11 +7,13 @@ VENV="$HERE/.venv"
 TARGET=auto
 PREFIX=""
 DRY_RUN=0
+UNINSTALL=0
 PYTHON="${PYTHON:-python3}"
+PICAMERA2_VERSION=0.3.38  # the picamera2 whose API the backend is tested against
 
 usage() {
     cat <<'USAGE'
-usage: ./install.sh [--target auto|host|pi|qcom] [--prefix DIR] [--dry-run] [--python PYTHON]
+usage: ./install.sh [--target auto|host|pi|qcom] [--prefix DIR] [--dry-run] [--uninstall] [--python PYTHON]
 
 Installs camerad from this checkout. Safe to run again: it only does what is missing.
 
@@ -19,13 +21,24 @@ Installs camerad from this checkout. Safe to run again: it only does what is mis
         dependencies, and unpacks Debian's stock libcamera tuning files into .cache/ when apt can fetch them.
   pi    (a Raspberry Pi, detected from /proc/device-tree/model) installs Debian's python3-picamera2,
         python3-libcamera, python3-lgpio and friends, makes .venv/ with --system-site-packages so it sees
-        them, and installs the configuration (/etc/camerad/camerad.toml, if absent).
-  qcom  (a Qualcomm dev kit) installs libcamera's Python bindings and gpiod, and the same venv and config.
+        them, and installs camerad as a service:
+          /opt/camerad/venv                      camerad itself (a venv seeing the system's picamera2)
+          /usr/lib/systemd/system/camerad.service, camerad.socket   enabled and started
+          /usr/lib/sysusers.d/camerad.conf       the camera user (groups video, gpio); operators join camera
+          /usr/lib/tmpfiles.d/camerad.conf       /run/camerad for the control socket
+          /usr/share/camerad/{tuning,hw}         data
+          /etc/camerad/camerad.toml              the configuration, if absent
+  qcom  (a Qualcomm dev kit) installs libcamera's Python bindings and gpiod, the same service, and a udev rule
+        (/usr/lib/udev/rules.d/60-camerad.rules) giving the video and gpio groups their devices.
 
 options:
   --target T    override detection
-  --prefix DIR  install system files (configuration) under DIR instead of /
+  --prefix DIR  install the system files under DIR instead of / (an image's root, or a test): apt is skipped,
+                users, directories and unit links are made with --root=DIR, nothing is started, and camerad
+                goes into DIR/opt/camerad/venv without its dependencies (the image's packages provide them)
   --dry-run     print what would be done, change nothing
+  --uninstall   stop, disable and remove the service (pi, qcom); keeps /etc/camerad, /var/lib/camerad (the
+                captures) and the camera user
   --python PY   interpreter to build the venv from (default python3, 3.11 or newer)
   -h, --help    this text
 
@@ -46,6 +59,7 @@ while [ $# -gt 0 ]; do
         --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; PREFIX="$2"; shift 2 ;;
         --prefix=*) PREFIX="${1#*=}"; shift ;;
         --dry-run) DRY_RUN=1; shift ;;
+        --uninstall) UNINSTALL=1; shift ;;
         --python) [ $# -ge 2 ] || die "--python needs an interpreter"; PYTHON="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown option: $1" ;;
@@ -64,7 +78,9 @@ detect_target() {
 
 [ "$TARGET" = auto ] && TARGET="$(detect_target)"
 case "$TARGET" in host|pi|qcom) ;; *) die "unknown target '$TARGET' (auto, host, pi, qcom)" ;; esac
-say "target: $TARGET${PREFIX:+, prefix $PREFIX}$([ "$DRY_RUN" = 1 ] && echo ', dry run')"
+case "$PREFIX" in ""|/*) ;; *) PREFIX="$(pwd)/$PREFIX" ;; esac
+PREFIX="${PREFIX%/}"
+say "target: $TARGET${PREFIX:+, prefix $PREFIX}$([ "$DRY_RUN" = 1 ] && echo ', dry run')$([ "$UNINSTALL" = 1 ] && echo ', uninstall')"
 
 command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found; install Python 3.11 or newer"
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -132,22 +148,163 @@ install_config() {
     run install -D -m 0644 "$HERE/firmware/config/camerad.example.toml" "$dest"
 }
 
+# -- camerad as a service (pi, qcom) ---------------------------------------------------------------------
+SERVICE_HOME=/opt/camerad
+UNIT_DIR=/usr/lib/systemd/system
+SYSTEM_FILES=(  # source in the checkout -> destination under PREFIX
+    "systemd/camerad.service:$UNIT_DIR/camerad.service"
+    "systemd/camerad.socket:$UNIT_DIR/camerad.socket"
+    "systemd/sysusers.d/camerad.conf:/usr/lib/sysusers.d/camerad.conf"
+    "systemd/tmpfiles.d/camerad.conf:/usr/lib/tmpfiles.d/camerad.conf"
+)
+UDEV_RULE="systemd/udev/60-camerad.rules:/usr/lib/udev/rules.d/60-camerad.rules"
+DATA_DIRS=(tuning hw)
+
+install_file() {  # $1 source (relative to the checkout), $2 destination under PREFIX
+    local src="$HERE/$1" dest="$PREFIX$2"
+    if [ -f "$dest" ] && cmp -s "$src" "$dest"; then say "up to date: $dest"; return; fi
+    run install -D -m 0644 "$src" "$dest"
+}
+
+install_data() {
+    local dir
+    for dir in "${DATA_DIRS[@]}"; do
+        if [ -d "$PREFIX/usr/share/camerad/$dir" ] && diff -rq "$HERE/$dir" "$PREFIX/usr/share/camerad/$dir" >/dev/null 2>&1; then
+            say "up to date: $PREFIX/usr/share/camerad/$dir"; continue
+        fi
+        run mkdir -p "$PREFIX/usr/share/camerad"
+        run rm -rf "$PREFIX/usr/share/camerad/$dir"
+        run cp -r "$HERE/$dir" "$PREFIX/usr/share/camerad/$dir"
+    done
+}
+
+service_venv() {  # camerad in its own venv that sees the system's picamera2/libcamera (--system-site-packages)
+    local venv="$PREFIX$SERVICE_HOME/venv" stamp want deps=""
+    stamp="$venv/.camerad-installed"
+    want="$( (cat "$HERE/pyproject.toml"; find "$HERE/firmware" -type f \( -name '*.py' -o -name '*.toml' -o -name '*.json' \) \
+              | sort | xargs cat) | sha256sum | cut -c1-16)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then say "camerad in $venv is up to date"; return; fi
+    [ -x "$venv/bin/python" ] || run "$PYTHON" -m venv --system-site-packages "$venv"
+    # Staged into a prefix, the image's packages bring the dependencies; on the camera pip adds what apt lacks.
+    [ -n "$PREFIX" ] && deps="--no-deps"
+    run "$venv/bin/python" -m pip install --quiet $deps "$HERE"
+    [ "$DRY_RUN" = 1 ] || echo "$want" > "$stamp"
+}
+
+activate_service() {  # $1: with a udev rule (1) or not
+    local root=()
+    [ -n "$PREFIX" ] && root=(--root="$PREFIX")
+    command -v systemd-sysusers >/dev/null 2>&1 || die "systemd-sysusers not found: camerad needs systemd"
+    run systemd-sysusers "${root[@]}" "$PREFIX/usr/lib/sysusers.d/camerad.conf"
+    if [ -n "$PREFIX" ] && [ "$(id -u)" -ne 0 ]; then
+        say "not root: skipping systemd-tmpfiles --root (it must chown; the image makes /run/camerad at boot)"
+    else
+        run systemd-tmpfiles "${root[@]}" --create "$PREFIX/usr/lib/tmpfiles.d/camerad.conf"
+    fi
+    if [ -z "$PREFIX" ]; then
+        if [ "$1" = 1 ]; then
+            run udevadm control --reload-rules
+            run udevadm trigger --subsystem-match=dma_heap --subsystem-match=media --subsystem-match=video4linux \
+                --subsystem-match=gpio
+        fi
+        run systemctl daemon-reload
+        run systemctl enable --now camerad.socket camerad.service
+        say "camerad is running: systemctl status camerad; journalctl -u camerad -f -o cat"
+        say "operators who use camctl or read captures: usermod -aG camera <user>"
+    else
+        run systemctl --root="$PREFIX" enable camerad.socket camerad.service
+    fi
+}
+
+install_service() {  # $1: with the udev rule (qcom) or not (pi)
+    local entry
+    service_venv
+    for entry in "${SYSTEM_FILES[@]}"; do install_file "${entry%%:*}" "${entry#*:}"; done
+    [ "$1" = 1 ] && install_file "${UDEV_RULE%%:*}" "${UDEV_RULE#*:}"
+    install_data
+    install_config
+    activate_service "$1"
+}
+
+uninstall_service() {
+    local entry root=()
+    [ -n "$PREFIX" ] && root=(--root="$PREFIX")
+    if command -v systemctl >/dev/null 2>&1; then
+        if [ -z "$PREFIX" ]; then
+            run systemctl disable --now camerad.service camerad.socket || true
+        elif [ -e "$PREFIX$UNIT_DIR/camerad.service" ]; then
+            run systemctl "${root[@]}" disable camerad.service camerad.socket || true
+        fi
+    fi
+    for entry in "${SYSTEM_FILES[@]}" "$UDEV_RULE"; do
+        [ -e "$PREFIX${entry#*:}" ] && run rm -f "$PREFIX${entry#*:}"
+    done
+    [ -e "$PREFIX$SERVICE_HOME" ] && run rm -rf "$PREFIX$SERVICE_HOME"
+    [ -e "$PREFIX/usr/share/camerad" ] && run rm -rf "$PREFIX/usr/share/camerad"
+    if [ -z "$PREFIX" ] && command -v systemctl >/dev/null 2>&1; then run systemctl daemon-reload; fi
+    say "removed the camerad service; kept $PREFIX/etc/camerad (configuration), $PREFIX/var/lib/camerad (captures)"
+    say "and the camera user and group (remove them by hand if you want them gone)"
+}
+
+test_picamera2() {  # the real picamera2 API for the backend's tests; its camera stack is faked there
+    local have
+    have="$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("picamera2"))' 2>/dev/null || true)"
+    if [ "$have" = "$PICAMERA2_VERSION" ]; then
+        say "picamera2 $PICAMERA2_VERSION (API for tests) already installed"; return
+    fi
+    say "installing picamera2 $PICAMERA2_VERSION without dependencies (its API, for the backend's tests)"
+    run "$VENV/bin/python" -m pip install --quiet --no-deps "picamera2==$PICAMERA2_VERSION"
+}
+
+if [ "$UNINSTALL" = 1 ]; then
+    case "$TARGET" in
+        host) say "nothing is installed system-wide on a host; remove $VENV to uninstall" ;;
+        *) uninstall_service ;;
+    esac
+    say "done"
+    exit 0
+fi
+
+host_systemd() {  # systemd-analyze, -sysusers, -tmpfiles and systemctl for the unit and install tests
+    if command -v systemd-analyze >/dev/null 2>&1; then
+        say "systemd tools present ($(systemd-analyze --version | head -1))"; return
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        say "no systemd-analyze and no apt here: the systemd unit tests will skip"; return
+    fi
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
+    say "installing Debian's systemd package for systemd-analyze (the unit tests); nothing is started"
+    run $sudo apt-get install -y --no-install-recommends systemd \
+        || say "could not install systemd (no root?); the systemd unit tests will skip"
+}
+
 case "$TARGET" in
     host)
         make_venv "" "dev"
+        test_picamera2
         stock_tuning
         dev_tools
+        host_systemd
         ;;
     pi)
-        apt_install python3-picamera2 python3-libcamera python3-lgpio python3-gpiozero python3-venv \
-            python3-numpy python3-opencv python3-yaml python3-pil python3-piexif
-        make_venv "--system-site-packages" ""
-        install_config
+        if [ -z "$PREFIX" ]; then
+            apt_install python3-picamera2 python3-libcamera python3-lgpio python3-gpiozero python3-venv \
+                python3-numpy python3-opencv python3-yaml python3-pil python3-piexif
+            make_venv "--system-site-packages" ""
+        else
+            say "staging into $PREFIX: the image needs python3-picamera2 python3-libcamera python3-lgpio python3-gpiozero"
+        fi
+        install_service 0
         ;;
     qcom)
-        apt_install python3-libcamera python3-libgpiod python3-venv python3-numpy python3-yaml
-        make_venv "--system-site-packages" ""
-        install_config
+        if [ -z "$PREFIX" ]; then
+            apt_install python3-libcamera python3-libgpiod python3-venv python3-numpy python3-yaml
+            make_venv "--system-site-packages" ""
+        else
+            say "staging into $PREFIX: the image needs python3-libcamera python3-libgpiod"
+        fi
+        install_service 1
         ;;
 esac
 say "done"

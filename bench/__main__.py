@@ -14,7 +14,7 @@ import warnings
 
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
-BENCHMARKS = ("mock", "isp", "controls")
+BENCHMARKS = ("mock", "isp", "controls", "capture")
 
 
 def machine() -> str:

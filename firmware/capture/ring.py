@@ -58,6 +58,11 @@ class RequestRing:
                 best = later[0]
             return best.acquire()
 
+    def after(self, sequence: int) -> list[CompletedRequest]:
+        """Frames newer than ``sequence``, oldest first, each acquired for the caller (a burst's next frames)."""
+        with self._lock:
+            return [r.acquire() for r in self._items if r.sequence > sequence]
+
     def clear(self) -> None:
         with self._lock:
             items, self._items = list(self._items), collections.deque()

@@ -1,4 +1,9 @@
-"""Develop a picked frame and put it on disk: DNG, JPEG and JSON sidecar, each written atomically."""
+"""Develop a taken frame and put it on disk: DNG, JPEG and JSON sidecar, written all or nothing.
+
+The three files of a capture are staged under temporary names, fsynced, then renamed together and the
+directory fsynced (``storage.atomic.write_group``): a crash or a full disk never leaves part of a capture
+under a final name, and the leftovers of a crash are removed when the next writer starts.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +20,22 @@ from ..formats.jpeg import encode_jpeg, exif_bytes
 from ..formats.sidecar import encode_sidecar
 from ..isp import FrameInfo, Pipeline, build_pipeline
 from ..isp.noise import NoiseProfile
-from ..sensor.request import CompletedRequest
-from ..storage.atomic import atomic_write, clean_leftovers
+from ..storage.atomic import clean_leftovers, write_group
 from ..storage.naming import unique_stem
 from ..tuning import TuningFile
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class RawFrame:
+    """A taken frame copied out of its sensor buffer: what the developer needs, nothing the sensor owns."""
+
+    raw: Any  # numpy (h, w) uint16, right-aligned at the mode's bit depth
+    metadata: dict[str, Any]
+    sequence: int
+    timestamp_ns: int
+    exposure_start_ns: int
 
 
 @dataclass
@@ -35,6 +50,7 @@ class CaptureResult:
     develop_s: float
     timings: dict[str, float] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def lag_ns(self) -> int:
@@ -50,13 +66,21 @@ class CaptureResult:
 
 
 class CaptureWriter:
+    """Develops and writes captures into ``directory`` with one tuning, look and set of options.
+
+    A writer is immutable once made: a reload or a new look makes a new writer, and captures already
+    queued finish with the writer they were taken with.
+    """
+
     def __init__(self, directory: str | Path, tuning: TuningFile, *, cfa: str, bit_depth: int,
-                 identity: CameraIdentity, binning: int = 1, raw: bool = True, jpeg_quality: int = 93, sidecar: bool = True,
-                 pipeline: Pipeline | None = None):
+                 identity: CameraIdentity, binning: int = 1, raw: bool = True, jpeg_quality: int = 93,
+                 sidecar: bool = True, pipeline: Pipeline | None = None, look: str | None = None,
+                 clean: bool = True):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        for p in clean_leftovers(self.directory):
-            log.warning("removed %s, left half-written by an earlier crash", p)
+        if clean:
+            for p in clean_leftovers(self.directory):
+                log.warning("removed %s, left half-written by an earlier crash", p)
         self.tuning = tuning
         self.cfa = cfa
         self.bit_depth = bit_depth
@@ -65,43 +89,69 @@ class CaptureWriter:
         self.raw = raw
         self.jpeg_quality = jpeg_quality
         self.sidecar = sidecar
+        self.look = look
         self.pipeline = pipeline or build_pipeline(tuning)
+        self._taken: set[str] = set()
 
-    def write(self, request: CompletedRequest, press_ns: int, wall_ns: int) -> CaptureResult:
+    def replace(self, **changes) -> "CaptureWriter":
+        """A writer like this one with some options changed (no leftover cleaning: it is the same directory)."""
+        opts = dict(directory=self.directory, tuning=self.tuning, cfa=self.cfa, bit_depth=self.bit_depth,
+                    identity=self.identity, binning=self.binning, raw=self.raw, jpeg_quality=self.jpeg_quality,
+                    sidecar=self.sidecar, pipeline=self.pipeline, look=self.look, clean=False)
+        if "tuning" in changes and "pipeline" not in changes:
+            opts["pipeline"] = None
+        opts.update(changes)
+        return CaptureWriter(**opts)
+
+    def estimate_bytes(self, width: int, height: int) -> int:
+        """Disk space one capture will take at most: uncompressed DNG, a generous JPEG, the sidecar."""
+        dng = width * height * 2 + 256 * 1024 if self.raw else 0
+        return dng + width * height + 64 * 1024
+
+    def write(self, frame: RawFrame, press_ns: int, wall_ns: int, info: dict[str, Any] | None = None
+              ) -> CaptureResult:
         t0 = time.perf_counter()
-        md = request.get_metadata()
-        raw = request.make_array("raw")
-        timings = {"render": time.perf_counter() - t0}
-        stem = unique_stem(self.directory, wall_ns)
-        files = []
+        md = frame.metadata
+        raw = frame.raw
+        stem = unique_stem(self.directory, wall_ns, self._taken)
+        files: list[tuple[str, Any]] = []
+        timings: dict[str, float] = {}
         if self.raw:
             t = time.perf_counter()
             dng = encode_dng(raw, md, cfa=self.cfa, bit_depth=self.bit_depth, tuning=self.tuning,
                              identity=self.identity, wall_ns=wall_ns, mode_factor=self.binning)
-            files.append(atomic_write(self.directory / f"{stem}.dng", dng))
+            files.append((f"{stem}.dng", dng))
             timings["dng"] = time.perf_counter() - t
         t = time.perf_counter()
         shift = 16 - self.bit_depth
         noise = NoiseProfile.from_tuning(self.tuning, float(md.get("AnalogueGain", 1.0)),
                                          float(sum(md.get("SensorBlackLevels", (0,) * 4)) / 4),
                                          float(((1 << self.bit_depth) - 1) << shift), self.binning)
-        frame = FrameInfo.from_metadata(md, self.cfa, self.bit_depth, noise)
-        rgb = self.pipeline.run(raw, frame)
+        rgb = self.pipeline.run(raw, FrameInfo.from_metadata(md, self.cfa, self.bit_depth, noise))
         timings["isp"] = time.perf_counter() - t
         t = time.perf_counter()
         jpeg = encode_jpeg(rgb, exif_bytes(md, self.identity, wall_ns, size=(rgb.shape[1], rgb.shape[0])),
                            self.jpeg_quality)
-        files.append(atomic_write(self.directory / f"{stem}.jpg", jpeg))
+        files.append((f"{stem}.jpg", jpeg))
         timings["jpeg"] = time.perf_counter() - t
-        result = CaptureResult(stem=stem, files=files, sequence=request.sequence, press_ns=press_ns,
-                               timestamp_ns=request.timestamp_ns, exposure_start_ns=request.exposure_start_ns,
+        result = CaptureResult(stem=stem, files=[], sequence=frame.sequence, press_ns=press_ns,
+                               timestamp_ns=frame.timestamp_ns, exposure_start_ns=frame.exposure_start_ns,
                                frame_duration_us=int(md.get("FrameDuration", 0)) or 1,
-                               develop_s=time.perf_counter() - t0, timings=timings, metadata=md)
+                               develop_s=0.0, timings=timings, metadata=md, info=dict(info or {}))
         if self.sidecar:
-            capture = {"stem": stem, "files": [p.name for p in files], "sequence": request.sequence,
-                       "press_ns": press_ns, "wall_time_ns": wall_ns, "lag_ms": result.lag_ns / 1e6,
-                       "lag_frames": result.lag_frames, "tuning": self.tuning.source,
-                       "isp_stages": self.pipeline.names(), "timings_s": timings}
-            files.append(atomic_write(self.directory / f"{stem}.json", encode_sidecar(md, capture)))
-        log.info("captured %s (%s) lag %.1f ms", stem, ", ".join(p.suffix for p in files), result.lag_ns / 1e6)
+            capture = {"stem": stem, "files": [name for name, _ in files] + [f"{stem}.json"],
+                       "sequence": frame.sequence, "press_ns": press_ns, "wall_time_ns": wall_ns,
+                       "lag_ms": result.lag_ns / 1e6, "lag_frames": result.lag_frames, "tuning": self.tuning.source,
+                       "look": self.look, "isp_stages": self.pipeline.names(), "timings_s": timings,
+                       **result.info}
+            files.append((f"{stem}.json", encode_sidecar(md, capture)))
+        self._taken.add(stem)
+        try:
+            t = time.perf_counter()
+            result.files = write_group(self.directory, files)
+            timings["write"] = time.perf_counter() - t
+        finally:
+            self._taken.discard(stem)
+        result.develop_s = time.perf_counter() - t0
+        log.info("captured %s (%s) lag %.1f ms", stem, ", ".join(p.suffix for p in result.files), result.lag_ns / 1e6)
         return result

@@ -30,7 +30,10 @@ class SensorConfig:
     # Tuning file; empty picks the one for the sensor and platform (see README, "Tuning").
     tuning: str = ""
     frame_timeout: float = rng(2.0, 0.1, 60.0)
-    buffer_count: int = rng(6, 2, 64)
+    # Sensor buffers; 0 sizes them from capture.memory_budget_mb (the ZSL ring plus streaming headroom).
+    buffer_count: int = rng(0, 0, 64)
+    # Longest wait between attempts to reopen a failed camera (seconds); attempts back off from 0.5 s.
+    reopen_backoff_max: float = rng(30.0, 1.0, 600.0)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,36 @@ class CaptureConfig:
     jpeg_quality: int = rng(93, 1, 100)
     sidecar: bool = True
     zsl: bool = True
+    # Memory for frames held by the sensor (the ZSL ring and the buffers streaming needs), in MB.
+    memory_budget_mb: int = rng(256, 16, 65536)
+    # Captures waiting to be developed and written; each holds one raw frame in memory.
+    queue_size: int = rng(12, 1, 256)
+    # What a shutter press does at start: one frame, a burst, a bracket, or start/stop a timelapse.
+    drive_mode: Literal["single", "burst", "bracket", "timelapse"] = "single"
+    burst_frames: int = rng(10, 2, 256)
+    # Exposure bracketing: frames (centred on 0 EV) and the step between them in EV.
+    bracket_frames: int = rng(3, 2, 9)
+    bracket_step_ev: float = rng(2.0, 0.1, 4.0)
+    # Timelapse: seconds between frames and how many frames; it resumes after a daemon restart.
+    timelapse_interval: float = rng(10.0, 0.1, 86400.0)
+    timelapse_count: int = rng(100, 1, 1_000_000)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    # Captures are refused while the captures directory's filesystem has less free space than this (MB).
+    reserve_mb: int = rng(200, 0, 10_000_000)
+    # Daemon state that must survive a restart (a running timelapse); empty = $STATE_DIRECTORY (systemd),
+    # else /var/lib/camerad when writable, else ~/.local/state/camerad.
+    state_directory: str = ""
+
+
+@dataclass(frozen=True)
+class WatchdogConfig:
+    # Ping systemd's watchdog (when the unit sets WatchdogSec=) while frames keep arriving.
+    enabled: bool = True
+    # Seconds without a new frame after which the pings stop, so systemd restarts a stuck daemon.
+    frame_stall: float = rng(5.0, 0.5, 600.0)
 
 
 @dataclass(frozen=True)
@@ -108,5 +141,7 @@ class Config:
     gpio: GpioConfig = field(default_factory=GpioConfig)
     controls: ControlsConfig = field(default_factory=ControlsConfig)
     status: StatusConfig = field(default_factory=StatusConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    watchdog: WatchdogConfig = field(default_factory=WatchdogConfig)
     # Where the configuration came from, for messages; not a TOML key.
     source: str = field(default="<defaults>", compare=False, metadata={"internal": True})

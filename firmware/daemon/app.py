@@ -1,81 +1,271 @@
-"""The daemon's parts wired together: sensor, capture engine, writer and GPIO controls."""
+"""The daemon's parts wired together: sensor, capture engine, writer, timelapse, status, GPIO shutter.
+
+``Camerad`` is also the camera's ``CameraActions``: the controls layer (buttons, the control socket) calls
+``half_press``/``shutter``/``burst``/``cycle_*``/``toggle_raw`` on it, and registers ``StatusListener``s
+(LEDs, buzzer) with ``add_status_listener``. Wiring a controls layer is one call each way::
+
+    controls = Controls(board, actions=app)      # the controls call the camera
+    app.add_status_listener(controls)            # the camera tells the controls its state
+"""
 
 from __future__ import annotations
 
+import collections
 import logging
+import os
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Callable
 
+from ..actions import DriveMode, LedState, StatusListener
+from ..capture import budget
+from ..capture.engine import CaptureEngine
+from ..capture.exposure import bracket_evs
+from ..capture.job import Job
+from ..capture.looks import BASE_LOOK, look_names, tuning_for_look
+from ..capture.timelapse import Timelapse
+from ..capture.writer import CaptureResult, CaptureWriter
 from ..clock import Clock, SystemClock
 from ..config import Config
+from ..errors import ConfigError, SensorError
 from ..formats.identity import CameraIdentity
 from ..gpio.board import GpioBoard, open_board
+from ..isp import build_pipeline
 from ..sensor.protocol import Sensor
 from ..sensor.select import open_sensor
+from ..storage.space import MB, FreeSpace
 from ..tuning import TuningFile
-from ..capture.engine import CaptureEngine
-from ..capture.writer import CaptureResult, CaptureWriter
+from .reconfigure import reconfigure
+from .status import StatusBoard, led_state, status_line
 
 log = logging.getLogger(__name__)
 
 SHUTTER_PIN = 17  # BCM numbering; the board profiles in hw/ name the pins per board
+DRIVE_MODES = tuple(DriveMode)
 
 # Lens figures for EXIF until a board profile supplies them: the official 6 mm CS-mount lens on the HQ camera
 # and Camera Module 3's fixed lens.
 _LENSES = {"imx477": (6.0, 1.2, "6mm CS-mount"), "imx708": (4.74, 1.8, "Camera Module 3")}
 
+SensorFactory = Callable[[Config], Sensor]
+
 
 class Camerad:
-    def __init__(self, config: Config, *, sensor: Sensor | None = None, board: GpioBoard | None = None,
-                 clock: Clock | None = None, captures: str | Path | None = None):
+    def __init__(self, config: Config, *, sensor: Sensor | None = None, sensor_factory: SensorFactory | None = None,
+                 board: GpioBoard | None = None, clock: Clock | None = None, captures: str | Path | None = None,
+                 state_dir: str | Path | None = None, gpio: bool = True):
         self.config = config
         self.clock = clock or SystemClock()
-        self.sensor = sensor or open_sensor(config, self.clock)
-        info = self.sensor.info
-        self.mode = info.mode(config.sensor.mode)
-        self.sensor.configure(self.mode, config.sensor.buffer_count)
-        self.tuning = self._tuning()
-        self.writer = CaptureWriter(captures or config.capture.directory, self.tuning, cfa=info.cfa,
-                                    bit_depth=self.mode.bit_depth, binning=self.mode.binning,
-                                    identity=self._identity(),
-                                    raw=config.capture.raw, jpeg_quality=config.capture.jpeg_quality,
-                                    sidecar=config.capture.sidecar)
-        # The ring holds buffers; leave the sensor enough to keep streaming while captures are developed.
-        ring = max(1, config.sensor.buffer_count - 3)
-        self.engine = CaptureEngine(self.sensor, self.writer, zsl=config.capture.zsl, ring_size=ring,
-                                    frame_timeout=config.sensor.frame_timeout, clock=self.clock)
-        self.board = board or open_board(config.gpio.backend)
-        self.captures: list[Future] = []
-        self.board.button(SHUTTER_PIN, when_pressed=self._on_shutter)
+        self.captures_override = Path(captures) if captures else None
+        self.sensor_factory: SensorFactory = sensor_factory or (lambda cfg: open_sensor(cfg, self.clock))
+        self.status = StatusBoard()
+        sensor = sensor or self.sensor_factory(config)
+        self.mode = sensor.info.mode(config.sensor.mode)
+        self.tuning = self.tuning_for(sensor, config)
+        self.plan = self.buffer_plan(sensor, self.mode, config)
+        sensor.configure(self.mode, self.plan.buffer_count)
+        self.look = BASE_LOOK
+        self.writer = self.make_writer(sensor, self.mode, config, self.tuning)
+        self.space = FreeSpace(self.writer.directory, config.storage.reserve_mb * MB)
+        c = config.capture
+        self.engine = CaptureEngine(sensor, self.writer, zsl=c.zsl, ring_size=self.plan.ring, queue_size=c.queue_size,
+                                    frame_timeout=config.sensor.frame_timeout, clock=self.clock, space=self.space,
+                                    mode=self.mode, buffer_count=self.plan.buffer_count,
+                                    reopen=lambda: self.sensor_factory(self.config),
+                                    backoff_max=config.sensor.reopen_backoff_max)
+        self.engine.on_change = self.refresh
+        self.engine.on_frame_taken = self.status.frame_taken
+        self.drive_mode = DriveMode(c.drive_mode)
+        self.state_dir = resolve_state_dir(config, state_dir)
+        self.timelapse = Timelapse(self.state_dir / "timelapse.json", self._timelapse_frame, clock=self.clock)
+        self.active_burst: Job | None = None
+        # The most recent captures' futures (the demo and tests read them); bounded, so a storm of presses
+        # cannot grow memory.
+        self.captures: collections.deque[Future] = collections.deque(maxlen=256)
+        self.control_sockets: dict = {}  # sockets systemd activated for us (the control socket's server is camctl's)
+        self.board = board if board is not None else (open_board(config.gpio.backend) if gpio else None)
+        if self.board is not None:
+            self.board.button(SHUTTER_PIN, when_pressed=self._on_shutter)
 
-    def _tuning(self) -> TuningFile:
-        if self.config.sensor.tuning:
-            return TuningFile.load(self.config.sensor.tuning)
-        tuning = getattr(self.sensor, "tuning", None)
+    # -- construction helpers (also used by reconfigure) ---------------------------------------------------
+    @staticmethod
+    def tuning_for(sensor: Sensor, config: Config) -> TuningFile:
+        tuning = getattr(sensor, "tuning", None)
+        if tuning is None and config.sensor.tuning:
+            tuning = TuningFile.load(config.sensor.tuning)
         if tuning is None:
-            raise RuntimeError("no tuning file: set sensor.tuning in the configuration")
+            raise ConfigError(f"{config.source}: [sensor] tuning: no tuning file for {sensor.info.model}; set one")
         return tuning
 
-    def _identity(self) -> CameraIdentity:
-        model = self.sensor.info.model
+    @staticmethod
+    def buffer_plan(sensor: Sensor, mode, config: Config) -> budget.BufferPlan:
+        lazy = type(sensor).__module__.startswith("firmware.sensor.mock")
+        return budget.plan(config.capture.memory_budget_mb, budget.request_bytes(sensor, mode), zsl=config.capture.zsl,
+                           queue_size=config.capture.queue_size, fixed_buffers=config.sensor.buffer_count,
+                           lazy_buffers=lazy)
+
+    def make_writer(self, sensor: Sensor, mode, config: Config, tuning: TuningFile, *, look: str = BASE_LOOK,
+                    raw: bool | None = None, clean: bool = True) -> CaptureWriter:
+        c = config.capture
+        return CaptureWriter(self.captures_override or c.directory, tuning, cfa=sensor.info.cfa,
+                             bit_depth=mode.bit_depth, binning=mode.binning, identity=self.identity(sensor),
+                             raw=c.raw if raw is None else raw, jpeg_quality=c.jpeg_quality, sidecar=c.sidecar,
+                             look=look, pipeline=self.pipeline_for(tuning, look), clean=clean)
+
+    @staticmethod
+    def pipeline_for(tuning: TuningFile, look: str):
+        """The ISP the writer develops with: the tuning with the look applied (the one place to add the
+        denoiser: ``build_pipeline(..., denoiser=make_denoiser(mode))`` once the denoise work lands)."""
+        return build_pipeline(tuning_for_look(tuning, look))
+
+    @staticmethod
+    def identity(sensor: Sensor) -> CameraIdentity:
+        model = sensor.info.model
         focal, fnum, lens = _LENSES.get(model, (None, None, None))
-        mock = self.sensor.__class__.__name__ == "MockSensor"
+        mock = type(sensor).__module__.startswith("firmware.sensor.mock")
         return CameraIdentity(make="camerad", model=f"{model} (mock)" if mock else model, focal_length_mm=focal,
                               f_number=fnum, lens_model=lens)
 
-    def _on_shutter(self) -> None:
-        # Runs on gpiozero's pin thread: timestamp the press and hand it on, nothing more.
-        self.captures.append(self.engine.capture(self.clock.monotonic_ns()))
+    @property
+    def sensor(self) -> Sensor:
+        return self.engine.sensor
 
+    # -- status --------------------------------------------------------------------------------------------
+    def add_status_listener(self, listener: StatusListener) -> None:
+        """Tell ``listener`` the camera's LED state now and on every change, and every frame taken."""
+        self.status.add(listener)
+
+    def remove_status_listener(self, listener: StatusListener) -> None:
+        self.status.remove(listener)
+
+    @property
+    def led_state(self) -> LedState:
+        return self.status.state
+
+    def refresh(self) -> None:
+        """Recompute the LED state and tell the listeners if it changed."""
+        try:
+            self.status.update(led_state(self))
+        except Exception as exc:  # never let status reporting break a capture path
+            log.error("status update failed: %s", exc)
+
+    def status_line(self) -> str:
+        return status_line(self)
+
+    # -- CameraActions -------------------------------------------------------------------------------------
+    def half_press(self, pressed: bool, t_ns: int) -> None:
+        """Half-press: hold AE and AWB (and focus once, where the lens can) until released."""
+        try:
+            if pressed:
+                controls = self.engine.lock_exposure()
+                log.info("half-press: locked %s", ", ".join(f"{k}={v}" for k, v in controls.items()))
+            else:
+                self.engine.unlock_exposure()
+                log.info("half-press released: AE/AWB automatic")
+        except Exception as exc:  # a rejected control is logged; the camera keeps shooting
+            log.error("half-press %s failed: %s", "lock" if pressed else "release", exc)
+        self.refresh()
+
+    def shutter(self, t_ns: int) -> None:
+        """Full press at ``t_ns``: capture in the current drive mode."""
+        mode = self.drive_mode
+        c = self.config.capture
+        if mode is DriveMode.SINGLE:
+            self.captures.append(self.engine.capture(t_ns))
+        elif mode is DriveMode.BURST:
+            self.captures.extend(self.engine.burst(t_ns, c.burst_frames).futures)
+        elif mode is DriveMode.BRACKET:
+            self.captures.extend(self.engine.bracket(t_ns, bracket_evs(c.bracket_frames, c.bracket_step_ev)).futures)
+        elif self.timelapse.active:
+            self.timelapse.stop()
+        else:
+            self.timelapse.start(c.timelapse_interval, c.timelapse_count)
+        self.refresh()
+
+    def burst(self, active: bool, t_ns: int) -> None:
+        """Shutter held: shoot at the sensor's rate from ``t_ns`` until called with False."""
+        if active:
+            if self.active_burst is None:
+                self.active_burst = self.engine.burst(t_ns, None)
+        elif self.active_burst is not None:
+            self.active_burst.stop(t_ns)
+            self.active_burst = None
+        self.refresh()
+
+    def cycle_drive_mode(self) -> DriveMode:
+        self.drive_mode = DRIVE_MODES[(DRIVE_MODES.index(self.drive_mode) + 1) % len(DRIVE_MODES)]
+        log.info("drive mode: %s", self.drive_mode.value)
+        self.refresh()
+        return self.drive_mode
+
+    def cycle_look(self) -> str:
+        names = look_names()
+        nxt = names[(names.index(self.look) + 1) % len(names)] if self.look in names else names[0]
+        if nxt != self.look:
+            try:
+                self.engine.writer = self.writer = self.writer.replace(
+                    look=nxt, pipeline=self.pipeline_for(self.tuning, nxt))
+                self.look = nxt
+            except Exception as exc:  # a broken look keeps the current one
+                log.error("look %s cannot be applied: %s", nxt, exc)
+        log.info("look: %s", self.look)
+        return self.look
+
+    def toggle_raw(self) -> bool:
+        self.engine.writer = self.writer = self.writer.replace(raw=not self.writer.raw)
+        log.info("raw %s", "on (DNG + JPEG)" if self.writer.raw else "off (JPEG only)")
+        return self.writer.raw
+
+    # -- other triggers ------------------------------------------------------------------------------------
     def capture(self) -> "Future[CaptureResult]":
+        """One frame now, whatever the drive mode."""
         fut = self.engine.capture()
         self.captures.append(fut)
         return fut
 
+    def _on_shutter(self) -> None:
+        # Runs on gpiozero's pin thread: timestamp the press and hand it on.
+        self.shutter(self.clock.monotonic_ns())
+
+    def _timelapse_frame(self, info: dict) -> Future:
+        fut = self.engine.capture(kind="timelapse", info=info)
+        self.captures.append(fut)
+        return fut
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> None:
         self.engine.start()
+        self.timelapse.resume()
+        self.refresh()
+
+    def reload(self, config: Config) -> None:
+        """Apply a new configuration and re-read the tuning; on error the running one stays (and it raises)."""
+        reconfigure(self, config)
+        self.refresh()
 
     def stop(self) -> None:
+        """Stop streaming, finish every capture already taken, release the camera and GPIO."""
+        self.timelapse.close()
         self.engine.stop()
-        self.board.close()
-        self.sensor.close()
+        if self.board is not None:
+            self.board.close()
+        try:
+            self.sensor.close()
+        except SensorError as exc:
+            log.warning("closing the camera: %s", exc)
+
+
+def resolve_state_dir(config: Config, explicit: str | Path | None = None) -> Path:
+    """Where state that must survive a restart lives (see ``[storage] state_directory``)."""
+    if explicit:
+        return Path(explicit)
+    if config.storage.state_directory:
+        return Path(config.storage.state_directory)
+    env = os.environ.get("STATE_DIRECTORY")
+    if env:
+        return Path(env.split(":")[0])
+    system = Path("/var/lib/camerad")
+    if system.is_dir() and os.access(system, os.W_OK):
+        return system
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "camerad"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import faulthandler
 import logging
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from .. import __version__, logs
@@ -22,7 +21,10 @@ EPILOG = """examples:
   camerad --check-config /etc/camerad/camerad.toml
   camerad --config /etc/camerad/camerad.toml  run the daemon (systemd does this)
 
-signals: SIGUSR1 takes a picture (as rpicam-still --signal); SIGTERM and SIGINT finish queued captures and exit.
+signals: SIGUSR1 presses the shutter (as rpicam-still --signal), in the current drive mode; SIGHUP reloads the
+configuration and tuning (a bad file is logged and the running one kept); SIGTERM and SIGINT finish every
+capture already taken, then exit 0. Under systemd (Type=notify) camerad reports READY=1 after the first frame,
+a STATUS= line, and pings the watchdog only while frames keep arriving.
 """
 
 
@@ -65,6 +67,7 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def main(argv=None) -> int:
+    _enable_faulthandler()
     args = parse_args(argv)
     if args.check_config:
         try:
@@ -88,7 +91,7 @@ def main(argv=None) -> int:
             from .demo import run_demo
 
             return run_demo(config, args.shots, args.captures or Path("captures"))
-        return run(config, args.captures)
+        return run(config, args)
     except CameradError as exc:
         print(f"camerad: {exc}", file=sys.stderr)
         return 1
@@ -96,24 +99,29 @@ def main(argv=None) -> int:
         return 130
 
 
-def run(config: Config, captures: Path | None) -> int:
-    from .app import Camerad
-
-    app = Camerad(config, captures=captures)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGUSR1, lambda *_: app.capture())
-    app.start()
-    log.info("camerad %s running: %s %s, captures in %s", __version__, app.sensor.info.model, app.mode.name,
-             app.writer.directory)
+def _enable_faulthandler() -> None:
+    """A watchdog abort (SIGABRT) or a fatal error leaves every thread's Python stack in the journal."""
     try:
-        while not stop.wait(1.0):
-            pass
-    finally:
-        log.info("stopping: finishing queued captures")
-        app.stop()
-    return 0
+        faulthandler.enable()
+    except (AttributeError, ValueError, OSError):  # stderr without a file descriptor (embedded, captured)
+        pass
+
+
+def run(config: Config, args: argparse.Namespace) -> int:
+    from .activation import listen_fds
+    from .app import Camerad
+    from .lifecycle import run as run_lifecycle
+
+    # A button's callback thread gets the interpreter within 1 ms of a press even while a capture is being
+    # developed (the default 5 ms would be the press's timestamp error).
+    sys.setswitchinterval(0.001)
+    app = Camerad(config, captures=args.captures)
+    app.control_sockets = listen_fds()
+    if app.control_sockets:
+        log.info("socket activation: %s", ", ".join(f"{k} ({len(v)})" for k, v in app.control_sockets.items()))
+    log.info("camerad %s: %s %s (%d-frame ZSL ring, %d buffers), captures in %s", __version__,
+             app.sensor.info.model, app.mode.name, app.plan.ring, app.plan.buffer_count, app.writer.directory)
+    return run_lifecycle(app, reload_config=lambda: load_config(args))
 
 
 if __name__ == "__main__":

@@ -46,14 +46,14 @@ def open_sensor(config: Config, clock: Clock | None = None, board: str | None = 
         from .mock import open_mock
 
         return open_mock(config, clock)
+    # picamera2 and libcamera's bindings come from the board's packages (python3-picamera2,
+    # python3-libcamera); on a host they are missing and the import inside open() fails.
     if backend == "picamera2":
-        try:
-            from .picamera2_backend import Picamera2Sensor
-        except ImportError as exc:
-            raise SensorUnavailable(f"picamera2 backend unavailable: {exc}") from exc
-        return Picamera2Sensor.open(config)
+        from .picamera2_backend import Picamera2Sensor as backend_class
+    else:
+        from .libcamera_backend import LibcameraSensor as backend_class
     try:
-        from .libcamera_backend import LibcameraSensor
+        return backend_class.open(config, clock)
     except ImportError as exc:
-        raise SensorUnavailable(f"libcamera backend unavailable: {exc}") from exc
-    return LibcameraSensor.open(config)
+        raise SensorUnavailable(f"{backend} backend unavailable: {exc} (install python3-{backend} from the "
+                                f"board's packages, or run with --mock)") from exc

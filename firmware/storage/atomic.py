@@ -11,17 +11,57 @@ import errno
 import os
 import secrets
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Sequence
 
 from ..errors import StorageError
 
 TMP_PREFIX = ".camerad-tmp-"
 
 
-def atomic_write(path: str | Path, data: bytes | bytearray | memoryview | Callable[[BinaryIO], None],
-                 *, sync_dir: bool = True) -> Path:
+Data = bytes | bytearray | memoryview | Callable[[BinaryIO], None]
+
+
+def atomic_write(path: str | Path, data: Data, *, sync_dir: bool = True) -> Path:
     """Atomically create or replace ``path`` with ``data`` (bytes, or a function writing to a binary file)."""
     path = Path(path)
+    tmp = _stage(path, data)
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _storage_error(path, exc) from exc
+    if sync_dir:
+        fsync_dir(path.parent)
+    return path
+
+
+def write_group(directory: str | Path, files: Sequence[tuple[str, Data]]) -> list[Path]:
+    """Write several files that belong together (a capture's DNG, JPEG and sidecar) all or nothing.
+
+    Every file is written and fsynced under a temporary name first; only when all of them are on disk are
+    they renamed, in order, and the directory fsynced once. A failure (a full disk) on any file removes
+    the temporaries and leaves no file of the group under its final name.
+    """
+    directory = Path(directory)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, data in files:
+            final = directory / name
+            staged.append((_stage(final, data), final))
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    except BaseException as exc:
+        for tmp, final in staged:
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, StorageError):
+            raise _storage_error(directory, exc) from exc
+        raise
+    fsync_dir(directory)
+    return [final for _, final in staged]
+
+
+def _stage(path: Path, data: Data) -> Path:
+    """Write ``data`` to a fsynced temporary beside ``path``; return the temporary's name."""
     tmp = path.with_name(f"{TMP_PREFIX}{secrets.token_hex(4)}-{path.name}")
     try:
         with open(tmp, "xb") as fh:
@@ -31,17 +71,18 @@ def atomic_write(path: str | Path, data: bytes | bytearray | memoryview | Callab
                 fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        what = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise StorageError(exc.errno or errno.EIO, f"cannot write {path}: {what}") from exc
+        raise _storage_error(path, exc) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if sync_dir:
-        fsync_dir(path.parent)
-    return path
+    return tmp
+
+
+def _storage_error(path: Path, exc: OSError) -> StorageError:
+    what = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    return StorageError(exc.errno or errno.EIO, f"cannot write {path}: {what}")
 
 
 def fsync_dir(directory: str | Path) -> None:

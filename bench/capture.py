@@ -1,0 +1,242 @@
+"""Capture engine and daemon on the 12.3 MP mock (IMX477 4056x3040 @ 10 fps), in real time.
+
+* Shutter lag, ZSL and not: presses at random phases of the frame, lag from press to the taken frame's exposure
+  start, in frames (the reference is the frame period itself) and ms.
+* Burst: 10 full-resolution frames from one press: are they consecutive sensor frames (held at sensor rate)?
+  Then the sustained rate and shot-to-shot time to files on disk, against the time one capture takes to
+  develop alone (the reference: a burst can at best drain at that pace).
+* Peak RSS with the ZSL ring full of resident frames, in a fresh process, against capture.memory_budget_mb.
+* Idle CPU of ``camerad --mock`` against a bare consumer of the same mock stream.
+* Press handling: the time a trigger costs the caller, against one frame period.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from firmware.config import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+MB = 1024 * 1024
+
+
+def _config(tmp: Path, **capture):
+    return parse({"sensor": {"backend": "mock"}, "gpio": {"backend": "mock"},
+                  "capture": {"directory": str(tmp / "caps"), **capture},
+                  "storage": {"reserve_mb": 0, "state_directory": str(tmp / "state")}})
+
+
+def _app(tmp: Path, **capture):
+    from firmware.daemon.app import Camerad
+
+    app = Camerad(_config(tmp, **capture), gpio=False)
+    app.start()
+    if not app.engine.wait_for_frame(60):
+        raise RuntimeError("the mock produced no frame")
+    time.sleep(0.5)  # AE/AWB settle
+    return app
+
+
+def _lag(zsl: bool, presses: int) -> tuple[list[float], list[int], float]:
+    with tempfile.TemporaryDirectory() as d:
+        app = _app(Path(d), zsl=zsl, raw=False)
+        try:
+            rng = random.Random(1)
+            results = []
+            for _ in range(presses):
+                time.sleep(rng.uniform(0.05, 0.25))  # a random phase within the frame
+                results.append(app.engine.capture().result(timeout=300))
+            period_ms = results[0].frame_duration_us / 1000
+        finally:
+            app.stop()
+    return [r.lag_ns / 1e6 for r in results], [r.lag_frames for r in results], period_ms
+
+
+def _burst(frames: int) -> dict:
+    with tempfile.TemporaryDirectory() as d:
+        app = _app(Path(d), queue_size=max(12, frames))
+        try:
+            app.engine.capture().result(timeout=300)  # warm up (first ISP run builds its tables)
+            single = app.engine.capture().result(timeout=300)
+            t0 = time.perf_counter()
+            job = app.engine.burst(None, frames)
+            landed = []
+            for fut in job.futures:
+                fut.result(timeout=600)
+                landed.append(time.perf_counter())
+            results = job.done.result()
+        finally:
+            app.stop()
+    seqs = [r.sequence for r in results]
+    ts = [r.timestamp_ns for r in results]
+    consecutive = sum(1 for a, b in zip(seqs, seqs[1:]) if b == a + 1) + 1
+    capture_fps = (len(ts) - 1) / ((ts[-1] - ts[0]) / 1e9)
+    shot_to_shot = [b - a for a, b in zip(landed, landed[1:])]
+    return {
+        "burst_frames": len(results),
+        "burst_consecutive_sensor_frames": consecutive,
+        "burst_capture_fps": capture_fps,
+        "sensor_fps": 1e6 / results[0].frame_duration_us,
+        "burst_capture_fps_vs_sensor": capture_fps / (1e6 / results[0].frame_duration_us),
+        "burst_to_disk_fps": len(results) / (landed[-1] - t0),
+        "burst_shot_to_shot_s": statistics.median(shot_to_shot),
+        "burst_develop_s_median": statistics.median(r.develop_s for r in results),
+        "reference_single_develop_s": single.develop_s,
+        "burst_shot_to_shot_vs_single_develop": statistics.median(shot_to_shot) / single.develop_s,
+    }
+
+
+def _rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _hwm_mb() -> float:
+    return _rss_mb("self", "VmHWM")
+
+
+def rss_probe() -> None:
+    """In a fresh process: RSS before the camera, and with the ZSL ring full of resident 12.3 MP frames."""
+    import resource
+
+    from firmware.daemon.app import Camerad
+
+    with tempfile.TemporaryDirectory() as d:
+        config = _config(Path(d))
+        base = _rss_mb()
+        app = Camerad(config, gpio=False)
+        app.start()
+        app.engine.wait_for_frame(60)
+        opened = _rss_mb()
+        # The mock's one-off scene computation at start peaks far above anything after it; measure the peak
+        # from here on (writing 5 to clear_refs resets the kernel's high-water mark, VmHWM).
+        Path("/proc/self/clear_refs").write_text("5")
+        time.sleep((app.plan.ring + 3) / 10)  # fill the ring
+        # Hold the ring still and make every frame in it resident, as a real sensor buffer is (the mock renders
+        # on demand, so an idle ring costs it nothing).
+        app.sensor.inject("freeze")
+        time.sleep(0.2)
+        frames = list(app.engine.ring._items)
+        for req in frames:
+            req.make_array("raw")
+        full = _rss_mb()
+        resident = len(frames)
+        ring = app.plan.ring
+        app.stop()
+    print(json.dumps({"base": base, "opened": opened, "ring_full": full, "ring_frames": ring, "resident": resident,
+                      "budget_mb": config.capture.memory_budget_mb,
+                      "peak": _hwm_mb(), "peak_with_start": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def _rss() -> dict:
+    out = subprocess.run([sys.executable, "-c", "from bench.capture import rss_probe; rss_probe()"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    return {
+        "zsl_ring_frames_12mp": r["ring_frames"],
+        "zsl_ring_frames_resident": r["resident"],
+        "rss_before_camera_mb": r["base"],
+        "rss_streaming_mb": r["opened"],
+        "rss_ring_full_mb": r["ring_full"],
+        "rss_ring_full_above_before_camera_mb": r["ring_full"] - r["base"],
+        "configured_memory_budget_mb": r["budget_mb"],
+        "rss_ring_full_minus_budget_mb": r["ring_full"] - r["budget_mb"],
+        "rss_peak_with_ring_full_mb": r["peak"],
+        "rss_peak_including_mock_scene_setup_mb": r["peak_with_start"],
+    }
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _idle_cpu(seconds: float) -> dict:
+    with tempfile.TemporaryDirectory() as d:
+        notify = Path(d) / "notify"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(str(notify))
+        sock.settimeout(120)
+        env = dict(os.environ, NOTIFY_SOCKET=str(notify), WATCHDOG_USEC="10000000")
+        cfg = Path(d) / "camerad.toml"
+        cfg.write_text(f'[storage]\nreserve_mb = 0\nstate_directory = "{d}"\n')
+        proc = subprocess.Popen([sys.executable, "-m", "firmware.daemon.cli", "--mock", "--config", str(cfg),
+                                 "--captures", str(Path(d) / "caps")], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while b"READY=1" not in sock.recv(4096):
+                pass
+            sock.settimeout(0.2)
+            time.sleep(2.0)
+            c0, t0 = _cpu_seconds(proc.pid), time.monotonic()
+            end = t0 + seconds
+            while time.monotonic() < end:  # keep draining notifications, as systemd would
+                try:
+                    sock.recv(4096)
+                except socket.timeout:
+                    pass
+            cpu = (_cpu_seconds(proc.pid) - c0) / (time.monotonic() - t0)
+            rss = _rss_mb(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=120)
+            sock.close()
+    from bench.mock import _stream_cpu
+
+    ref, _ = _stream_cpu("4056x3040", seconds)
+    return {"daemon_idle_cpu_percent": cpu * 100, "reference_bare_mock_stream_cpu_percent": ref * 100,
+            "daemon_idle_cpu_vs_bare_stream": cpu / ref if ref else float("nan"), "daemon_idle_rss_mb": rss}
+
+
+def _presses(count: int) -> dict:
+    with tempfile.TemporaryDirectory() as d:
+        app = _app(Path(d), raw=False, jpeg_quality=80)
+        try:
+            period = app.engine.last_metadata["FrameDuration"] / 1e6
+            t0 = time.perf_counter()
+            for _ in range(count):
+                app.shutter(app.clock.monotonic_ns())
+            spent = time.perf_counter() - t0
+            futures = list(app.captures)[-count:]
+            for f in futures:
+                f.exception(timeout=600)
+        finally:
+            app.stop()
+    per = spent / count
+    return {"press_handling_us": per * 1e6, "presses_per_second": 1 / per,
+            "press_handling_vs_frame_period": per / period}
+
+
+def run(quick: bool = False) -> dict:
+    import logging
+
+    logging.getLogger("firmware").setLevel(logging.ERROR)  # refusals are the point of the press test
+    out: dict = {}
+    presses = 4 if quick else 12
+    for zsl in (True, False):
+        lags_ms, lags_frames, period_ms = _lag(zsl, presses)
+        name = "zsl" if zsl else "no_zsl"
+        out[f"{name}_lag_frames_max"] = max(lags_frames)
+        out[f"{name}_lag_ms_median"] = statistics.median(lags_ms)
+        out[f"{name}_lag_ms_max"] = max(lags_ms)
+        out["reference_frame_period_ms"] = period_ms
+        out[f"{name}_lag_ms_median_vs_frame_period"] = statistics.median(lags_ms) / period_ms
+    out.update(_burst(4 if quick else 10))
+    out.update(_rss())
+    out.update(_idle_cpu(3.0 if quick else 10.0))
+    out.update(_presses(200 if quick else 1000))
+    return out

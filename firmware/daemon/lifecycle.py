@@ -1,0 +1,153 @@
+"""The daemon's life under systemd: readiness, status, the watchdog, reload on SIGHUP, a clean stop on SIGTERM.
+
+* ``READY=1`` is sent once the first frame has arrived (the camera really works), with a ``STATUS=`` line.
+* ``WATCHDOG=1`` is sent only from this loop and only while frames keep arriving: a sensor that freezes without
+  an error, or a streaming thread stuck in the camera stack, stops the pings and systemd's watchdog fires
+  (SIGABRT; ``faulthandler`` puts every thread's stack in the journal) and restarts the daemon.
+* ``SIGHUP`` sends ``RELOADING=1``, reloads the configuration and tuning (a bad file is logged and the running
+  ones kept), then ``READY=1``.
+* ``SIGTERM``/``SIGINT`` send ``STOPPING=1``, stop streaming, write every capture already taken (asking systemd
+  for more time while the queue drains) and exit 0. ``SIGUSR1`` presses the shutter.
+
+Signal handlers do nothing but wake this loop (``signal.set_wakeup_fd``), so no handler ever runs camera code
+in the middle of another lock holder.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import select
+import signal
+from typing import Callable
+
+from ..config import Config
+from ..errors import CameradError
+from .app import Camerad
+from .notify import Notifier, watchdog_interval
+
+log = logging.getLogger(__name__)
+
+HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)
+_TICK_S = 1.0
+_DRAIN_EXTEND_S = 30.0  # each time a queued capture is written during stop, ask systemd for this much more
+
+
+class Lifecycle:
+    """One daemon run: ``ready``, then ``tick`` until asked to stop, then ``stop``. Testable without signals."""
+
+    def __init__(self, app: Camerad, notifier: Notifier, *, reload_config: Callable[[], Config] | None = None,
+                 watchdog_s: float | None = None):
+        self.app = app
+        self.notifier = notifier
+        self.reload_config = reload_config
+        self.watchdog_s = watchdog_s if app.config.watchdog.enabled else None
+        self.pings = 0
+        self._status = ""
+
+    def ready(self, timeout: float) -> bool:
+        """Wait for the first frame; then READY=1. False (and a STATUS saying why) if none came in time."""
+        self.notifier.status("starting: waiting for the first frame")
+        if not self.app.engine.wait_for_frame(timeout):
+            why = self.app.engine.fault or f"no frame within {timeout:.0f} s"
+            self.notifier.status(f"error: camera not ready: {why}")
+            return False
+        self.app.refresh()
+        self._status = self.app.status_line()
+        self.notifier.ready(self._status)
+        log.info("%s", self._status)
+        return True
+
+    def frames_flowing(self) -> bool:
+        last = self.app.engine.last_frame_ns
+        stall = self.app.config.watchdog.frame_stall
+        return last is not None and self.app.clock.monotonic_ns() - last <= stall * 1e9
+
+    def tick(self) -> None:
+        """Ping the watchdog if frames are flowing; refresh LED state and STATUS."""
+        if self.watchdog_s and self.frames_flowing():
+            if self.notifier.watchdog():
+                self.pings += 1
+        self.app.refresh()
+        line = self.app.status_line()
+        if line != self._status:
+            self._status = line
+            self.notifier.status(line)
+
+    def reload(self) -> bool:
+        self.notifier.reloading()
+        ok = True
+        try:
+            config = self.reload_config() if self.reload_config else self.app.config
+            self.app.reload(config)
+        except (CameradError, OSError, ValueError) as exc:
+            ok = False
+            log.error("reload rejected, keeping the running configuration and tuning: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - a reload must never take the daemon down
+            ok = False
+            log.exception("reload failed, keeping the running configuration and tuning: %s", exc)
+        self.notifier.ready(self.app.status_line() if ok else
+                            f"{self.app.status_line()} (last reload rejected, see the journal)")
+        return ok
+
+    def stop(self) -> None:
+        self.notifier.stopping()
+        queued = self.app.engine.queue_used
+        self.notifier.status(f"stopping: writing {queued} queued capture(s)" if queued else "stopping")
+        log.info("stopping: finishing %d queued capture(s)", queued)
+        self.app.engine.on_change = self._draining
+        self.app.stop()
+
+    def _draining(self) -> None:
+        self.notifier.extend_timeout(_DRAIN_EXTEND_S)
+
+
+def run(app: Camerad, *, reload_config: Callable[[], Config] | None = None, ready_timeout: float = 60.0,
+        notifier: Notifier | None = None) -> int:
+    """Run ``app`` until SIGTERM/SIGINT; returns the exit status (0 after a clean stop)."""
+    notifier = notifier or Notifier.from_env()
+    life = Lifecycle(app, notifier, reload_config=reload_config, watchdog_s=watchdog_interval())
+    rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in HANDLED}
+    old_wakeup = signal.set_wakeup_fd(wfd, warn_on_full_buffer=False)
+    try:
+        app.start()
+        if not life.ready(ready_timeout):
+            log.error("camera not ready after %.0f s: %s", ready_timeout, app.engine.fault or "no frame")
+            life.stop()
+            return 1
+        tick = min(_TICK_S, life.watchdog_s or _TICK_S)
+        while True:
+            for sig in _wait_signals(rfd, tick):
+                if sig in (signal.SIGTERM, signal.SIGINT):
+                    life.stop()
+                    return 0
+                if sig == signal.SIGHUP:
+                    life.reload()
+                elif sig == signal.SIGUSR1:
+                    app.shutter(app.clock.monotonic_ns())
+            life.tick()
+    finally:
+        signal.set_wakeup_fd(old_wakeup)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        os.close(rfd)
+        os.close(wfd)
+        notifier.close()
+
+
+def _wait_signals(fd: int, timeout: float) -> list[int]:
+    try:
+        readable, _, _ = select.select([fd], [], [], timeout)
+    except InterruptedError:  # pragma: no cover - PEP 475 retries select; kept for clarity
+        readable = [fd]
+    if not readable:
+        return []
+    try:
+        return list(os.read(fd, 512))
+    except OSError as exc:
+        if exc.errno == errno.EAGAIN:
+            return []
+        raise
+

@@ -1,0 +1,214 @@
+"""The capture engine on the live mock sensor: bursts at sensor rate, brackets, the half-press lock,
+non-ZSL capture, refusals that say why, and the fate of every trigger."""
+
+import gc
+import json
+import logging
+import time
+import tracemalloc
+
+import pytest
+
+from daemon_support import Recorder, make_app, outcomes, wait_until
+from firmware.actions import DriveMode, LedState
+from firmware.errors import CaptureRefused, StorageError
+from firmware.storage.space import StorageLow
+
+
+@pytest.fixture
+def app(tmp_path):
+    a = make_app(tmp_path)
+    yield a
+    a.stop()
+
+
+def sidecar(result):
+    return json.loads(next(p for p in result.files if p.suffix == ".json").read_text())
+
+
+def test_burst_takes_consecutive_frames_at_sensor_rate(app):
+    time.sleep(0.1)
+    job = app.engine.burst(None, 8)
+    results = job.done.result(timeout=120)
+    assert len(results) == 8 and all(not isinstance(r, Exception) for r in results)
+    seqs = [r.sequence for r in results]
+    assert seqs == list(range(seqs[0], seqs[0] + 8))  # not one frame skipped
+    assert results[0].lag_frames == 0
+    ts = [r.timestamp_ns for r in results]
+    period = [b - a for a, b in zip(ts, ts[1:])]
+    assert max(period) == pytest.approx(results[0].frame_duration_us * 1000, rel=0.05)
+    cap = sidecar(results[3])["capture"]
+    assert cap["kind"] == "burst" and cap["index"] == 3 and cap["count"] == 8
+    assert len({r.stem for r in results}) == 8 and [r.stem for r in results] == sorted(r.stem for r in results)
+
+
+def test_bracket_is_zero_lag_at_0_ev_then_minus_and_plus_two(app):
+    time.sleep(0.3)  # let AE settle
+    job = app.engine.bracket(None, [0.0, -2.0, 2.0])
+    results = job.done.result(timeout=120)
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert results[0].lag_frames == 0
+    evs = [sidecar(r)["capture"]["ev"] for r in results]
+    assert evs == [0.0, -2.0, 2.0]
+    total = [r.metadata["ExposureTime"] * r.metadata["AnalogueGain"] for r in results]
+    assert total[1] / total[0] == pytest.approx(0.25, rel=0.05)
+    assert total[2] / total[0] == pytest.approx(4.0, rel=0.05)
+    # Afterwards AE is automatic again (the controls reach the sensor a couple of frames later).
+    assert wait_until(lambda: app.sensor._ipa.controls["ExposureTime"] == 0
+                      and app.sensor._ipa.controls["AnalogueGain"] == 0, timeout=5)
+
+
+def test_half_press_holds_exposure_and_white_balance_until_release(app):
+    from firmware.sensor.mock.spectral import Lighting
+
+    time.sleep(0.3)
+    app.half_press(True, 0)
+    locked = dict(app.engine.last_metadata)
+    app.sensor.set_lighting(Lighting(3000, "auto", 3200))  # 4x brighter, much warmer
+    time.sleep(0.5)
+    held = app.engine.last_metadata
+    assert held["ExposureTime"] == locked["ExposureTime"] and held["AnalogueGain"] == locked["AnalogueGain"]
+    assert held["ColourGains"] == pytest.approx(locked["ColourGains"], rel=1e-3)
+    assert "AE/AWB locked" in app.status_line()
+    app.half_press(False, 0)
+    assert wait_until(lambda: app.engine.last_metadata["ExposureTime"] * app.engine.last_metadata["AnalogueGain"]
+                      < 0.5 * locked["ExposureTime"] * locked["AnalogueGain"], timeout=10)
+
+
+def test_without_zsl_the_next_frame_is_taken(tmp_path):
+    app = make_app(tmp_path, capture={"zsl": False})
+    try:
+        assert app.plan.ring == 1
+        press = app.clock.monotonic_ns()
+        r = app.engine.capture(press).result(timeout=60)
+        assert r.exposure_start_ns >= press and r.lag_frames >= 1
+    finally:
+        app.stop()
+
+
+def test_full_queue_refuses_with_a_reason_and_the_led_says_busy(tmp_path):
+    app = make_app(tmp_path, capture={"queue_size": 2})
+    rec = Recorder()
+    app.add_status_listener(rec)
+    try:
+        futures = [app.engine.capture() for _ in range(6)]
+        out = outcomes(futures)
+        refused = [o for o in out if isinstance(o, CaptureRefused)]
+        assert len(refused) == 4 and all("queue is full" in r.reason for r in refused)
+        assert len([o for o in out if not isinstance(o, Exception)]) == 2
+        assert LedState.BUSY in rec.states and rec.frames == 2
+        burst = app.engine.burst(None, 3)  # needs three slots; refused whole, before any frame is taken
+        exc = burst.done.exception(timeout=1)
+        assert isinstance(exc, CaptureRefused) and "a burst needs 3" in exc.reason
+        assert all(isinstance(f.exception(timeout=1), CaptureRefused) for f in burst.futures)
+    finally:
+        app.stop()
+
+
+def test_storage_reserve_refuses_captures_and_the_led_says_low_storage(tmp_path):
+    app = make_app(tmp_path, storage={"reserve_mb": 10_000_000})
+    rec = Recorder()
+    app.add_status_listener(rec)
+    try:
+        with pytest.raises(StorageLow, match=r"storage low: .* MB free .* reserve"):
+            app.engine.capture().result(timeout=5)
+        app.refresh()
+        assert rec.states[-1] == LedState.LOW_STORAGE
+        assert app.status_line().startswith("storage low:")
+    finally:
+        app.stop()
+
+
+def test_a_thousand_triggers_in_a_second_each_end_as_a_file_or_a_logged_refusal(tmp_path, caplog):
+    app = make_app(tmp_path, capture={"drive_mode": "single"})
+    caplog.set_level(logging.WARNING, logger="firmware.capture.engine")
+    try:
+        for _ in range(20):  # warm up allocations (ring, logging) before measuring
+            app.shutter(app.clock.monotonic_ns())
+        outcomes(list(app.captures))
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        futures = []
+        for _ in range(1000):  # as fast as the test can press (the rate is bench/capture.py's figure)
+            app.shutter(app.clock.monotonic_ns())
+            futures.append(app.captures[-1])
+        out = outcomes(futures)
+        refused = [o for o in out if isinstance(o, CaptureRefused)]
+        written = [o for o in out if not isinstance(o, Exception)]
+        assert len(refused) + len(written) == 1000  # nothing silently lost, nothing crashed
+        assert written and refused
+        logged = [r for r in caplog.records if "capture refused" in r.getMessage()]
+        assert len(logged) >= len(refused)
+        assert all(p.exists() for r in written for p in r.files)
+        assert app.engine.queue_used == 0
+        # What the test itself holds (1000 outcomes, captured log records) is not the daemon's memory.
+        del futures, out, refused, written, logged
+        caplog.clear()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        assert grown < 8 * 1024 * 1024, f"memory grew by {grown / 1e6:.1f} MB"
+    finally:
+        app.stop()
+
+
+def test_every_drive_mode_through_the_shutter(tmp_path):
+    app = make_app(tmp_path, capture={"burst_frames": 3, "bracket_frames": 3, "bracket_step_ev": 1.0,
+                                      "timelapse_interval": 0.2, "timelapse_count": 2})
+    try:
+        assert app.drive_mode is DriveMode.SINGLE
+        app.shutter(app.clock.monotonic_ns())
+        assert app.cycle_drive_mode() is DriveMode.BURST
+        app.shutter(app.clock.monotonic_ns())
+        assert app.cycle_drive_mode() is DriveMode.BRACKET
+        app.shutter(app.clock.monotonic_ns())
+        assert app.cycle_drive_mode() is DriveMode.TIMELAPSE
+        app.shutter(app.clock.monotonic_ns())  # starts the timelapse
+        assert wait_until(lambda: not app.timelapse.active, timeout=30)
+        out = outcomes(list(app.captures))
+        assert all(not isinstance(o, Exception) for o in out), out
+        kinds = [o.info.get("kind") for o in out]
+        assert kinds == ["single"] + ["burst"] * 3 + ["bracket"] * 3 + ["timelapse"] * 2
+        assert app.cycle_drive_mode() is DriveMode.SINGLE
+    finally:
+        app.stop()
+
+
+def test_held_shutter_bursts_until_release_and_skips_frames_when_full(tmp_path):
+    app = make_app(tmp_path, capture={"queue_size": 3})
+    try:
+        t0 = app.clock.monotonic_ns()
+        app.burst(True, t0)
+        job = app.active_burst
+        time.sleep(0.6)  # ~50 frames at 81 fps; only as many as the queue allows are taken
+        app.burst(False, app.clock.monotonic_ns())
+        results = job.done.result(timeout=120)
+        assert len(results) >= 3 and all(not isinstance(r, Exception) for r in results)
+        assert job.skipped > 0  # the burst slowed to the disk's pace instead of blocking the sensor
+        assert all(r.exposure_start_ns >= t0 - r.frame_duration_us * 1000 for r in results)
+    finally:
+        app.stop()
+
+
+def test_raw_toggle_and_look_are_recorded(app):
+    assert app.toggle_raw() is False
+    r = app.capture().result(timeout=60)
+    assert [p.suffix for p in r.files] == [".jpg", ".json"]
+    assert sidecar(r)["capture"]["look"] == app.cycle_look() == "base"
+    assert app.toggle_raw() is True
+
+
+def test_storage_error_other_than_full_disk_sets_error_state(app, monkeypatch):
+    import errno
+
+    import firmware.capture.writer as writer_mod
+
+    def fail(*a, **k):
+        raise StorageError(errno.EIO, "cannot write x: Input/output error")
+
+    monkeypatch.setattr(writer_mod, "write_group", fail)
+    with pytest.raises(StorageError):
+        app.capture().result(timeout=60)
+    app.refresh()
+    assert app.led_state is LedState.ERROR and "Input/output error" in app.status_line()
