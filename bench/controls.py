@@ -31,8 +31,9 @@ _GAP_S = (0.02, 0.06)  # release-to-press spacing, random so presses land at eve
 class _Probe:
     """Stands in for the writer: records which frame the engine picked for a press, renders nothing."""
 
-    def write(self, req, press_ns, wall_ns):
-        return press_ns, req.exposure_start_ns, req.timestamp_ns, req.frame_end_ns
+    def write(self, frame, press_ns, wall_ns, info=None):
+        end = frame.exposure_start_ns + 1000 * int(frame.metadata["FrameDuration"])
+        return press_ns, frame.exposure_start_ns, frame.timestamp_ns, end
 
 
 class _Camera:

@@ -25,9 +25,21 @@ class JournalFormatter(logging.Formatter):
         return "\n".join(prefix + line for line in text.splitlines())
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each record, not the one at set-up."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def setup(level: str = "info", stream=None) -> None:
-    """Route the ``firmware`` loggers to stderr with journald prefixes at ``level``."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Route the ``firmware`` loggers to stderr (or ``stream``) with journald prefixes at ``level``."""
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
     root = logging.getLogger("firmware")
     root.handlers[:] = [handler]

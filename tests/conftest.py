@@ -54,6 +54,17 @@ def shared_reference() -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _restore_logging():
+    """CLI entry points configure the ``firmware`` logger; put it back so later tests' caplog sees records."""
+    import logging
+
+    log = logging.getLogger("firmware")
+    saved = (list(log.handlers), log.level, log.propagate)
+    yield
+    log.handlers[:], log.level, log.propagate = saved[0], saved[1], saved[2]
+
+
+@pytest.fixture(autouse=True)
 def _no_backend_env(monkeypatch):
     """Tests choose backends explicitly; a developer's environment must not leak in."""
     for var in ("CAMERAD_SENSOR_BACKEND", "CAMERAD_GPIO_BACKEND"):

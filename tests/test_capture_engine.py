@@ -195,7 +195,10 @@ def test_raw_toggle_and_look_are_recorded(app):
     assert app.toggle_raw() is False
     r = app.capture().result(timeout=60)
     assert [p.suffix for p in r.files] == [".jpg", ".json"]
-    assert sidecar(r)["capture"]["look"] == app.cycle_look() == "base"
+    assert sidecar(r)["capture"]["look"] == "leica-authentic"  # capture.look's default
+    assert app.cycle_look() == "leica-monochrome"  # the next look in tuning/looks/
+    r = app.capture().result(timeout=60)
+    assert sidecar(r)["capture"]["look"] == "leica-monochrome"
     assert app.toggle_raw() is True
 
 

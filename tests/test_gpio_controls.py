@@ -325,8 +325,9 @@ def test_controls_press_reaches_the_capture_engine_and_zsl_picks_the_exposing_fr
     from firmware.capture.engine import CaptureEngine
 
     class Probe:  # the writer: report the frame the engine picked, render nothing
-        def write(self, req, press_ns, wall_ns):
-            return press_ns, req.exposure_start_ns, req.frame_end_ns
+        def write(self, frame, press_ns, wall_ns, info=None):
+            end = frame.exposure_start_ns + 1000 * int(frame.metadata["FrameDuration"])
+            return press_ns, frame.exposure_start_ns, end
 
     class EngineCamera(Camera):
         def shutter(self, t_ns):

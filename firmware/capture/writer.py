@@ -75,7 +75,7 @@ class CaptureWriter:
     def __init__(self, directory: str | Path, tuning: TuningFile, *, cfa: str, bit_depth: int,
                  identity: CameraIdentity, binning: int = 1, raw: bool = True, jpeg_quality: int = 93,
                  sidecar: bool = True, pipeline: Pipeline | None = None, look: str | None = None,
-                 clean: bool = True):
+                 clean: bool = True, crop: tuple[float, float, float, float] | None = None):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         if clean:
@@ -85,6 +85,8 @@ class CaptureWriter:
         self.cfa = cfa
         self.bit_depth = bit_depth
         self.binning = binning
+        # The mode's field of view as fractions of the pixel array: lens shading uses that part of its grid.
+        self.crop = crop
         self.identity = identity
         self.raw = raw
         self.jpeg_quality = jpeg_quality
@@ -97,7 +99,7 @@ class CaptureWriter:
         """A writer like this one with some options changed (no leftover cleaning: it is the same directory)."""
         opts = dict(directory=self.directory, tuning=self.tuning, cfa=self.cfa, bit_depth=self.bit_depth,
                     identity=self.identity, binning=self.binning, raw=self.raw, jpeg_quality=self.jpeg_quality,
-                    sidecar=self.sidecar, pipeline=self.pipeline, look=self.look, clean=False)
+                    sidecar=self.sidecar, pipeline=self.pipeline, look=self.look, clean=False, crop=self.crop)
         if "tuning" in changes and "pipeline" not in changes:
             opts["pipeline"] = None
         opts.update(changes)
@@ -127,7 +129,7 @@ class CaptureWriter:
         noise = NoiseProfile.from_tuning(self.tuning, float(md.get("AnalogueGain", 1.0)),
                                          float(sum(md.get("SensorBlackLevels", (0,) * 4)) / 4),
                                          float(((1 << self.bit_depth) - 1) << shift), self.binning)
-        rgb = self.pipeline.run(raw, FrameInfo.from_metadata(md, self.cfa, self.bit_depth, noise))
+        rgb = self.pipeline.run(raw, FrameInfo.from_metadata(md, self.cfa, self.bit_depth, noise, crop=self.crop))
         timings["isp"] = time.perf_counter() - t
         t = time.perf_counter()
         jpeg = encode_jpeg(rgb, exif_bytes(md, self.identity, wall_ns, size=(rgb.shape[1], rgb.shape[0])),

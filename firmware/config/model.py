@@ -67,6 +67,8 @@ class CaptureConfig:
     # Timelapse: seconds between frames and how many frames; it resumes after a daemon restart.
     timelapse_interval: float = rng(10.0, 0.1, 86400.0)
     timelapse_count: int = rng(100, 1, 1_000_000)
+    # The look JPEGs are developed with at start (a file in tuning/looks/); the mode button and camctl change it.
+    look: str = "leica-authentic"
 
 
 @dataclass(frozen=True)

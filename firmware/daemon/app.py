@@ -1,11 +1,11 @@
-"""The daemon's parts wired together: sensor, capture engine, writer, timelapse, status, GPIO shutter.
+"""The daemon's parts wired together: sensor, capture engine, writer, timelapse, status, GPIO controls.
 
 ``Camerad`` is also the camera's ``CameraActions``: the controls layer (buttons, the control socket) calls
 ``half_press``/``shutter``/``burst``/``cycle_*``/``toggle_raw`` on it, and registers ``StatusListener``s
 (LEDs, buzzer) with ``add_status_listener``. Wiring a controls layer is one call each way::
 
-    controls = Controls(board, actions=app)      # the controls call the camera
-    app.add_status_listener(controls)            # the camera tells the controls its state
+    controls = attach_controls(profile, board, app, config, clock)   # the controls call the camera
+    app.add_status_listener(controls.status)                         # the camera tells them its state
 """
 
 from __future__ import annotations
@@ -22,14 +22,16 @@ from ..capture import budget
 from ..capture.engine import CaptureEngine
 from ..capture.exposure import bracket_evs
 from ..capture.job import Job
-from ..capture.looks import BASE_LOOK, look_names, tuning_for_look
+from ..capture.looks import look_names, tuning_for_look
 from ..capture.timelapse import Timelapse
 from ..capture.writer import CaptureResult, CaptureWriter
 from ..clock import Clock, SystemClock
 from ..config import Config
 from ..errors import ConfigError, SensorError
 from ..formats.identity import CameraIdentity
-from ..gpio.board import GpioBoard, open_board
+from ..gpio import BoardProfile, attach_controls, drive_modes, load_profile, next_drive_mode, open_board
+from ..gpio.board import GpioBoard
+from ..isp.frame import crop_fractions
 from ..isp import build_pipeline
 from ..sensor.protocol import Sensor
 from ..sensor.select import open_sensor
@@ -40,11 +42,8 @@ from .status import StatusBoard, led_state, status_line
 
 log = logging.getLogger(__name__)
 
-SHUTTER_PIN = 17  # BCM numbering; the board profiles in hw/ name the pins per board
-DRIVE_MODES = tuple(DriveMode)
-
-# Lens figures for EXIF until a board profile supplies them: the official 6 mm CS-mount lens on the HQ camera
-# and Camera Module 3's fixed lens.
+# Lens figures for EXIF when no board profile names the lens on this sensor: the official 6 mm CS-mount lens
+# on the HQ camera and Camera Module 3's fixed lens.
 _LENSES = {"imx477": (6.0, 1.2, "6mm CS-mount"), "imx708": (4.74, 1.8, "Camera Module 3")}
 
 SensorFactory = Callable[[Config], Sensor]
@@ -56,6 +55,9 @@ class Camerad:
                  state_dir: str | Path | None = None, gpio: bool = True):
         self.config = config
         self.clock = clock or SystemClock()
+        # The board profile names the control pins and the lens; without GPIO (tests) there is none.
+        self.profile: BoardProfile | None = (load_profile(config.gpio.board, backend=config.gpio.backend)
+                                             if gpio or board is not None else None)
         self.captures_override = Path(captures) if captures else None
         self.sensor_factory: SensorFactory = sensor_factory or (lambda cfg: open_sensor(cfg, self.clock))
         self.status = StatusBoard()
@@ -64,8 +66,8 @@ class Camerad:
         self.tuning = self.tuning_for(sensor, config)
         self.plan = self.buffer_plan(sensor, self.mode, config)
         sensor.configure(self.mode, self.plan.buffer_count)
-        self.look = BASE_LOOK
-        self.writer = self.make_writer(sensor, self.mode, config, self.tuning)
+        self.look = initial_look(config)
+        self.writer = self.make_writer(sensor, self.mode, config, self.tuning, look=self.look)
         self.space = FreeSpace(self.writer.directory, config.storage.reserve_mb * MB)
         c = config.capture
         self.engine = CaptureEngine(sensor, self.writer, zsl=c.zsl, ring_size=self.plan.ring, queue_size=c.queue_size,
@@ -76,6 +78,7 @@ class Camerad:
         self.engine.on_change = self.refresh
         self.engine.on_frame_taken = self.status.frame_taken
         self.drive_mode = DriveMode(c.drive_mode)
+        self._drive_modes = drive_modes(config.controls.drive_modes)
         self.state_dir = resolve_state_dir(config, state_dir)
         self.timelapse = Timelapse(self.state_dir / "timelapse.json", self._timelapse_frame, clock=self.clock)
         self.active_burst: Job | None = None
@@ -83,9 +86,12 @@ class Camerad:
         # cannot grow memory.
         self.captures: collections.deque[Future] = collections.deque(maxlen=256)
         self.control_sockets: dict = {}  # sockets systemd activated for us (the control socket's server is camctl's)
-        self.board = board if board is not None else (open_board(config.gpio.backend) if gpio else None)
+        self.board = board if board is not None else (
+            open_board(config.gpio.backend, profile=self.profile, clock=self.clock) if gpio else None)
+        self.controls = None
         if self.board is not None:
-            self.board.button(SHUTTER_PIN, when_pressed=self._on_shutter)
+            self.controls = attach_controls(self.profile, self.board, self, config, self.clock)
+            self.add_status_listener(self.controls.status)
 
     # -- construction helpers (also used by reconfigure) ---------------------------------------------------
     @staticmethod
@@ -104,13 +110,14 @@ class Camerad:
                            queue_size=config.capture.queue_size, fixed_buffers=config.sensor.buffer_count,
                            lazy_buffers=lazy)
 
-    def make_writer(self, sensor: Sensor, mode, config: Config, tuning: TuningFile, *, look: str = BASE_LOOK,
+    def make_writer(self, sensor: Sensor, mode, config: Config, tuning: TuningFile, *, look: str,
                     raw: bool | None = None, clean: bool = True) -> CaptureWriter:
         c = config.capture
         return CaptureWriter(self.captures_override or c.directory, tuning, cfa=sensor.info.cfa,
                              bit_depth=mode.bit_depth, binning=mode.binning, identity=self.identity(sensor),
                              raw=c.raw if raw is None else raw, jpeg_quality=c.jpeg_quality, sidecar=c.sidecar,
-                             look=look, pipeline=self.pipeline_for(tuning, look), clean=clean)
+                             look=look, pipeline=self.pipeline_for(tuning, look), clean=clean,
+                             crop=crop_fractions(mode.crop, sensor.info.pixel_array_size))
 
     @staticmethod
     def pipeline_for(tuning: TuningFile, look: str):
@@ -118,10 +125,12 @@ class Camerad:
         denoiser: ``build_pipeline(..., denoiser=make_denoiser(mode))`` once the denoise work lands)."""
         return build_pipeline(tuning_for_look(tuning, look))
 
-    @staticmethod
-    def identity(sensor: Sensor) -> CameraIdentity:
+    def identity(self, sensor: Sensor) -> CameraIdentity:
         model = sensor.info.model
         focal, fnum, lens = _LENSES.get(model, (None, None, None))
+        if self.profile is not None and self.profile.sensor.model == model:
+            lens_ = self.profile.lens
+            focal, fnum, lens = lens_.focal_length_mm, lens_.f_number, lens_.model
         mock = type(sensor).__module__.startswith("firmware.sensor.mock")
         return CameraIdentity(make="camerad", model=f"{model} (mock)" if mock else model, focal_length_mm=focal,
                               f_number=fnum, lens_model=lens)
@@ -193,7 +202,7 @@ class Camerad:
         self.refresh()
 
     def cycle_drive_mode(self) -> DriveMode:
-        self.drive_mode = DRIVE_MODES[(DRIVE_MODES.index(self.drive_mode) + 1) % len(DRIVE_MODES)]
+        self.drive_mode = next_drive_mode(self.drive_mode, self._drive_modes)
         log.info("drive mode: %s", self.drive_mode.value)
         self.refresh()
         return self.drive_mode
@@ -223,10 +232,6 @@ class Camerad:
         self.captures.append(fut)
         return fut
 
-    def _on_shutter(self) -> None:
-        # Runs on gpiozero's pin thread: timestamp the press and hand it on.
-        self.shutter(self.clock.monotonic_ns())
-
     def _timelapse_frame(self, info: dict) -> Future:
         fut = self.engine.capture(kind="timelapse", info=info)
         self.captures.append(fut)
@@ -245,6 +250,8 @@ class Camerad:
 
     def stop(self) -> None:
         """Stop streaming, finish every capture already taken, release the camera and GPIO."""
+        if self.controls is not None:
+            self.controls.close()  # no new presses while the engine drains
         self.timelapse.close()
         self.engine.stop()
         if self.board is not None:
@@ -253,6 +260,15 @@ class Camerad:
             self.sensor.close()
         except SensorError as exc:
             log.warning("closing the camera: %s", exc)
+
+
+def initial_look(config: Config) -> str:
+    """The look captures start in (``capture.look``), checked against the looks the camera has."""
+    names = look_names()
+    if config.capture.look not in names:
+        raise ConfigError(f"{config.source}: [capture] look: {config.capture.look!r} is not a look here "
+                          f"(looks: {', '.join(names)})")
+    return config.capture.look
 
 
 def resolve_state_dir(config: Config, explicit: str | Path | None = None) -> Path:

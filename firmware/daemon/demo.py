@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from ..config import Config
-from .app import SHUTTER_PIN, Camerad
+from ..gpio import MockButtons
+from .app import Camerad
 
 PRESS_S = 0.06  # how long the demo holds the button down
 
@@ -27,13 +28,11 @@ def run_demo(config: Config, shots: int, captures: Path, out=sys.stdout) -> int:
         if not app.engine.wait_for_frame(30):
             print("error: the mock sensor produced no frame within 30 s", file=out)
             return 1
-        pin = app.board.mock_pin(SHUTTER_PIN)
+        buttons = MockButtons(app.board, app.profile)  # the profile's shutter pins, wired as on the board
         results = []
         for i in range(shots):
             time.sleep(0.25)  # let AE/AWB settle, and space the presses like a person would
-            pin.drive_low()
-            time.sleep(PRESS_S)
-            pin.drive_high()
+            buttons.shutter(hold=PRESS_S, half=0.05)
             result = app.captures[-1].result(timeout=120)
             results.append(result)
             names = " ".join(p.name for p in result.files)

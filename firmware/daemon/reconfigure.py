@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ..capture.looks import BASE_LOOK, look_names
+from ..capture.looks import look_names
 from ..capture.ring import RequestRing
 from ..config import Config
 from ..errors import CaptureError, ConfigError, SensorError, TuningError
@@ -40,7 +40,11 @@ def reconfigure(app: "Camerad", config: Config) -> None:
     tuning = app.tuning
     if path:
         tuning = TuningFile.load(path)
-    look = app.look if app.look in look_names() else BASE_LOOK
+    # A look named in the new configuration wins; otherwise the one the operator chose stays.
+    look = config.capture.look if config.capture.look != app.config.capture.look else app.look
+    if look not in look_names():
+        raise ConfigError(f"{config.source}: [capture] look: {look!r} is not a look here "
+                          f"(looks: {', '.join(look_names())})")
     try:
         app.pipeline_for(tuning, look)
     except Exception as exc:  # noqa: BLE001 - any error building the ISP means the file is unusable
