@@ -38,8 +38,7 @@ def status(ctx: Context, p: dict) -> dict:
         "state": led_state(app).value,
         "line": status_line(app),
         "sensor": {"model": app.sensor.info.model, "mode": app.mode.name, "bit_depth": app.mode.bit_depth,
-                   "backend": type(app.sensor).__module__.rsplit(".", 1)[-1],
-                   "mock": type(app.sensor).__module__.startswith("firmware.sensor.mock")},
+                   "backend": _backend(app.sensor), "mock": _backend(app.sensor) == "mock"},
         "fps": round(1e6 / duration, 2) if duration else None,
         "exposure_us": md.get("ExposureTime"),
         "analogue_gain": md.get("AnalogueGain"),
@@ -64,6 +63,13 @@ def status(ctx: Context, p: dict) -> dict:
         "timelapse": {"active": app.timelapse.active, "next": tl[0] if tl else None, "count": tl[1] if tl else None},
         "uptime_s": round((app.clock.monotonic_ns() - app.started_ns) / 1e9, 1),
     }
+
+
+def _backend(sensor) -> str:
+    module = type(sensor).__module__
+    if module.startswith("firmware.sensor.mock"):
+        return "mock"
+    return module.rsplit(".", 1)[-1].removesuffix("_backend")
 
 
 def describe(result: CaptureResult) -> dict:

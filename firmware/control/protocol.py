@@ -26,6 +26,8 @@ from ..errors import CameradError
 
 VERSION = 1
 MAX_LINE = 64 * 1024
+# The settings ``get`` and ``set`` know (see ``settings.py`` for their values).
+SETTING_KEYS = ("exposure", "gain", "ev", "awb", "colour_gains", "look", "denoise", "drive_mode", "raw")
 
 # Error codes, each with what it means (docs/control-protocol.md lists them with examples).
 ERRORS = {

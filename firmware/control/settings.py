@@ -29,12 +29,11 @@ from ..denoise import MODES as DENOISE_MODES
 from ..errors import ConfigError, ControlError
 from ..sensor.controls import AWB_MODES
 from .params import Param, check_value
-from .protocol import RequestError
+from .protocol import SETTING_KEYS as KEYS, RequestError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..daemon.app import Camerad
 
-KEYS = ("exposure", "gain", "ev", "awb", "colour_gains", "look", "denoise", "drive_mode", "raw")
 DRIVE_MODES = tuple(m.value for m in DriveMode)
 _MAX_COLOUR_GAIN = 32.0
 
