@@ -138,6 +138,8 @@ def result(rid, value: Any) -> bytes:
 
 
 def error(rid, code: str, message: str) -> bytes:
+    if code not in ERRORS:
+        raise ValueError(f"unknown error code {code!r}")
     return encode({"id": rid, "error": {"code": code, "message": message}})
 
 
