@@ -270,7 +270,7 @@ def run_timelapse(client, args) -> int:
     if args.json:
         emit_json(res)
     elif res["active"]:
-        print(f"timelapse running: next frame {res['next'] + 1} of {res['count']}, every {res['interval']:g} s"
+        print(f"timelapse running: {res['next']} of {res['count']} frames taken, every {res['interval']:g} s"
               + (f" ({res['missed']} missed)" if res["missed"] else ""))
     else:
         print("timelapse stopped" if res.get("stopped") else "no timelapse running")
