@@ -16,7 +16,7 @@ PAGE = """<!doctype html>
            color: #fff; cursor: pointer; }
   button:disabled { opacity: 0.5; }
   label { margin-right: 14px; }
-  #hist { background: #000; }
+  #hist { background: #000; width: 256px; height: 100px; }
   .error { color: #f66; }
   .num { font-family: ui-monospace, monospace; }
 </style>
