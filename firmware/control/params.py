@@ -99,7 +99,8 @@ def _typed(where: str, kind: type, value: Any) -> Any:
 def _range(where: str, p: Param, value: Any) -> None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if (p.lo is not None and value < p.lo) or (p.hi is not None and value > p.hi):
-            raise RequestError("out_of_range", f"{where}: {value!r} is out of range [{_num(p.lo, '-inf')}, {_num(p.hi, 'inf')}]")
+            bounds = f"[{_num(p.lo, '-inf')}, {_num(p.hi, 'inf')}]"
+            raise RequestError("out_of_range", f"{where}: {value!r} is out of range {bounds}")
 
 
 def _num(x, unbounded: str) -> str:

@@ -151,7 +151,8 @@ class _PreviewHandler(BaseHTTPRequestHandler):
         try:
             result = self.preview.dispatcher.call(method, params, _HttpPeer(self.client_address))
         except RequestError as exc:
-            status = HTTPStatus.SERVICE_UNAVAILABLE if exc.code in ("unavailable", "refused") else HTTPStatus.BAD_REQUEST
+            unavailable = exc.code in ("unavailable", "refused", "busy")
+            status = HTTPStatus.SERVICE_UNAVAILABLE if unavailable else HTTPStatus.BAD_REQUEST
             self._json(status, {"error": {"code": exc.code, "message": exc.message}})
             return
         self._json(HTTPStatus.OK, result)
