@@ -147,3 +147,22 @@ def test_in_chromium_the_page_loads_shows_frames_and_the_shutter_captures(daemon
     assert jpg not in before and (daemon.captures / jpg).stat().st_size > 0
     browser.save_screenshot(str(tmp_path / "page.png"))
     assert os.path.getsize(tmp_path / "page.png") > 0
+
+
+def test_install_sh_preview_adds_the_loopback_drop_in(tmp_path):
+    import subprocess
+    import sys
+
+    from daemon_support import ROOT
+
+    dropin = (ROOT / "systemd" / "camerad-preview.conf").read_text()
+    assert "RestrictAddressFamilies=AF_INET" in dropin and "IPAddressAllow=localhost" in dropin
+    r = subprocess.run(["bash", str(ROOT / "install.sh"), "--target", "pi", "--prefix", str(tmp_path / "root"),
+                        "--dry-run", "--preview"], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       env=dict(os.environ, PYTHON=sys.executable))
+    assert r.returncode == 0, r.stderr
+    assert f"{tmp_path}/root/usr/lib/systemd/system/camerad.service.d/preview.conf" in r.stdout
+    plain = subprocess.run(["bash", str(ROOT / "install.sh"), "--target", "pi", "--prefix", str(tmp_path / "root"),
+                            "--dry-run"], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                           env=dict(os.environ, PYTHON=sys.executable))
+    assert "preview.conf" not in plain.stdout  # off unless asked for
