@@ -8,12 +8,14 @@ TARGET=auto
 PREFIX=""
 DRY_RUN=0
 UNINSTALL=0
+PREVIEW=0
 PYTHON="${PYTHON:-python3}"
 PICAMERA2_VERSION=0.3.38  # the picamera2 whose API the backend is tested against
 
 usage() {
     cat <<'USAGE'
 usage: ./install.sh [--target auto|host|pi|qcom] [--prefix DIR] [--dry-run] [--uninstall] [--python PYTHON]
+                    [--preview]
 
 Installs camerad from this checkout. Safe to run again: it only does what is missing.
 
@@ -40,6 +42,8 @@ options:
   --uninstall   stop, disable and remove the service (pi, qcom); keeps /etc/camerad, /var/lib/camerad (the
                 captures) and the camera user
   --python PY   interpreter to build the venv from (default python3, 3.11 or newer)
+  --preview     (pi, qcom) also install the unit drop-in that lets camerad serve its preview page on 127.0.0.1
+                (camerad.service otherwise allows no IP at all); turn the page on with [preview] enabled = true
   -h, --help    this text
 
 After a host install:  .venv/bin/camerad --mock --demo     and     .venv/bin/python -m pytest
@@ -60,6 +64,7 @@ while [ $# -gt 0 ]; do
         --prefix=*) PREFIX="${1#*=}"; shift ;;
         --dry-run) DRY_RUN=1; shift ;;
         --uninstall) UNINSTALL=1; shift ;;
+        --preview) PREVIEW=1; shift ;;
         --python) [ $# -ge 2 ] || die "--python needs an interpreter"; PYTHON="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown option: $1" ;;
@@ -158,6 +163,8 @@ SYSTEM_FILES=(  # source in the checkout -> destination under PREFIX
     "systemd/tmpfiles.d/camerad.conf:/usr/lib/tmpfiles.d/camerad.conf"
 )
 UDEV_RULE="systemd/udev/60-camerad.rules:/usr/lib/udev/rules.d/60-camerad.rules"
+PREVIEW_DROPIN="systemd/camerad-preview.conf:$UNIT_DIR/camerad.service.d/preview.conf"
+COMPLETION_DIR=/usr/share/bash-completion/completions
 DATA_DIRS=(tuning hw)
 
 install_file() {  # $1 source (relative to the checkout), $2 destination under PREFIX
@@ -216,11 +223,29 @@ activate_service() {  # $1: with a udev rule (1) or not
     fi
 }
 
+install_completions() {  # $1: python that can import firmware; $2: destination directory (bash completion)
+    local prog tmp
+    if [ "$DRY_RUN" = 1 ]; then say "would write bash completion for camctl and camtune into $2"; return; fi
+    mkdir -p "$2"
+    for prog in camctl camtune; do
+        tmp="$(mktemp)"
+        if PYTHONPATH="$HERE" "$1" -m firmware.camctl.completion "$prog" > "$tmp" 2>/dev/null; then
+            if [ -f "$2/$prog" ] && cmp -s "$tmp" "$2/$prog"; then say "up to date: $2/$prog"
+            else say "bash completion: $2/$prog"; install -m 0644 "$tmp" "$2/$prog"; fi
+        else
+            say "could not generate bash completion for $prog with $1 (skipped)"
+        fi
+        rm -f "$tmp"
+    done
+}
+
 install_service() {  # $1: with the udev rule (qcom) or not (pi)
     local entry
     service_venv
     for entry in "${SYSTEM_FILES[@]}"; do install_file "${entry%%:*}" "${entry#*:}"; done
     [ "$1" = 1 ] && install_file "${UDEV_RULE%%:*}" "${UDEV_RULE#*:}"
+    [ "$PREVIEW" = 1 ] && install_file "${PREVIEW_DROPIN%%:*}" "${PREVIEW_DROPIN#*:}"
+    install_completions "$PREFIX$SERVICE_HOME/venv/bin/python" "$PREFIX$COMPLETION_DIR"
     install_data
     install_config
     activate_service "$1"
@@ -236,7 +261,7 @@ uninstall_service() {
             run systemctl "${root[@]}" disable camerad.service camerad.socket || true
         fi
     fi
-    for entry in "${SYSTEM_FILES[@]}" "$UDEV_RULE"; do
+    for entry in "${SYSTEM_FILES[@]}" "$UDEV_RULE" "$PREVIEW_DROPIN" "x:$COMPLETION_DIR/camctl" "x:$COMPLETION_DIR/camtune"; do
         [ -e "$PREFIX${entry#*:}" ] && run rm -f "$PREFIX${entry#*:}"
     done
     [ -e "$PREFIX$SERVICE_HOME" ] && run rm -rf "$PREFIX$SERVICE_HOME"
@@ -279,6 +304,21 @@ host_systemd() {  # systemd-analyze, -sysusers, -tmpfiles and systemctl for the 
         || say "could not install systemd (no root?); the systemd unit tests will skip"
 }
 
+host_browser() {  # Debian's chromium and chromium-driver: the preview page's browser test drives them
+    if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
+        say "chromium and chromedriver present"; return
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then say "no apt here: skipping chromium (the browser test will skip)"; return; fi
+    if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
+        say "not root and no passwordless sudo: skipping chromium (the browser test will skip)"; return
+    fi
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
+    say "installing Debian's chromium and chromium-driver for the preview page's browser test"
+    apt_install chromium chromium-driver || { run $sudo apt-get update -qq && apt_install chromium chromium-driver; } \
+        || say "could not install chromium (offline?); the browser test will skip"
+}
+
 case "$TARGET" in
     host)
         make_venv "" "dev"
@@ -286,6 +326,8 @@ case "$TARGET" in
         stock_tuning
         dev_tools
         host_systemd
+        host_browser
+        install_completions "$VENV/bin/python" "$VENV/share/bash-completion/completions"
         ;;
     pi)
         if [ -z "$PREFIX" ]; then

@@ -14,7 +14,8 @@ import warnings
 
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
-BENCHMARKS = ("mock", "isp", "controls", "capture")
+BENCHMARKS = ("mock", "isp", "controls", "capture",
+              "control")
 
 
 def machine() -> str:

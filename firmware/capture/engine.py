@@ -80,6 +80,7 @@ class CaptureEngine:
         self.written = 0
         self.storage_error: str | None = None  # a write failed for a reason other than a full disk
         self.locked = False
+        self.operator: dict[str, Any] = {}  # controls the operator set by hand (camctl set)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     @property
@@ -129,20 +130,25 @@ class CaptureEngine:
         self._thread.start()
 
     # -- triggers ------------------------------------------------------------------------------------------
-    def capture(self, press_ns: int | None = None, *, kind: str = "single",
-                info: dict[str, Any] | None = None) -> "Future[CaptureResult]":
-        """Take the frame for a press at ``press_ns`` (default: now); the future resolves when it is on disk."""
-        return self.submit(Shot(self._now(press_ns), self.zsl, kind, info)).futures[0]
+    def capture(self, press_ns: int | None = None, *, kind: str = "single", info: dict[str, Any] | None = None,
+                writer: CaptureWriter | None = None) -> "Future[CaptureResult]":
+        """Take the frame for a press at ``press_ns`` (default: now); the future resolves when it is on disk.
 
-    def burst(self, press_ns: int | None = None, count: int | None = 10) -> Job:
+        ``writer`` develops and writes this capture only (e.g. another look or raw setting for one shot).
+        """
+        return self.submit(Shot(self._now(press_ns), self.zsl, kind, info), writer).futures[0]
+
+    def burst(self, press_ns: int | None = None, count: int | None = 10, *,
+              writer: CaptureWriter | None = None) -> Job:
         """``count`` frames at the sensor's rate from the press; ``None`` keeps going until ``job.stop(t)``."""
-        return self.submit(Burst(self._now(press_ns), count, self.zsl))
+        return self.submit(Burst(self._now(press_ns), count, self.zsl), writer)
 
-    def bracket(self, press_ns: int | None, evs: list[float]) -> Job:
-        return self.submit(Bracket(self._now(press_ns), evs, self.zsl))
+    def bracket(self, press_ns: int | None, evs: list[float], *, writer: CaptureWriter | None = None) -> Job:
+        return self.submit(Bracket(self._now(press_ns), evs, self.zsl), writer)
 
-    def submit(self, job: Job) -> Job:
+    def submit(self, job: Job, writer: CaptureWriter | None = None) -> Job:
         """Admit ``job`` (or refuse it with the reason, in ``job.done`` and its first frame's future)."""
+        job.writer = writer
         need = job.count or 1
         try:
             with self._lock:
@@ -210,17 +216,30 @@ class CaptureEngine:
         return controls
 
     def unlock_exposure(self) -> None:
+        """Hand AE and AWB back to the loops, keeping what the operator set by hand (``set_operator_controls``)."""
         self.keeper.clear_persistent()
         self.keeper.set_controls(exposure.unlock_controls(self.advertised()))
+        if self.operator:
+            # Sent after the unlock: AeEnable on hands both exposure halves back to the loop first.
+            self.keeper.set_controls(self.operator, persist=True)
         self.locked = False
 
+    def set_operator_controls(self, manual: Mapping[str, Any], automatic: Mapping[str, Any] = {}) -> None:
+        """The operator's own settings (``camctl set``): ``manual`` controls are kept across camera restarts,
+        half-press releases and brackets; ``automatic`` ones (e.g. ExposureTime 0) hand a control back to the
+        loops and forget its manual value. Raises ``ControlError`` (nothing changed) for a bad value."""
+        self.keeper.set_controls({**automatic, **manual})
+        for name in automatic:
+            self.operator.pop(name, None)
+            self.keeper.persistent.pop(name, None)
+        self.operator.update(manual)
+        self.keeper.persistent.update(manual)
+
     def restore_exposure(self) -> None:
-        """After a bracket: back to the held exposure, or to the automatic loops."""
-        if self.keeper.persistent:
-            self.keeper.set_controls(self.keeper.persistent)
-        else:
-            adv = self.advertised()
-            self.keeper.set_controls({k: v for k, v in (("ExposureTime", 0), ("AnalogueGain", 0.0)) if k in adv})
+        """After a bracket: back to the held exposure, or to the automatic loops (and the operator's settings)."""
+        adv = self.advertised()
+        auto = {k: v for k, v in (("ExposureTime", 0), ("AnalogueGain", 0.0)) if k in adv}
+        self.keeper.set_controls({**auto, **self.keeper.persistent})
 
     # -- streaming thread ----------------------------------------------------------------------------------
     def _stream(self) -> None:
@@ -280,7 +299,8 @@ class CaptureEngine:
         with self._lock:
             job.reserved -= 1
         wall_ns = time.time_ns() - (self.clock.monotonic_ns() - req.timestamp_ns)
-        self.developer.submit(Work(req, None, job.press_ns, wall_ns, pick.info, self.writer, pick.future))
+        writer = job.writer or self.writer
+        self.developer.submit(Work(req, None, job.press_ns, wall_ns, pick.info, writer, pick.future))
         try:
             self.on_frame_taken()
         except Exception as exc:  # a listener's failure is not the camera's

@@ -57,6 +57,7 @@ class Job:
         self.last_sequence: int | None = None
         self.stop_ns: int | None = None
         self.closed = False
+        self.writer = None  # a CaptureWriter for this job only; None: the engine's current one
         self._lock = threading.Lock()
 
     # -- called on the streaming thread ---------------------------------------------------------------------

@@ -51,6 +51,12 @@ class Timelapse:
         s = self._state
         return (s["next_index"], s["count"]) if s and self.active else None
 
+    @property
+    def schedule(self) -> dict[str, Any] | None:
+        """The running timelapse's schedule (interval_s, count, next_index, start_wall_ns), or None."""
+        s = self._state
+        return dict(s) if s and self.active else None
+
     def start(self, interval_s: float, count: int) -> None:
         """Start a new timelapse now (replacing any state left from an earlier one)."""
         if interval_s <= 0 or count < 1:

@@ -135,6 +135,33 @@ class StatusConfig:
 
 
 @dataclass(frozen=True)
+class ControlConfig:
+    """The control socket camctl talks to (see README, "Operating over SSH: camctl")."""
+
+    # Socket path when systemd does not hand one over; empty: /run/camerad/control.sock where writable, else
+    # $XDG_RUNTIME_DIR/camerad/control.sock. camerad --socket and $CAMERAD_SOCKET override it.
+    socket: str = ""
+    # A connection with no complete request for this many seconds is closed.
+    idle_timeout: float = rng(30.0, 1.0, 3600.0)
+    # Connections served at once; one more is told "busy" and closed.
+    max_clients: int = rng(128, 1, 1024)
+
+
+@dataclass(frozen=True)
+class PreviewConfig:
+    """The local preview page (MJPEG, histogram, zebras, focus peaking, shutter) on 127.0.0.1 only."""
+
+    enabled: bool = False
+    port: int = rng(8088, 1024, 65535)
+    # Preview frames: width in pixels (height follows the sensor mode) and the most per second.
+    width: int = rng(640, 160, 1920)
+    fps: float = rng(10.0, 1.0, 30.0)
+    jpeg_quality: int = rng(80, 10, 100)
+    # MJPEG streams served at once (each costs a JPEG encode per frame).
+    max_streams: int = rng(4, 1, 32)
+
+
+@dataclass(frozen=True)
 class Config:
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     sensor: SensorConfig = field(default_factory=SensorConfig)
@@ -145,5 +172,7 @@ class Config:
     status: StatusConfig = field(default_factory=StatusConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     watchdog: WatchdogConfig = field(default_factory=WatchdogConfig)
+    control: ControlConfig = field(default_factory=ControlConfig)
+    preview: PreviewConfig = field(default_factory=PreviewConfig)
     # Where the configuration came from, for messages; not a TOML key.
     source: str = field(default="<defaults>", compare=False, metadata={"internal": True})

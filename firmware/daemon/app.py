@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import logging
 import os
+import threading
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable
@@ -27,7 +28,8 @@ from ..capture.timelapse import Timelapse
 from ..capture.writer import CaptureResult, CaptureWriter
 from ..clock import Clock, SystemClock
 from ..config import Config
-from ..errors import ConfigError, SensorError
+from ..denoise import MODES as DENOISE_MODES, make_denoiser
+from ..errors import ConfigError, ControlError, SensorError
 from ..formats.identity import CameraIdentity
 from ..gpio import BoardProfile, attach_controls, drive_modes, load_profile, next_drive_mode, open_board
 from ..gpio.board import GpioBoard
@@ -67,6 +69,11 @@ class Camerad:
         self.plan = self.buffer_plan(sensor, self.mode, config)
         sensor.configure(self.mode, self.plan.buffer_count)
         self.look = initial_look(config)
+        # The raw denoiser's mode (firmware.denoise.MODES); camctl sets it, captures develop with it.
+        self.denoise = "off"
+        self._settings_lock = threading.RLock()
+        self.started_ns = self.clock.monotonic_ns()
+        self.viewfinder = None  # firmware.daemon.viewfinder.Viewfinder, made on first use
         self.writer = self.make_writer(sensor, self.mode, config, self.tuning, look=self.look)
         self.space = FreeSpace(self.writer.directory, config.storage.reserve_mb * MB)
         c = config.capture
@@ -119,11 +126,21 @@ class Camerad:
                              look=look, pipeline=self.pipeline_for(tuning, look), clean=clean,
                              crop=crop_fractions(mode.crop, sensor.info.pixel_array_size))
 
+    def pipeline_for(self, tuning: TuningFile, look: str, denoise: str | None = None):
+        """The ISP the writer develops with: the tuning with the look applied and the raw denoiser for
+        ``denoise`` (default: the camera's current mode). Raises ``ControlError`` for a mode the denoiser
+        cannot run here (e.g. it is not built yet)."""
+        return build_pipeline(tuning_for_look(tuning, look), denoiser=self.denoiser(denoise or self.denoise))
+
     @staticmethod
-    def pipeline_for(tuning: TuningFile, look: str):
-        """The ISP the writer develops with: the tuning with the look applied (the one place to add the
-        denoiser: ``build_pipeline(..., denoiser=make_denoiser(mode))`` once the denoise work lands)."""
-        return build_pipeline(tuning_for_look(tuning, look))
+    def denoiser(mode: str):
+        """``make_denoiser(mode)``, with its failures as one clear error (None for ``off``)."""
+        if mode not in DENOISE_MODES:
+            raise ControlError(f"denoise: {mode!r} is not one of {', '.join(DENOISE_MODES)}")
+        try:
+            return make_denoiser(mode)
+        except (NotImplementedError, ImportError, OSError, ValueError, RuntimeError) as exc:
+            raise ControlError(f"denoise {mode}: the denoiser cannot run here: {exc}") from exc
 
     def identity(self, sensor: Sensor) -> CameraIdentity:
         model = sensor.info.model
@@ -175,21 +192,25 @@ class Camerad:
             log.error("half-press %s failed: %s", "lock" if pressed else "release", exc)
         self.refresh()
 
-    def shutter(self, t_ns: int) -> None:
-        """Full press at ``t_ns``: capture in the current drive mode."""
+    def shutter(self, t_ns: int) -> list[Future]:
+        """Full press at ``t_ns``: capture in the current drive mode; returns the futures of the frames it
+        takes (none for a timelapse's start or stop)."""
         mode = self.drive_mode
         c = self.config.capture
+        futures: list[Future] = []
         if mode is DriveMode.SINGLE:
-            self.captures.append(self.engine.capture(t_ns))
+            futures = [self.engine.capture(t_ns)]
         elif mode is DriveMode.BURST:
-            self.captures.extend(self.engine.burst(t_ns, c.burst_frames).futures)
+            futures = list(self.engine.burst(t_ns, c.burst_frames).futures)
         elif mode is DriveMode.BRACKET:
-            self.captures.extend(self.engine.bracket(t_ns, bracket_evs(c.bracket_frames, c.bracket_step_ev)).futures)
+            futures = list(self.engine.bracket(t_ns, bracket_evs(c.bracket_frames, c.bracket_step_ev)).futures)
         elif self.timelapse.active:
             self.timelapse.stop()
         else:
             self.timelapse.start(c.timelapse_interval, c.timelapse_count)
+        self.captures.extend(futures)
         self.refresh()
+        return futures
 
     def burst(self, active: bool, t_ns: int) -> None:
         """Shutter held: shoot at the sensor's rate from ``t_ns`` until called with False."""
@@ -212,25 +233,83 @@ class Camerad:
         nxt = names[(names.index(self.look) + 1) % len(names)] if self.look in names else names[0]
         if nxt != self.look:
             try:
-                self.engine.writer = self.writer = self.writer.replace(
-                    look=nxt, pipeline=self.pipeline_for(self.tuning, nxt))
-                self.look = nxt
+                self.set_look(nxt)
             except Exception as exc:  # a broken look keeps the current one
                 log.error("look %s cannot be applied: %s", nxt, exc)
         log.info("look: %s", self.look)
         return self.look
 
     def toggle_raw(self) -> bool:
-        self.engine.writer = self.writer = self.writer.replace(raw=not self.writer.raw)
-        log.info("raw %s", "on (DNG + JPEG)" if self.writer.raw else "off (JPEG only)")
-        return self.writer.raw
+        return self.set_raw(not self.writer.raw)
+
+    # -- settings (the mode button and camctl) -------------------------------------------------------------
+    def set_look(self, name: str) -> str:
+        """Develop JPEGs with look ``name`` from the next capture on; raises (keeping the look) if it fails."""
+        with self._settings_lock:
+            if name not in look_names():
+                raise ConfigError(f"look {name!r} is not a look here (looks: {', '.join(look_names())})")
+            if name != self.look:
+                self.engine.writer = self.writer = self.writer.replace(
+                    look=name, pipeline=self.pipeline_for(self.tuning, name))
+                self.look = name
+            return self.look
+
+    def set_raw(self, raw: bool) -> bool:
+        with self._settings_lock:
+            if bool(raw) != self.writer.raw:
+                self.engine.writer = self.writer = self.writer.replace(raw=bool(raw))
+            log.info("raw %s", "on (DNG + JPEG)" if self.writer.raw else "off (JPEG only)")
+            return self.writer.raw
+
+    def set_denoise(self, mode: str) -> str:
+        """Denoise captures' raw frames with ``mode`` from the next capture on (``ControlError`` if it
+        cannot run here; the mode is then unchanged)."""
+        with self._settings_lock:
+            if mode != self.denoise:
+                pipeline = self.pipeline_for(self.tuning, self.look, mode)
+                self.engine.writer = self.writer = self.writer.replace(pipeline=pipeline)
+                self.denoise = mode
+                log.info("denoise: %s", mode)
+            return self.denoise
+
+    def set_drive_mode(self, mode: DriveMode) -> DriveMode:
+        with self._settings_lock:
+            self.drive_mode = DriveMode(mode)
+        log.info("drive mode: %s", self.drive_mode.value)
+        self.refresh()
+        return self.drive_mode
+
+    def writer_for(self, *, raw: bool | None = None, look: str | None = None,
+                   denoise: str | None = None) -> CaptureWriter:
+        """The writer for one capture with some settings changed (the current writer when none are)."""
+        with self._settings_lock:
+            writer = self.writer
+            changes: dict = {}
+            if raw is not None and raw != writer.raw:
+                changes["raw"] = raw
+            look = look or self.look
+            denoise = denoise or self.denoise
+            if look not in look_names():
+                raise ConfigError(f"look {look!r} is not a look here (looks: {', '.join(look_names())})")
+            if look != self.look or denoise != self.denoise:
+                changes.update(look=look, pipeline=self.pipeline_for(self.tuning, look, denoise))
+            return writer.replace(**changes) if changes else writer
 
     # -- other triggers ------------------------------------------------------------------------------------
-    def capture(self) -> "Future[CaptureResult]":
-        """One frame now, whatever the drive mode."""
-        fut = self.engine.capture()
+    def capture(self, writer: CaptureWriter | None = None) -> "Future[CaptureResult]":
+        """One frame now, whatever the drive mode (developed by ``writer`` if given)."""
+        fut = self.engine.capture(writer=writer)
         self.captures.append(fut)
         return fut
+
+    def preview(self):
+        """The viewfinder: developed low-resolution frames of the live stream (made on first use)."""
+        with self._settings_lock:
+            if self.viewfinder is None:
+                from .viewfinder import Viewfinder
+
+                self.viewfinder = Viewfinder(self)
+            return self.viewfinder
 
     def _timelapse_frame(self, info: dict) -> Future:
         fut = self.engine.capture(kind="timelapse", info=info)
@@ -252,6 +331,8 @@ class Camerad:
         """Stop streaming, finish every capture already taken, release the camera and GPIO."""
         if self.controls is not None:
             self.controls.close()  # no new presses while the engine drains
+        if self.viewfinder is not None:
+            self.viewfinder.close()
         self.timelapse.close()
         self.engine.stop()
         if self.board is not None:

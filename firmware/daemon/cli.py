@@ -20,11 +20,16 @@ EPILOG = """examples:
   camerad --mock --demo --shots 5 --captures /tmp/shots
   camerad --check-config /etc/camerad/camerad.toml
   camerad --config /etc/camerad/camerad.toml  run the daemon (systemd does this)
+  camerad --mock --captures /tmp/shots --socket /tmp/cam.sock   a mock camera for camctl --socket /tmp/cam.sock
 
 signals: SIGUSR1 presses the shutter (as rpicam-still --signal), in the current drive mode; SIGHUP reloads the
 configuration and tuning (a bad file is logged and the running one kept); SIGTERM and SIGINT finish every
 capture already taken, then exit 0. Under systemd (Type=notify) camerad reports READY=1 after the first frame,
 a STATUS= line, and pings the watchdog only while frames keep arriving.
+
+control: camctl talks to camerad over a Unix socket: systemd's camerad.socket (/run/camerad/control.sock), else
+one camerad makes (--socket, $CAMERAD_SOCKET, [control] socket, /run/camerad/control.sock where writable,
+else $XDG_RUNTIME_DIR/camerad/control.sock). [preview] enabled = true serves a preview page on 127.0.0.1.
 """
 
 
@@ -39,6 +44,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--captures", type=Path, help="captures directory (default: capture.directory; ./captures "
                     "with --demo)")
     ap.add_argument("--log-level", choices=logs.LEVELS, help="override daemon.log_level")
+    ap.add_argument("--socket", type=Path, metavar="PATH", help="control socket to create when systemd does not "
+                    "hand one over (default: $CAMERAD_SOCKET, [control] socket, /run/camerad/control.sock)")
     ap.add_argument("--version", action="version", version=f"camerad {__version__}")
     return ap.parse_args(argv)
 
@@ -121,7 +128,10 @@ def run(config: Config, args: argparse.Namespace) -> int:
         log.info("socket activation: %s", ", ".join(f"{k} ({len(v)})" for k, v in app.control_sockets.items()))
     log.info("camerad %s: %s %s (%d-frame ZSL ring, %d buffers), captures in %s", __version__,
              app.sensor.info.model, app.mode.name, app.plan.ring, app.plan.buffer_count, app.writer.directory)
-    return run_lifecycle(app, reload_config=lambda: load_config(args))
+    from ..control.service import start_services
+
+    return run_lifecycle(app, reload_config=lambda: load_config(args),
+                         services=lambda life: start_services(app, life, socket_path=args.socket))
 
 
 if __name__ == "__main__":

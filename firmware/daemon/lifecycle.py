@@ -20,7 +20,8 @@ import logging
 import os
 import select
 import signal
-from typing import Callable
+import threading
+from typing import Any, Callable
 
 from ..config import Config
 from ..errors import CameradError
@@ -45,6 +46,8 @@ class Lifecycle:
         self.watchdog_s = watchdog_s if app.config.watchdog.enabled else None
         self.pings = 0
         self._status = ""
+        self.last_reload_error: str | None = None
+        self._reload_lock = threading.Lock()  # SIGHUP and the control socket's tuning.reload
 
     def ready(self, timeout: float) -> bool:
         """Wait for the first frame; then READY=1. False (and a STATUS saying why) if none came in time."""
@@ -76,20 +79,25 @@ class Lifecycle:
             self.notifier.status(line)
 
     def reload(self) -> bool:
-        self.notifier.reloading()
-        ok = True
-        try:
-            config = self.reload_config() if self.reload_config else self.app.config
-            self.app.reload(config)
-        except (CameradError, OSError, ValueError) as exc:
-            ok = False
-            log.error("reload rejected, keeping the running configuration and tuning: %s", exc)
-        except Exception as exc:  # noqa: BLE001 - a reload must never take the daemon down
-            ok = False
-            log.exception("reload failed, keeping the running configuration and tuning: %s", exc)
-        self.notifier.ready(self.app.status_line() if ok else
-                            f"{self.app.status_line()} (last reload rejected, see the journal)")
-        return ok
+        """Re-read the configuration and tuning; False (and ``last_reload_error`` says why) if rejected."""
+        with self._reload_lock:
+            self.notifier.reloading()
+            ok = True
+            self.last_reload_error = None
+            try:
+                config = self.reload_config() if self.reload_config else self.app.config
+                self.app.reload(config)
+            except (CameradError, OSError, ValueError) as exc:
+                ok = False
+                self.last_reload_error = str(exc)
+                log.error("reload rejected, keeping the running configuration and tuning: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - a reload must never take the daemon down
+                ok = False
+                self.last_reload_error = f"{type(exc).__name__}: {exc}"
+                log.exception("reload failed, keeping the running configuration and tuning: %s", exc)
+            self.notifier.ready(self.app.status_line() if ok else
+                                f"{self.app.status_line()} (last reload rejected, see the journal)")
+            return ok
 
     def stop(self) -> None:
         self.notifier.stopping()
@@ -104,14 +112,20 @@ class Lifecycle:
 
 
 def run(app: Camerad, *, reload_config: Callable[[], Config] | None = None, ready_timeout: float = 60.0,
-        notifier: Notifier | None = None) -> int:
-    """Run ``app`` until SIGTERM/SIGINT; returns the exit status (0 after a clean stop)."""
+        notifier: Notifier | None = None, services: Callable[[Lifecycle], Any] | None = None) -> int:
+    """Run ``app`` until SIGTERM/SIGINT; returns the exit status (0 after a clean stop).
+
+    ``services(life)`` starts what serves operators (the control socket, the preview page) before the camera
+    starts; what it returns is closed after the camera has stopped.
+    """
     notifier = notifier or Notifier.from_env()
     life = Lifecycle(app, notifier, reload_config=reload_config, watchdog_s=watchdog_interval())
     rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     previous = {sig: signal.signal(sig, lambda *_: None) for sig in HANDLED}
     old_wakeup = signal.set_wakeup_fd(wfd, warn_on_full_buffer=False)
+    running = None
     try:
+        running = services(life) if services is not None else None
         app.start()
         if not life.ready(ready_timeout):
             log.error("camera not ready after %.0f s: %s", ready_timeout, app.engine.fault or "no frame")
@@ -129,6 +143,8 @@ def run(app: Camerad, *, reload_config: Callable[[], Config] | None = None, read
                     app.shutter(app.clock.monotonic_ns())
             life.tick()
     finally:
+        if running is not None:
+            running.close()
         signal.set_wakeup_fd(old_wakeup)
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -9,6 +9,11 @@ frame picked from a zero-shutter-lag ring seconds later is exactly what the sens
 Buffers behave like libcamera's: ``buffer_count`` of them; a frame that completes while every buffer is held
 by someone (the ring, a writer) is dropped, and ``frames_dropped`` counts it.
 
+Each request also carries a ``"lores"`` stream, as picamera2's low-resolution stream does: the same exposure
+rendered straight at about 640 pixels wide (still raw Bayer, same black and white levels), for the preview
+and the focus aid. It costs nothing unless read. A simulated manual-focus ring (``set_focus``) defocuses the
+lens: the extra blur joins the lens's own blur before mosaicking, so captures and previews blur alike.
+
 >>> cam = MockSensor("imx477", scene="colorchecker")            # doctest: +SKIP
 >>> cam.configure(cam.info.mode("2028x1520")); cam.start()      # doctest: +SKIP
 >>> with cam.next_request(timeout=1.0) as req:                  # doctest: +SKIP
@@ -18,6 +23,7 @@ by someone (the ring, a writer) is dropped, and ``frames_dropped`` counts it.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import math
 import threading
@@ -42,6 +48,10 @@ log = logging.getLogger(__name__)
 
 _STARTUP_FRAMES = 3  # frame periods between start() and the first SensorTimestamp
 _CONTROL_LATENCY_FRAMES = 2  # libcamera applies controls a couple of frames late
+LORES_WIDTH = 640  # the low-resolution stream's width (picamera2's usual lores size)
+# Defocus blur (Gaussian sigma, in pixel-array pixels) per unit of focus-ring travel away from sharp focus:
+# the whole ring's travel (0..1) blurs a 12 MP frame by up to ~20 px, as a fast lens would.
+DEFOCUS_PX_PER_TRAVEL = 40.0
 
 
 class MockSensor:
@@ -53,8 +63,13 @@ class MockSensor:
         self.tuning = tuning or default_tuning(model)
         self.seed = seed
         self._clock = clock or SystemClock()
-        self._renderer = Renderer(self.model, make_scene(scene, self.model.info.pixel_array_size, seed), seed,
-                                  hot_pixels)
+        self._scene = make_scene(scene, self.model.info.pixel_array_size, seed)
+        self._hot_pixels = hot_pixels
+        # The focus ring: sharp at ``focus_sharp``; the ring starts there, so an untouched mock is in focus.
+        self.focus_sharp = 0.5
+        self.focus_position = self.focus_sharp
+        self._renderer = self._lores_renderer = None
+        self._make_renderers()
         self._scene_name = scene
         self._ccm = self._read_ccm()
         lo_fd = min(m.min_frame_duration_us for m in self.model.info.modes)
@@ -190,6 +205,40 @@ class MockSensor:
             if self._streaming:
                 self._renderer.signal(self._mode, lighting)
 
+    def set_focus(self, position: float) -> None:
+        """Turn the simulated manual-focus ring to ``position`` (0 .. 1; sharp at ``focus_sharp``)."""
+        position = float(position)
+        if not (0.0 <= position <= 1.0):
+            raise ValueError(f"focus position must be between 0 and 1, got {position!r}")
+        with self._lock:
+            self.focus_position = position
+            self._make_renderers()
+            if self._streaming:
+                self._renderer.signal(self._mode, self.lighting)
+
+    @property
+    def defocus_px(self) -> float:
+        """The ring's extra blur (Gaussian sigma in pixel-array pixels); 0 in focus."""
+        return DEFOCUS_PX_PER_TRAVEL * abs(self.focus_position - self.focus_sharp)
+
+    def _make_renderers(self) -> None:
+        # Defocus is more lens blur: a model whose blur adds in quadrature, so focus does not touch the noise
+        # physics and an untouched ring renders exactly what the plain model does.
+        model = self.model
+        if self.defocus_px:
+            model = dataclasses.replace(model, blur_sigma_px=math.hypot(model.blur_sigma_px, self.defocus_px))
+        self._renderer = Renderer(model, self._scene, self.seed, self._hot_pixels)
+        # Its own renderer (and signal cache), so previews never evict the full-resolution signal.
+        self._lores_renderer = Renderer(model, self._scene, self.seed, self._hot_pixels)
+
+    def lores_mode(self, mode: SensorMode | None = None) -> SensorMode:
+        """The low-resolution stream's geometry for ``mode``: same field of view, ~640 pixels wide."""
+        mode = mode or self._mode
+        w, h = mode.size
+        lw = min(w, LORES_WIDTH)
+        lh = max(2, int(round(h * lw / w / 2)) * 2)
+        return SensorMode((lw, lh), mode.bit_depth, mode.max_fps, mode.crop, mode.binning)
+
     def patches(self):
         """Where the scene's ColorChecker patches are in the configured mode (None for other scenes)."""
         return self._renderer.patches(self._mode)
@@ -267,17 +316,20 @@ class MockSensor:
 
     def _make_request(self, seq: int, ts: int, s: FrameSettings) -> CompletedRequest:
         index = self._free.pop()
-        mode, lighting, renderer = self._mode, self.lighting, self._renderer
+        mode, lighting, renderer, lores_renderer = self._mode, self.lighting, self._renderer, self._lores_renderer
+        lores_mode = self.lores_mode(mode)
         raw = FrameBuffer(index, lambda: renderer.render(mode, lighting, s.exposure_us, s.gain, ts))
+        # The lores stream shares the raw buffer's slot (index -1: it is not a buffer of the pool).
+        lores = FrameBuffer(-1, lambda: lores_renderer.render(lores_mode, lighting, s.exposure_us, s.gain, ts))
         gen = self._generation
-        return CompletedRequest(seq, self._metadata(ts, s), {"raw": raw},
+        return CompletedRequest(seq, self._metadata(ts, s), {"raw": raw, "lores": lores},
                                 on_free=lambda bufs: self._return_buffers(bufs, gen))
 
     def _return_buffers(self, buffers: list[FrameBuffer], generation: int) -> None:
         with self._lock:
             # A buffer from before the last start() belongs to a pool that no longer exists.
             if generation == self._generation:
-                self._free.extend(b.index for b in buffers)
+                self._free.extend(b.index for b in buffers if b.index >= 0)
 
     def _metadata(self, ts: int, s: FrameSettings) -> dict[str, Any]:
         t0, t1 = self.model.temperature_c

@@ -1,0 +1,1 @@
+"""camctl: the operator's command-line client of camerad's control socket."""

@@ -1,0 +1,154 @@
+"""camerad's control protocol: JSON lines over a Unix stream socket, one request and one response each.
+
+A request is one JSON object on one line (at most ``MAX_LINE`` bytes, newline included)::
+
+    {"id": 7, "method": "set", "params": {"values": {"look": "neutral"}}, "v": 1}
+
+``id`` (a string or an integer) comes back in the response; ``params`` is an object (optional when a method
+takes none); ``v`` is the protocol version the client speaks (optional; a version this daemon does not speak
+is refused). The response is one line::
+
+    {"id": 7, "result": {...}}
+    {"id": 7, "error": {"code": "out_of_range", "message": "exposure: 9 is out of range [114, 694422] us"}}
+
+Requests on one connection are answered in order; a client may keep its connection open for many requests.
+Every method and error code is documented in ``docs/control-protocol.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import CameradError
+
+VERSION = 1
+MAX_LINE = 64 * 1024
+# The settings ``get`` and ``set`` know (see ``settings.py`` for their values).
+SETTING_KEYS = ("exposure", "gain", "ev", "awb", "colour_gains", "look", "denoise", "drive_mode", "raw")
+
+# Error codes, each with what it means (docs/control-protocol.md lists them with examples).
+ERRORS = {
+    "parse_error": "the line is not valid JSON (or not UTF-8)",
+    "invalid_request": "the JSON is not a request object: id, method, params or v is missing or of the wrong type",
+    "unsupported_version": "the request's v is a protocol version this daemon does not speak",
+    "line_too_long": f"the line is longer than {MAX_LINE} bytes; the connection is closed",
+    "unknown_method": "no method of that name",
+    "invalid_params": "a parameter is unknown, missing, or of the wrong type",
+    "out_of_range": "a parameter's value is outside its range or not one of its choices",
+    "not_found": "the file, look or key named does not exist",
+    "refused": "the camera refused the capture (queue full, storage low, camera not streaming)",
+    "failed": "the operation was tried and failed (a capture that could not be written, a reload rejected)",
+    "unavailable": "not available on this camera now (no preview frames yet, not a mock sensor, no denoiser)",
+    "timeout": "the operation or the connection timed out (an idle connection is closed after this error)",
+    "busy": "too many clients are connected; the connection is closed",
+    "internal": "an unexpected error in the daemon (logged with its traceback); the daemon carries on",
+}
+
+
+class RequestError(CameradError):
+    """A request that gets an error response: ``code`` is one of ``ERRORS``, the message says what and where."""
+
+    def __init__(self, code: str, message: str):
+        if code not in ERRORS:
+            raise ValueError(f"unknown error code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Request:
+    id: str | int | None
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_request(line: bytes) -> Request:
+    """Decode one request line, or raise ``RequestError`` (its ``id`` is unknown then, so responses carry null)."""
+    try:
+        doc = json.loads(line.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError as exc:
+        raise RequestError("parse_error", f"the request is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except ValueError as exc:
+        raise RequestError("parse_error", f"the request is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise RequestError("invalid_request", f"a request is a JSON object, got {type(doc).__name__}")
+    return request_from(doc)
+
+
+def request_from(doc: dict) -> Request:
+    rid = doc.get("id")
+    if not valid_id(rid):
+        raise RequestError("invalid_request", f"id must be a string or an integer, got {rid!r}")
+    unknown = sorted(set(doc) - {"id", "method", "params", "v"})
+    if unknown:
+        raise _with_id(RequestError("invalid_request", f"unknown request keys: {', '.join(unknown)} "
+                                                       f"(a request has id, method, params, v)"), rid)
+    version = doc.get("v", VERSION)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _with_id(RequestError("invalid_request", f"v must be an integer, got {version!r}"), rid)
+    if version != VERSION:
+        raise _with_id(RequestError("unsupported_version", f"protocol version {version} is not spoken here "
+                                                           f"(this daemon speaks version {VERSION})"), rid)
+    method = doc.get("method")
+    if not isinstance(method, str) or not method:
+        raise _with_id(RequestError("invalid_request", f"method must be a non-empty string, got {method!r}"), rid)
+    params = doc.get("params", {})
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise _with_id(RequestError("invalid_request", f"params must be an object, got {type(params).__name__}"),
+                       rid)
+    return Request(rid, method, params)
+
+
+def valid_id(rid: Any) -> bool:
+    return rid is None or isinstance(rid, str) or (isinstance(rid, int) and not isinstance(rid, bool))
+
+
+def _with_id(exc: RequestError, rid) -> RequestError:
+    exc.request_id = rid
+    return exc
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def encode(doc: dict) -> bytes:
+    """One response or request as a JSON line (strict JSON: no NaN)."""
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                      default=_jsonable).encode("utf-8") + b"\n"
+
+
+def _jsonable(value: Any):
+    # numpy scalars and arrays, tuples from metadata, paths
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)
+
+
+def result(rid, value: Any) -> bytes:
+    return encode({"id": rid, "result": _finite(value)})
+
+
+def error(rid, code: str, message: str) -> bytes:
+    if code not in ERRORS:
+        raise ValueError(f"unknown error code {code!r}")
+    return encode({"id": rid, "error": {"code": code, "message": message}})
+
+
+def _finite(value: Any) -> Any:
+    """Replace NaN and infinities (which JSON cannot carry) by null, recursively."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

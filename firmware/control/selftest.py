@@ -1,0 +1,130 @@
+"""``camctl selftest``: is every part of the camera working? Sensor, tuning, storage, GPIO, denoiser.
+
+Each check is ``ok``, ``warn`` (works, but something an operator should know) or ``fail``, with a detail line
+saying what was found; the whole test fails if any check fails.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+from ..denoise import MODES, make_denoiser
+from ..storage.atomic import TMP_PREFIX
+from ..tuning.validate import errors, validate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..daemon.app import Camerad
+
+
+def _check(name: str, level: str, detail: str) -> dict:
+    return {"name": name, "level": level, "detail": detail}
+
+
+def sensor_check(app: "Camerad") -> dict:
+    engine = app.engine
+    if engine.fault:
+        return _check("sensor", "fail", f"fault: {engine.fault}")
+    last = engine.last_frame_ns
+    if not engine.streaming or last is None:
+        return _check("sensor", "fail", "not streaming (no frame yet)")
+    age = (app.clock.monotonic_ns() - last) / 1e9
+    duration = engine.last_metadata.get("FrameDuration", 0) / 1e6
+    if age > max(2.0, 3 * duration, app.config.sensor.frame_timeout):
+        return _check("sensor", "fail", f"no frame for {age:.1f} s")
+    fps = 1 / duration if duration else 0
+    return _check("sensor", "ok", f"{app.sensor.info.model} {app.mode.name} streaming at {fps:.1f} fps, last frame "
+                                  f"{age * 1e3:.0f} ms ago, {engine.frames_dropped} dropped")
+
+
+def tuning_check(app: "Camerad") -> dict:
+    issues = validate(app.tuning)
+    bad = errors(issues)
+    if bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        return _check("tuning", "fail", f"{bad[0]}{more}")
+    warnings = [i for i in issues if i.level == "warning"]
+    return _check("tuning", "warn" if warnings else "ok",
+                  f"{app.tuning.source}: valid for {app.tuning.target}" +
+                  (f", {len(warnings)} warning(s): {warnings[0]}" if warnings else "") + f"; look {app.look}")
+
+
+def storage_check(app: "Camerad") -> dict:
+    directory = app.writer.directory
+    probe = directory / f"{TMP_PREFIX}selftest-{uuid.uuid4().hex[:8]}"
+    data = os.urandom(4096)
+    try:
+        t = time.perf_counter()
+        with open(probe, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        back = probe.read_bytes()
+        ms = (time.perf_counter() - t) * 1e3
+    except OSError as exc:
+        return _check("storage", "fail", f"{directory}: cannot write: {exc.strerror or exc}")
+    finally:
+        try:
+            probe.unlink()
+        except OSError:
+            pass
+    if back != data:
+        return _check("storage", "fail", f"{directory}: read back differs from what was written")
+    space = app.space
+    free = space.free_bytes() if space is not None else 0
+    detail = f"{directory}: writable (4 KiB written, fsynced, read back in {ms:.1f} ms), {free / 1e9:.1f} GB free"
+    if space is not None and space.is_low(app.engine.capture_bytes()):
+        return _check("storage", "warn", detail + f", below the {space.reserve_bytes / 1e6:.0f} MB reserve")
+    return _check("storage", "ok", detail)
+
+
+def gpio_check(app: "Camerad") -> dict:
+    controls = app.controls
+    if app.board is None or controls is None:
+        return _check("gpio", "warn", "no GPIO board in use (camerad runs without buttons)")
+    levels = {}
+    pins = {pin: name for name, pin in controls.pins.items()}
+    # The controls' input lines, read through the board (their handles are the controls' own).
+    for handle in getattr(controls, "_handles", []):
+        level = getattr(handle, "level", None)
+        if callable(level):
+            try:
+                levels[len(levels)] = level()
+            except Exception as exc:  # noqa: BLE001 - any failure to read a line is what this check reports
+                return _check("gpio", "fail", f"reading an input line failed: {exc}")
+    if not levels:
+        return _check("gpio", "fail", "no input line could be read")
+    wiring = ", ".join(f"{name} GPIO{pin}" for pin, name in sorted(pins.items()))
+    board = getattr(app.board, "name", type(app.board).__name__)
+    return _check("gpio", "ok", f"{board}: {len(levels)} input line(s) read ({wiring})")
+
+
+def denoiser_check(app: "Camerad") -> dict:
+    loaded, missing = [], []
+    for mode in MODES:
+        if mode == "off":
+            continue
+        try:
+            make_denoiser(mode)
+            loaded.append(mode)
+        except Exception as exc:  # noqa: BLE001 - whatever stops it loading is the detail
+            missing.append(f"{mode}: {exc}")
+    if not missing:
+        return _check("denoiser", "ok", f"loaded ({', '.join(loaded)}); captures use {app.denoise}")
+    level = "fail" if app.denoise != "off" else "warn"
+    return _check("denoiser", level, f"not loaded ({'; '.join(missing)}); captures use denoise {app.denoise}")
+
+
+CHECKS = (sensor_check, tuning_check, storage_check, gpio_check, denoiser_check)
+
+
+def selftest(app: "Camerad") -> dict:
+    results = []
+    for check in CHECKS:
+        try:
+            results.append(check(app))
+        except Exception as exc:  # noqa: BLE001 - a check that crashes is a failed check
+            results.append(_check(check.__name__.replace("_check", ""), "fail", f"{type(exc).__name__}: {exc}"))
+    return {"ok": all(r["level"] != "fail" for r in results), "checks": results}
