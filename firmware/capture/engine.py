@@ -168,7 +168,9 @@ class CaptureEngine:
             self.refusals += 1
             self.last_refusal = exc.reason
             log.warning("capture refused (%s at %.3f s): %s", job.kind, job.press_ns / 1e9, exc.reason)
-            job.refuse(exc)
+            # A refusal is an outcome, not a crash: drop the traceback, which would pin the caller's frames
+            # (and everything they hold) for as long as the refused future is kept.
+            job.refuse(exc.with_traceback(None))
             self.on_change()
         return job
 

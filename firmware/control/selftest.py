@@ -84,16 +84,11 @@ def gpio_check(app: "Camerad") -> dict:
     controls = app.controls
     if app.board is None or controls is None:
         return _check("gpio", "warn", "no GPIO board in use (camerad runs without buttons)")
-    levels = {}
     pins = {pin: name for name, pin in controls.pins.items()}
-    # The controls' input lines, read through the board (their handles are the controls' own).
-    for handle in getattr(controls, "_handles", []):
-        level = getattr(handle, "level", None)
-        if callable(level):
-            try:
-                levels[len(levels)] = level()
-            except Exception as exc:  # noqa: BLE001 - any failure to read a line is what this check reports
-                return _check("gpio", "fail", f"reading an input line failed: {exc}")
+    try:
+        levels = controls.levels()
+    except Exception as exc:  # noqa: BLE001 - any failure to read a line is what this check reports
+        return _check("gpio", "fail", f"reading an input line failed: {exc}")
     if not levels:
         return _check("gpio", "fail", "no input line could be read")
     wiring = ", ".join(f"{name} GPIO{pin}" for pin, name in sorted(pins.items()))

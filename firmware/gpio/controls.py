@@ -82,6 +82,7 @@ class Controls:
         self._later: queue.SimpleQueue = queue.SimpleQueue()  # gestures for the worker, wake-ups, stop
         self._lock = threading.Lock()  # the gesture machine, and the order of the camera calls it makes
         self._handles: list = []
+        self._inputs: dict[str, object] = {}
         self._pressed_level: dict[str, bool] = {}
         self._closed = False
         self.pins: dict[str, int] = {}  # control name (shutter, half_press, mode) -> pin
@@ -124,6 +125,10 @@ class Controls:
         kind = st.frame.kind if st.frame is not None else "led"
         return StatusLeds(led, frame, frame_kind=kind, config=cfg, clock=self.clock)
 
+    def levels(self) -> dict[str, bool]:
+        """Each input contact's line level read now (True = high), keyed by contact: what selftest checks."""
+        return {contact: handle.level() for contact, handle in self._inputs.items()}
+
     def _output(self, line):
         handle = self.board.output(line.pin, active_high=line.active == "high", chip=line.chip, label=line.label)
         self._handles.append(handle)
@@ -135,6 +140,7 @@ class Controls:
         handle = self.board.input(line.pin, pull=line.pull, chip=line.chip, label=line.label,
                                   on_edge=lambda high, t, c=contact: self._edge(c, high, t))
         self._handles.append(handle)
+        self._inputs[contact] = handle
         self.pins[key] = line.pin
         level = handle.level()
         self._pressed_level[contact] = pressed = pressed_level(line, level)
