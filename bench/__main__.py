@@ -15,6 +15,7 @@ import warnings
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
 BENCHMARKS = ("mock",)
+BENCHMARKS += ("denoise",)
 
 
 def machine() -> str:

@@ -61,11 +61,19 @@ class GpioConfig:
 
 
 @dataclass(frozen=True)
+class DenoiseConfig:
+    # Raw denoising of stills: "off", "fast" (int8 model) or "hq" (float16 model); see firmware.denoise.
+    mode: Literal["off", "fast", "hq"] = "hq"
+    threads: int = rng(2, 1, 64)
+
+
+@dataclass(frozen=True)
 class Config:
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     sensor: SensorConfig = field(default_factory=SensorConfig)
     mock: MockConfig = field(default_factory=MockConfig)
     capture: CaptureConfig = field(default_factory=CaptureConfig)
     gpio: GpioConfig = field(default_factory=GpioConfig)
+    denoise: DenoiseConfig = field(default_factory=DenoiseConfig)
     # Where the configuration came from, for messages; not a TOML key.
     source: str = field(default="<defaults>", compare=False, metadata={"internal": True})
