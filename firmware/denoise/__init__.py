@@ -4,8 +4,8 @@
 --denoise``):
 
 * ``off``: None (the ISP leaves the stage out).
-* ``hq``: the U-Net in ``models/raw_unet_fp16.tflite`` (float16 weights).
-* ``fast``: the same network quantised to int8 (``models/raw_unet_int8.tflite``): ~2-3x faster, a little
+* ``hq``: the CNN in ``models/raw_cnn_fp16.tflite`` (float16 weights).
+* ``fast``: the same network quantised to int8 (``models/raw_cnn_int8.tflite``): ~2-3x faster, a little
   softer.
 * With no TFLite runtime importable (see ``runtime``), ``hq`` and ``fast`` both fall back to
   ``classical.ClassicalDenoiser`` (non-local means), after one warning per process; nothing crashes.
@@ -23,7 +23,7 @@ from . import runtime
 
 MODES = ("off", "fast", "hq")
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-META = MODELS_DIR / "raw_unet.json"
+META = MODELS_DIR / "raw_cnn.json"
 
 log = logging.getLogger(__name__)
 _warned = False
