@@ -1,7 +1,7 @@
 """Train the raw denoiser, evaluate it on the held-out set and write the .tflite models beside their metrics.
 
     .venv/bin/pip install -e '.[train]'
-    nice .venv/bin/python tools/train_denoiser.py                   # ~25 min on 2 cores
+    nice .venv/bin/python tools/train_denoiser.py                   # ~20-30 min on 2 cores
     nice .venv/bin/python tools/train_denoiser.py --steps 200 --out /tmp/dn   # a smoke run
 
 The network is a small CNN on packed Bayer (h/2, w/2, 4, RGGB) in the variance-stabilised domain of
