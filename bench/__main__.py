@@ -14,8 +14,7 @@ import warnings
 
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
-BENCHMARKS = ("mock", "isp", "controls", "capture",
-              "control")
+BENCHMARKS = ("mock", "isp", "controls", "capture", "control", "denoise")
 
 
 def machine() -> str:

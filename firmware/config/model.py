@@ -159,6 +159,10 @@ class PreviewConfig:
     jpeg_quality: int = rng(80, 10, 100)
     # MJPEG streams served at once (each costs a JPEG encode per frame).
     max_streams: int = rng(4, 1, 32)
+class DenoiseConfig:
+    # Raw denoising of stills: "off", "fast" (int8 model) or "hq" (float16 model); see firmware.denoise.
+    mode: Literal["off", "fast", "hq"] = "fast"
+    threads: int = rng(2, 1, 64)
 
 
 @dataclass(frozen=True)
@@ -174,5 +178,6 @@ class Config:
     watchdog: WatchdogConfig = field(default_factory=WatchdogConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
     preview: PreviewConfig = field(default_factory=PreviewConfig)
+    denoise: DenoiseConfig = field(default_factory=DenoiseConfig)
     # Where the configuration came from, for messages; not a TOML key.
     source: str = field(default="<defaults>", compare=False, metadata={"internal": True})

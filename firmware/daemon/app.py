@@ -69,8 +69,10 @@ class Camerad:
         self.plan = self.buffer_plan(sensor, self.mode, config)
         sensor.configure(self.mode, self.plan.buffer_count)
         self.look = initial_look(config)
-        # The raw denoiser's mode (firmware.denoise.MODES); camctl sets it, captures develop with it.
-        self.denoise = "off"
+        # The raw denoiser's mode (firmware.denoise.MODES): [denoise] mode at start, camctl changes it. Each
+        # mode's denoiser (its model loaded once) is kept, so switching back and forth costs nothing.
+        self.denoise = config.denoise.mode
+        self._denoisers: dict[str, object] = {}
         self._settings_lock = threading.RLock()
         self.started_ns = self.clock.monotonic_ns()
         self.viewfinder = None  # firmware.daemon.viewfinder.Viewfinder, made on first use
@@ -132,15 +134,16 @@ class Camerad:
         cannot run here (e.g. it is not built yet)."""
         return build_pipeline(tuning_for_look(tuning, look), denoiser=self.denoiser(denoise or self.denoise))
 
-    @staticmethod
-    def denoiser(mode: str):
-        """``make_denoiser(mode)``, with its failures as one clear error (None for ``off``)."""
+    def denoiser(self, mode: str):
+        """The denoiser for ``mode`` (None for ``off``), made once; its failures as one clear error."""
         if mode not in DENOISE_MODES:
             raise ControlError(f"denoise: {mode!r} is not one of {', '.join(DENOISE_MODES)}")
-        try:
-            return make_denoiser(mode)
-        except (NotImplementedError, ImportError, OSError, ValueError, RuntimeError) as exc:
-            raise ControlError(f"denoise {mode}: the denoiser cannot run here: {exc}") from exc
+        if mode not in self._denoisers:
+            try:
+                self._denoisers[mode] = make_denoiser(mode, self.config.denoise.threads)
+            except (NotImplementedError, ImportError, OSError, ValueError, RuntimeError) as exc:
+                raise ControlError(f"denoise {mode}: the denoiser cannot run here: {exc}") from exc
+        return self._denoisers[mode]
 
     def identity(self, sensor: Sensor) -> CameraIdentity:
         model = sensor.info.model

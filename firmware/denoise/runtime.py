@@ -1,0 +1,97 @@
+"""The TFLite runtime seam: one place chooses the interpreter, and tests can swap in a fake.
+
+Order of preference: ``ai-edge-litert`` (LiteRT, the maintained runtime, numpy 2), ``tflite-runtime`` (the
+last release, 2.14, needs numpy<2 and runs int8 without XNNPACK), then ``tensorflow.lite`` (a development
+machine with TensorFlow). ``CAMERAD_TFLITE_RUNTIME`` forces one of ``litert``, ``tflite-runtime``,
+``tensorflow`` or ``none`` (behave as if no runtime were installed).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Callable
+
+import numpy as np
+
+from firmware.errors import CameradError
+
+ENV = "CAMERAD_TFLITE_RUNTIME"
+RUNTIMES = {
+    "litert": "ai_edge_litert.interpreter",
+    "tflite-runtime": "tflite_runtime.interpreter",
+    "tensorflow": "tensorflow.lite",
+}
+
+
+class RuntimeUnavailable(CameradError, ImportError):
+    """No TFLite interpreter can be imported (or ``CAMERAD_TFLITE_RUNTIME=none``)."""
+
+
+class ModelError(CameradError, RuntimeError):
+    """A denoiser model file is missing, unreadable or not what its metadata says."""
+
+
+def choose(preference: str | None = None) -> tuple[str, type]:
+    """(name, Interpreter class) of the first runtime that imports, or the one ``preference``/env names."""
+    want = preference or os.environ.get(ENV, "").strip() or None
+    if want == "none":
+        raise RuntimeUnavailable(f"no TFLite runtime: {ENV}=none")
+    if want is not None and want not in RUNTIMES:
+        raise RuntimeUnavailable(f"{ENV}={want!r} is not one of {', '.join(RUNTIMES)}, none")
+    tried = []
+    for name, module in RUNTIMES.items():
+        if want is not None and name != want:
+            continue
+        try:
+            return name, importlib.import_module(module).Interpreter
+        except Exception as exc:  # a broken install (e.g. tflite-runtime under numpy 2) fails beyond ImportError
+            tried.append(f"{module}: {exc.__class__.__name__}: {exc}")
+    raise RuntimeUnavailable("no TFLite runtime could be imported (" + "; ".join(tried) + ")")
+
+
+def load(path, threads: int, preference: str | None = None):
+    """An interpreter for the model at ``path`` on ``threads`` CPU threads; resize and allocate it next."""
+    name, cls = choose(preference)
+    try:
+        interp = cls(model_path=str(path), num_threads=int(threads))
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelError(f"{path}: cannot load the model with {name}: {exc}") from exc
+    interp.runtime_name = name
+    return interp
+
+
+class FakeInterpreter:
+    """An in-memory stand-in with the interpreter calls the denoiser makes; ``fn`` maps input to output."""
+
+    runtime_name = "fake"
+
+    def __init__(self, fn: Callable[[np.ndarray], np.ndarray], shape: tuple[int, ...]):
+        self.fn = fn
+        self.shape = tuple(shape)
+        self.invocations = 0
+        self._x = self._y = None
+
+    def allocate_tensors(self):
+        pass
+
+    def get_input_details(self):
+        return [{"index": 0, "shape": np.array(self.shape), "dtype": np.float32, "quantization": (0.0, 0)}]
+
+    def get_output_details(self):
+        return [{"index": 1, "shape": np.array(self.shape), "dtype": np.float32, "quantization": (0.0, 0)}]
+
+    def resize_tensor_input(self, index, shape):
+        self.shape = tuple(shape)
+
+    def set_tensor(self, index, value):
+        if tuple(value.shape) != self.shape:
+            raise ValueError(f"fake interpreter: input {value.shape} but the tensor is {self.shape}")
+        self._x = value
+
+    def invoke(self):
+        self.invocations += 1
+        self._y = np.asarray(self.fn(self._x), dtype=np.float32)
+
+    def get_tensor(self, index):
+        return self._y

@@ -1,0 +1,91 @@
+"""Run a fully convolutional model over a frame in tiles of one fixed shape, with no seams.
+
+Tiles overlap by at least the model's receptive field and start on multiples of its down-sampling factor, so
+every output pixel sees exactly the inputs (and the same pooling grid) it would in one pass over the whole
+frame: the tiled result equals the untiled one. Tiles are spread evenly, so the overlap is shared out instead
+of piling up in the last row and column. The frame is reflect-padded by the margin first, which both passes
+see alike.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+def _ceil_to(v: int, step: int) -> int:
+    return -(-v // step) * step
+
+
+@dataclass(frozen=True)
+class Tiling:
+    tile: tuple[int, int]  # (rows, cols) of the model's fixed input
+    margin: int  # overlap kept on each side: at least the receptive field's radius
+    align: int = 1  # tile starts are multiples of this (the model's total down-sampling)
+
+    def __post_init__(self):
+        th, tw = self.tile
+        if self.margin % self.align or th % self.align or tw % self.align:
+            raise ValueError(f"tile {self.tile} and margin {self.margin} must be multiples of {self.align}")
+        if min(th, tw) - 2 * self.margin <= self.align:
+            raise ValueError(f"tile {self.tile} leaves nothing inside a margin of {self.margin}")
+
+    def padded_shape(self, h: int, w: int) -> tuple[int, int]:
+        """The padded frame: margin on every side, at least one tile, and whole alignment steps beyond it."""
+        th, tw = self.tile
+        m = self.margin
+        return (th + _ceil_to(max(h + 2 * m - th, 0), self.align),
+                tw + _ceil_to(max(w + 2 * m - tw, 0), self.align))
+
+    def _starts(self, padded: int, tile: int) -> list[int]:
+        span = padded - tile
+        if span == 0:
+            return [0]
+        step = tile - 2 * self.margin - self.align  # room for rounding each start to the alignment
+        n = math.ceil(span / step) + 1
+        return [int(round(i * span / (n - 1) / self.align)) * self.align for i in range(n)]
+
+    def _cuts(self, starts: list[int], tile: int, padded: int) -> list[tuple[int, int, int]]:
+        """(tile start, first row kept, row after the last kept) per tile: overlaps split down the middle."""
+        bounds = [0] + [(s + tile + nxt) // 2 for s, nxt in zip(starts, starts[1:])] + [padded]
+        return [(s, bounds[i], bounds[i + 1]) for i, s in enumerate(starts)]
+
+    def plan(self, h: int, w: int) -> list[tuple[int, int]]:
+        """Tile origins (row, col) in the padded frame for an h x w input."""
+        ph, pw = self.padded_shape(h, w)
+        return [(y, x) for y in self._starts(ph, self.tile[0]) for x in self._starts(pw, self.tile[1])]
+
+    def pad(self, image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        ph, pw = self.padded_shape(h, w)
+        m = self.margin
+        widths = [(m, ph - h - m), (m, pw - w - m)] + [(0, 0)] * (image.ndim - 2)
+        # Reflection cannot reach further than the frame is long; past that, edge values fill the rest.
+        first = [(min(a, h - 1), min(b, h - 1)) if i == 0 else (min(a, w - 1), min(b, w - 1)) if i == 1 else (a, b)
+                 for i, (a, b) in enumerate(widths)]
+        out = np.pad(image, first, mode="reflect")
+        rest = [(a - fa, b - fb) for (a, b), (fa, fb) in zip(widths, first)]
+        return np.pad(out, rest, mode="edge") if any(a or b for a, b in rest) else out
+
+    def run(self, image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Apply ``fn`` (tile (th, tw, c) → same) tile by tile; returns the frame's (h, w, c) output."""
+        h, w = image.shape[:2]
+        padded = self.pad(image)
+        ph, pw = padded.shape[:2]
+        th, tw = self.tile
+        out = np.empty_like(padded)
+        rows = self._cuts(self._starts(ph, th), th, ph)
+        cols = self._cuts(self._starts(pw, tw), tw, pw)
+        for y, r0, r1 in rows:
+            for x, c0, c1 in cols:
+                res = fn(padded[y:y + th, x:x + tw])
+                out[r0:r1, c0:c1] = res[r0 - y:r1 - y, c0 - x:c1 - x]
+        m = self.margin
+        return out[m:m + h, m:m + w]
+
+    def redundancy(self, h: int, w: int) -> float:
+        """Pixels the model processes per output pixel."""
+        return len(self.plan(h, w)) * self.tile[0] * self.tile[1] / (h * w)

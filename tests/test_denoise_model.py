@@ -1,0 +1,110 @@
+"""The committed TFLite model through the firmware's own denoiser: it denoises, seamlessly, as the profile says."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from firmware.denoise import conditioning, make_denoiser, synthetic
+from firmware.denoise.model import TFLiteDenoiser, pack, read_meta
+from firmware.denoise import META, MODELS_DIR
+from firmware.isp.frame import FrameInfo
+from firmware.isp.noise import NoiseProfile
+
+# The fixed crop: the first dead-leaves crop of the held-out set, IMX477 at analogue gain 16.
+GAIN = 16
+
+
+@pytest.fixture(scope="module")
+def crop():
+    c = synthetic.test_crops()[6]
+    noisy, profile = synthetic.noisy_test_crop(c, GAIN, 6)
+    return c.clean, noisy, profile
+
+
+@pytest.fixture(scope="module")
+def hq():
+    return make_denoiser("hq", 2)
+
+
+def frame(noise):
+    return FrameInfo(cfa="RGGB", white_level=4095, black_levels=(256.0,) * 4, noise=noise)
+
+
+def test_hq_improves_a_fixed_noisy_crop_by_at_least_3_5_db_and_beats_nlm(crop, hq):
+    from firmware.denoise.classical import ClassicalDenoiser
+
+    clean, noisy, profile = crop
+    before = synthetic.psnr(clean, noisy)  # 32.2 dB
+    after = synthetic.psnr(clean, hq.denoise(noisy, frame(profile)))  # 36.3 dB when trained
+    assert after - before >= 3.5, (before, after)
+    nlm = synthetic.psnr(clean, ClassicalDenoiser().denoise(noisy, frame(profile)))
+    assert after >= nlm + 0.5, (after, nlm)
+
+
+def test_fast_int8_improves_it_too_and_stays_close_to_hq(crop, hq):
+    clean, noisy, profile = crop
+    hq_db = synthetic.psnr(clean, hq.denoise(noisy, frame(profile)))
+    fast_db = synthetic.psnr(clean, make_denoiser("fast", 2).denoise(noisy, frame(profile)))
+    assert fast_db - synthetic.psnr(clean, noisy) >= 3.0
+    assert 0.0 <= hq_db - fast_db <= 0.8
+
+
+def test_tiled_output_equals_untiled(crop):
+    _, noisy, profile = crop
+    meta = read_meta(META)
+    den = TFLiteDenoiser(MODELS_DIR / meta["models"]["hq"], meta, mode="hq", tile=(96, 128))
+    bayer = noisy[:300, :380]  # several tiles of 96x128 packed, none fitting the frame exactly
+    assert len(den.tiling.plan(150, 190)) >= 4
+    tiled = den.denoise(bayer, frame(profile))
+    whole = den.denoise(bayer, frame(profile), tiled=False)
+    np.testing.assert_allclose(tiled, whole, atol=2e-6)
+
+
+def test_conditioning_follows_the_noise_profile(crop, hq):
+    clean, noisy, profile = crop
+    weak = NoiseProfile(profile.shot / 8, profile.read / 64)  # the profile at gain 2 instead of 16
+    right = hq.denoise(noisy, frame(profile))
+    under = hq.denoise(noisy, frame(weak))
+    # Told the noise is lower, the model removes less, and the result is worse.
+    assert np.std(under - noisy) < 0.6 * np.std(right - noisy)
+    assert synthetic.psnr(clean, right) > synthetic.psnr(clean, under) + 2.0
+
+
+def test_a_profile_is_fitted_from_the_pixels_of_a_smooth_frame():
+    rng = np.random.default_rng(11)
+    yy, xx = np.mgrid[0:512, 0:512] / 512.0
+    clean = (0.05 + 0.8 * xx * (0.6 + 0.4 * np.sin(3 * yy))).astype(np.float32)
+    for gain in (2, 8, 16):
+        profile = synthetic.SENSORS["imx477"].profile(gain)
+        noisy = synthetic.add_noise(clean, profile, 12, rng)
+        est = conditioning.estimate_profile(pack(noisy, "RGGB"))
+        for level in (0.1, 0.5):
+            assert est.variance(level) == pytest.approx(profile.variance(level), rel=0.3), (gain, level)
+
+
+def test_a_frame_without_a_profile_is_still_denoised(crop, hq):
+    clean, noisy, profile = crop
+    blind = synthetic.psnr(clean, hq.denoise(noisy, frame(None)))
+    assert blind > synthetic.psnr(clean, noisy) + 2.5
+
+
+def test_the_denoiser_fills_the_isp_hook(mock_sensor, hq):
+    from firmware.isp import build_pipeline
+    from firmware.sensor.mock.tuning_default import default_tuning
+
+    cam = mock_sensor(scene="dead-leaves", lux=20.0, mode="1332x990")
+    for _ in range(20):  # let the AGC settle on a high gain for the dim light
+        cam.next_request(1.0).release()
+    with cam.next_request(1.0) as req:
+        raw = req.make_array("raw")
+        md = req.metadata
+    tuning = default_tuning("imx477")
+    assert md["AnalogueGain"] > 4
+    noise = NoiseProfile.from_tuning(tuning, float(md["AnalogueGain"]), 4096.0, 65472.0, 2.0)
+    info = FrameInfo.from_metadata(md, "RGGB", 10, noise)
+    pipe = build_pipeline(tuning, denoiser=hq)
+    rgb, steps = pipe.run(raw, info, save_intermediates=True)
+    assert "denoise" in pipe.names() and rgb.shape == raw.shape + (3,)
+    flat_before = np.diff(steps["rpi.black_level"], axis=1).std()
+    assert np.diff(steps["denoise"], axis=1).std() < flat_before
