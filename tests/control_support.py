@@ -34,6 +34,8 @@ class Daemon:
             "storage": {"reserve_mb": 0, "state_directory": str(self.tmp / "state")},
             "control": {"idle_timeout": 2.0, "max_clients": 60},
             "capture": {"queue_size": 16},
+            # Tests develop without the raw denoiser unless they turn it on (it costs ~1 s per frame here).
+            "denoise": {"mode": "off"},
         }
         if preview:
             data["preview"] = {"enabled": True, "port": self.port, "fps": 15.0}

@@ -106,5 +106,5 @@ def test_the_denoiser_fills_the_isp_hook(mock_sensor, hq):
     pipe = build_pipeline(tuning, denoiser=hq)
     rgb, steps = pipe.run(raw, info, save_intermediates=True)
     assert "denoise" in pipe.names() and rgb.shape == raw.shape + (3,)
-    flat_before = np.diff(steps["rpi.black_level"], axis=1).std()
-    assert np.diff(steps["denoise"], axis=1).std() < flat_before
+    flat_before = np.diff(steps["rpi.black_level"].astype(np.float64), axis=1).std()
+    assert np.diff(steps["denoise"].astype(np.float64), axis=1).std() < flat_before

@@ -159,6 +159,9 @@ class PreviewConfig:
     jpeg_quality: int = rng(80, 10, 100)
     # MJPEG streams served at once (each costs a JPEG encode per frame).
     max_streams: int = rng(4, 1, 32)
+
+
+@dataclass(frozen=True)
 class DenoiseConfig:
     # Raw denoising of stills: "off", "fast" (int8 model) or "hq" (float16 model); see firmware.denoise.
     mode: Literal["off", "fast", "hq"] = "fast"
