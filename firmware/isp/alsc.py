@@ -33,6 +33,7 @@ class AlscStage(Stage):
     name = "rpi.alsc"
     input = BAYER_LINEAR16
     output = BAYER_LINEAR16
+    halo = 0
 
     def __init__(self, tuning: TuningFile, luminance_strength: float | None = None):
         alsc = Alsc.read(tuning)
@@ -79,9 +80,9 @@ class AlscStage(Stage):
         out.flags.writeable = False
         return out
 
-    def process(self, image, frame):
-        gains = self.gain_map(frame, image.shape)
-        return cv2.multiply(image, gains, scale=1.0 / (1 << _FRACTION_BITS))
+    def prepare(self, frame, shape, image=None):
+        gains = self.gain_map(frame, shape)
+        return lambda rows, top: cv2.multiply(rows, gains[top:top + len(rows)], scale=1.0 / (1 << _FRACTION_BITS))
 
 
 def _resample(table: np.ndarray, size: tuple[int, int], crop, offset: tuple[float, float]) -> np.ndarray:

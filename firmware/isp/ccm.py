@@ -24,6 +24,7 @@ class CcmStage(Stage):
     name = "rpi.ccm"
     input = RGB_LINEAR16
     output = RGB_LINEAR16
+    halo = 0
 
     def __init__(self, tuning: TuningFile, saturation: float = 1.0):
         self.ccm = Ccm.read(tuning)
@@ -41,5 +42,6 @@ class CcmStage(Stage):
             sat *= float(self.ccm.saturation.eval(np.clip(frame.lux, *self.ccm.saturation.domain)))
         return self.ccm.at(self.colour_temperature(frame), sat)
 
-    def process(self, image, frame):
-        return cv2.transform(image, self.matrix(frame).astype(np.float32))
+    def prepare(self, frame, shape, image=None):
+        m = self.matrix(frame).astype(np.float32)
+        return lambda rows, top: cv2.transform(rows, m)

@@ -12,42 +12,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 from ..tuning import TuningFile
 from ..tuning.blocks import Contrast
 from ..tuning.pwl import Pwl
 from .cache import Memo, block_digest
+from .lookup import lookup16
 from .stage import RGB_ENCODED8, RGB_ENCODED16, RGB_LINEAR16, Stage
 
 _LUTS = Memo(8)
 _BINS = 1024
-_SPLIT_ABOVE = 1 << 20  # pixels; smaller frames are looked up in one go
-_POOL: ThreadPoolExecutor | None = None
-
-
-def apply_lut(lut: np.ndarray, image: np.ndarray) -> np.ndarray:
-    """``lut[image]`` over bands of rows on a few threads (numpy's gather releases the GIL).
-
-    A 65536-entry table cannot go through OpenCV's 8-bit LUT; the gather is the pipeline's most expensive
-    step at 12 MP, and it parallelises cleanly.
-    """
-    global _POOL
-    bands = min(os.cpu_count() or 1, 4)
-    if bands < 2 or image.shape[0] * image.shape[1] < _SPLIT_ABOVE:
-        return lut[image]
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=bands, thread_name_prefix="isp-lut")
-    out = np.empty(image.shape, lut.dtype)
-    step = -(-image.shape[0] // bands)
-
-    def band(i):
-        rows = slice(i * step, (i + 1) * step)
-        out[rows] = lut[image[rows]]
-
-    list(_POOL.map(band, range(bands)))
-    return out
 
 
 def histogram_quantile(hist: np.ndarray, q: float, span: float = 65536.0) -> float:
@@ -82,6 +55,7 @@ class ContrastStage(Stage):
     name = "rpi.contrast"
     input = RGB_LINEAR16
     output = RGB_ENCODED16
+    halo = 0
 
     def __init__(self, tuning: TuningFile, bits: int = 16, enhance: bool | None = None):
         if bits not in (8, 16):
@@ -116,5 +90,9 @@ class ContrastStage(Stage):
         idx = np.clip(np.rint(stretch.eval(np.arange(65536, dtype=np.float64))), 0, 65535).astype(np.intp)
         return self._quantise(self.gamma[idx])
 
-    def process(self, image, frame):
-        return apply_lut(self.lut(image), image)
+    def needs_frame(self, frame):
+        return self.enhance  # the stretch follows the whole frame's histogram
+
+    def prepare(self, frame, shape, image=None):
+        table = self.lut(image)
+        return lambda rows, top: lookup16(table, rows)

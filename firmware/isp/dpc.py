@@ -28,6 +28,8 @@ class DpcStage(Stage):
     name = "rpi.dpc"
     input = BAYER_LINEAR16
     output = BAYER_LINEAR16
+    halo = 2  # the same-colour neighbours two rows up and down
+    in_place = True
 
     def __init__(self, tuning: TuningFile | None = None, strength: int | None = None):
         if strength is None:
@@ -37,15 +39,19 @@ class DpcStage(Stage):
             raise TuningError(f"rpi.dpc: strength must be 0, 1 or 2, got {strength}")
         self.strength = strength
 
-    def process(self, image, frame):
+    def prepare(self, frame, shape, image=None):
         if self.strength == 0:
-            return image
+            return lambda rows, top: rows
         rel, floor = _MARGINS[self.strength]
-        hi = cv2.dilate(image, _NEIGHBOURS, borderType=cv2.BORDER_REFLECT_101)
-        lo = cv2.erode(image, _NEIGHBOURS, borderType=cv2.BORDER_REFLECT_101)
-        if rel or floor:
-            hi = cv2.addWeighted(hi, 1.0 + rel, hi, 0.0, floor)
-            lo = cv2.addWeighted(lo, 1.0 - rel, lo, 0.0, -floor)
-        cv2.min(image, hi, dst=image)
-        cv2.max(image, lo, dst=image)
-        return image
+
+        def kernel(rows, top):
+            hi = cv2.dilate(rows, _NEIGHBOURS, borderType=cv2.BORDER_REFLECT_101)
+            lo = cv2.erode(rows, _NEIGHBOURS, borderType=cv2.BORDER_REFLECT_101)
+            if rel or floor:
+                cv2.addWeighted(hi, 1.0 + rel, hi, 0.0, floor, dst=hi)
+                cv2.addWeighted(lo, 1.0 - rel, lo, 0.0, -floor, dst=lo)
+            cv2.min(rows, hi, dst=rows)
+            cv2.max(rows, lo, dst=rows)
+            return rows
+
+        return kernel

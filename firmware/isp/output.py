@@ -11,7 +11,8 @@ class OutputStage(Stage):
     name = "output"
     input = RGB_ENCODED16
     output = RGB_ENCODED8
+    halo = 0
 
-    def process(self, image, frame):
+    def prepare(self, frame, shape, image=None):
         # convertScaleAbs rounds to nearest and saturates; values are never negative, so abs changes nothing.
-        return cv2.convertScaleAbs(image, alpha=255.0 / 65535.0)
+        return lambda rows, top: cv2.convertScaleAbs(rows, alpha=255.0 / 65535.0)

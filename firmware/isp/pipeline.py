@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from ..tuning import TuningFile
+from .bands import run_bands
 from .frame import FrameInfo
 from .stage import Stage
 
@@ -41,8 +42,23 @@ class Pipeline:
         return self.stages[-1].output
 
     def run(self, image: np.ndarray, frame: FrameInfo, save_intermediates: bool = False):
-        """Process one frame; with ``save_intermediates`` also return every stage's output by name."""
+        """Process one frame; with ``save_intermediates`` also return every stage's output by name.
+
+        Stages that work on bands run band by band on several threads (``bands.py``); intermediates are then
+        never whole frames. ``save_intermediates`` runs each stage on the whole frame instead, which gives the
+        same result (the tests compare them bit for bit).
+        """
         self.input.check(image, self.stages[0].name, "input")
+        self.timings = {}
+        if save_intermediates:
+            image, steps, frame = self._run_whole(image, frame)
+        else:
+            image, frame = self._run_banded(image, frame)
+        self.frame = frame
+        log.debug("isp: %s", ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in self.timings.items()))
+        return (image, steps) if save_intermediates else image
+
+    def _run_whole(self, image, frame):
         steps: dict[str, np.ndarray] = {}
         for stage in self.stages:
             t = time.perf_counter()
@@ -50,12 +66,36 @@ class Pipeline:
             image = stage.process(image, frame)
             self.timings[stage.name] = time.perf_counter() - t
             stage.output.check(image, stage.name, "output")
-            if save_intermediates:
-                # Stages may work in place on their input for speed, so keep a copy of each step.
-                steps[stage.name] = image.copy()
-        self.frame = frame
-        log.debug("isp: %s", ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in self.timings.items()))
-        return (image, steps) if save_intermediates else image
+            # Stages may work in place on their input for speed, so keep a copy of each step.
+            steps[stage.name] = image.copy()
+        return image, steps, frame
+
+    def _run_banded(self, image, frame):
+        stages, i = self.stages, 0
+        while i < len(stages):
+            if stages[i].halo is None:  # a whole-frame stage
+                stage = stages[i]
+                t = time.perf_counter()
+                frame = stage.refine(image, frame)
+                image = stage.process(image, frame)
+                self.timings[stage.name] = time.perf_counter() - t
+                stage.output.check(image, stage.name, "output")
+                i += 1
+                continue
+            # The longest run of band stages from here in which only the first needs to see the whole frame.
+            kernels = []
+            for stage in stages[i:]:
+                whole = stage.needs_frame(frame)
+                if stage.halo is None or (whole and kernels):
+                    break
+                t = time.perf_counter()
+                seen = image if whole else None
+                frame = stage.refine(seen, frame)
+                kernels.append(stage.prepare(frame, image.shape, seen))
+                self.timings[stage.name] = time.perf_counter() - t
+            image = run_bands(stages[i:i + len(kernels)], kernels, image, self.timings)
+            i += len(kernels)
+        return image, frame
 
     def names(self) -> list[str]:
         return [s.name for s in self.stages]

@@ -29,6 +29,8 @@ class SharpenStage(Stage):
     name = "rpi.sharpen"
     input = RGB_ENCODED8
     output = RGB_ENCODED8
+    halo = 2  # the 5x5 blur
+    in_place = True
 
     def __init__(self, tuning: TuningFile | None = None, bits: int = 8, sharpen: Sharpen | None = None):
         self.params = sharpen or (Sharpen.read(tuning) if tuning is not None else None) or Sharpen()
@@ -50,14 +52,12 @@ class SharpenStage(Stage):
         d = np.asarray(detail, dtype=np.float64)
         return np.sign(d) * np.minimum(np.maximum(np.abs(d) - self.threshold, 0.0) * self.strength, self.limit)
 
-    def process(self, image, frame):
+    def prepare(self, frame, shape, image=None):
         if self.strength <= 0 or self.limit <= 0:
-            return image
-        if image.dtype == np.uint8:
-            return self._process8(image)
-        return self._process16(image)
+            return lambda rows, top: rows
+        return lambda rows, top: self._sharpen8(rows) if rows.dtype == np.uint8 else self._sharpen16(rows)
 
-    def _process8(self, rgb):
+    def _sharpen8(self, rgb):
         y = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         blur = cv2.GaussianBlur(y, (5, 5), SIGMA)
         detail = cv2.addWeighted(y, 1.0, blur, -1.0, 128.0)
@@ -67,7 +67,7 @@ class SharpenStage(Stage):
         cv2.subtract(rgb, down, dst=rgb)
         return rgb
 
-    def _process16(self, rgb):
+    def _sharpen16(self, rgb):
         y = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
         detail = (y - cv2.GaussianBlur(y, (5, 5), SIGMA)) * np.float32(255.0 / 65535.0)
         change = self.amount(detail).astype(np.float32) * np.float32(65535.0 / 255.0)

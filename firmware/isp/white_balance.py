@@ -29,19 +29,26 @@ class WhiteBalanceStage(Stage):
     name = "rpi.awb"
     input = BAYER_LINEAR16
     output = BAYER_LINEAR16
+    halo = 0
 
     def __init__(self, tuning: TuningFile, mode: str = "auto"):
         self.awb = Awb.read(tuning)
         self.grid = awb_search.GRIDS.get(tuning.target, (16, 12))
         self.mode = mode
 
-    def estimate(self, image: np.ndarray, frame: FrameInfo) -> tuple[tuple[float, float], float | None]:
-        """(gains, colour temperature or None) for the frame, searching the image only when it must."""
+    def _from_metadata(self, frame: FrameInfo) -> tuple[tuple[float, float], float | None] | None:
         if frame.colour_gains and all(g > 0 for g in frame.colour_gains):
             return (float(frame.colour_gains[0]), float(frame.colour_gains[1])), frame.colour_temperature
         curve = self.awb.curve
         if curve is not None and frame.colour_temperature:
             return curve.gains(frame.colour_temperature), frame.colour_temperature
+        return None
+
+    def estimate(self, image: np.ndarray | None, frame: FrameInfo) -> tuple[tuple[float, float], float | None]:
+        """(gains, colour temperature or None) for the frame, searching the image only when it must."""
+        known = self._from_metadata(frame)
+        if known is not None:
+            return known
         zones = awb_search.zone_means(image, frame.cfa, self.grid)
         found = awb_search.search(zones, self.awb, frame.lux, self.mode)
         if found is not None:
@@ -52,8 +59,12 @@ class WhiteBalanceStage(Stage):
         gains, ct = self.estimate(image, frame)
         return dataclasses.replace(frame, colour_gains=gains, colour_temperature=ct)
 
-    def process(self, image, frame):
+    def needs_frame(self, frame):
+        return self._from_metadata(frame) is None  # the search looks at the whole frame
+
+    def prepare(self, frame, shape, image=None):
         gains, _ = self.estimate(image, frame)
         fixed = np.minimum(np.rint(np.asarray(site_gains(frame.cfa, gains[0], 1.0, gains[1])) * (1 << _FRACTION_BITS)),
                            65535)
-        return cv2.multiply(image, site_map(image.shape, fixed), scale=1.0 / (1 << _FRACTION_BITS))
+        plane = site_map(shape, fixed)
+        return lambda rows, top: cv2.multiply(rows, plane[top:top + len(rows)], scale=1.0 / (1 << _FRACTION_BITS))
