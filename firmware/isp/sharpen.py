@@ -7,7 +7,7 @@ luminance change is added to R, G and B. The tuning's numbers scale our base amo
 hardware's: ``threshold`` 1.0 = one 8-bit code, ``strength`` 1.0 = an unsharp amount of 1, ``limit`` 1.0 =
 eight 8-bit codes.
 
-On 8-bit images every step is an 8-bit OpenCV kernel plus two 256-entry tables; 16-bit images (TIFF) take
+On 8-bit images every step is an 8-bit OpenCV kernel plus one 256-entry table; 16-bit images (TIFF) take
 a float path.
 """
 
@@ -40,12 +40,10 @@ class SharpenStage(Stage):
         self.threshold = _THRESHOLD_CODES * p.threshold
         self.limit = _LIMIT_CODES * p.limit
         self.strength = p.strength
-        # 8-bit path: detail d in codes is carried as d + 128 in a uint8; two tables give the positive and
-        # negative halves of the change to add.
-        d = np.arange(256, dtype=np.float64) - 128.0
-        change = np.sign(d) * np.minimum(np.maximum(np.abs(d) - self.threshold, 0.0) * self.strength, self.limit)
-        self._up = np.rint(np.maximum(change, 0)).astype(np.uint8)
-        self._down = np.rint(np.maximum(-change, 0)).astype(np.uint8)
+        # 8-bit path: detail d in codes is carried as d + 128 in a uint8, and so is the change one table gives
+        # for it (a change beyond 127 codes, were a tuning to ask for one, stops there).
+        change = self.amount(np.arange(256, dtype=np.float64) - 128.0)
+        self._change = np.clip(np.rint(change) + 128, 0, 255).astype(np.uint8)
 
     def amount(self, detail: np.ndarray) -> np.ndarray:
         """The luminance change for a detail signal (in 8-bit codes), as the stage applies it."""
@@ -61,10 +59,10 @@ class SharpenStage(Stage):
         y = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         blur = cv2.GaussianBlur(y, (5, 5), SIGMA)
         detail = cv2.addWeighted(y, 1.0, blur, -1.0, 128.0)
-        up = cv2.cvtColor(cv2.LUT(detail, self._up), cv2.COLOR_GRAY2RGB)
-        down = cv2.cvtColor(cv2.LUT(detail, self._down), cv2.COLOR_GRAY2RGB)
-        cv2.add(rgb, up, dst=rgb)
-        cv2.subtract(rgb, down, dst=rgb)
+        change = cv2.LUT(detail, self._change)
+        # Saturating add of the positive part, then subtract of the negative part: nothing wraps.
+        cv2.add(rgb, cv2.cvtColor(cv2.subtract(change, 128), cv2.COLOR_GRAY2RGB), dst=rgb)
+        cv2.subtract(rgb, cv2.cvtColor(cv2.subtract(128, change), cv2.COLOR_GRAY2RGB), dst=rgb)
         return rgb
 
     def _sharpen16(self, rgb):
