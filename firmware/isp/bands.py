@@ -24,7 +24,7 @@ from .stage import Kernel, Kind, Stage
 
 BAND_ROWS = 128  # even, so every band starts on a CFA block
 THREADS = min(os.cpu_count() or 1, 4)
-_MIN_PIXELS = 1 << 18  # smaller frames run as one band on the calling thread
+MIN_PIXELS = 1 << 18  # smaller frames run as one band on the calling thread
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -50,7 +50,7 @@ def margins(stages: Sequence[Stage]) -> list[int]:
 
 
 def run_bands(stages: Sequence[Stage], kernels: Sequence[Kernel], image: np.ndarray,
-              timings: dict[str, float], band_rows: int = BAND_ROWS) -> np.ndarray:
+              timings: dict[str, float]) -> np.ndarray:
     """The output of ``kernels`` (one per stage, prepared for this frame) applied to ``image`` in bands.
 
     Adds each stage's share of the wall time to ``timings``: its kernel's time summed over the bands, divided
@@ -60,8 +60,7 @@ def run_bands(stages: Sequence[Stage], kernels: Sequence[Kernel], image: np.ndar
     last = stages[-1].output
     out = np.empty((h, w, 3) if last.kind is Kind.RGB else (h, w), last.dtype)
     need = margins(stages)
-    if h * w < _MIN_PIXELS:
-        band_rows = h
+    band_rows = h if h * w < MIN_PIXELS else BAND_ROWS
     starts = range(0, h, band_rows)
 
     def band(y0: int) -> list[float]:

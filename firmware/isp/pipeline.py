@@ -60,26 +60,18 @@ class Pipeline:
 
     def _run_whole(self, image, frame):
         steps: dict[str, np.ndarray] = {}
+        given = image
         for stage in self.stages:
-            t = time.perf_counter()
-            frame = stage.refine(image, frame)
-            image = stage.process(image, frame)
-            self.timings[stage.name] = time.perf_counter() - t
-            stage.output.check(image, stage.name, "output")
+            image, frame = self._whole_frame_stage(stage, image, frame, given)
             # Stages may work in place on their input for speed, so keep a copy of each step.
             steps[stage.name] = image.copy()
         return image, steps, frame
 
     def _run_banded(self, image, frame):
-        stages, i = self.stages, 0
+        stages, i, given = self.stages, 0, image
         while i < len(stages):
-            if stages[i].halo is None:  # a whole-frame stage
-                stage = stages[i]
-                t = time.perf_counter()
-                frame = stage.refine(image, frame)
-                image = stage.process(image, frame)
-                self.timings[stage.name] = time.perf_counter() - t
-                stage.output.check(image, stage.name, "output")
+            if stages[i].halo is None:
+                image, frame = self._whole_frame_stage(stages[i], image, frame, given)
                 i += 1
                 continue
             # The longest run of band stages from here in which only the first needs to see the whole frame.
@@ -95,6 +87,16 @@ class Pipeline:
                 self.timings[stage.name] = time.perf_counter() - t
             image = run_bands(stages[i:i + len(kernels)], kernels, image, self.timings)
             i += len(kernels)
+        return image, frame
+
+    def _whole_frame_stage(self, stage, image, frame, given):
+        t = time.perf_counter()
+        if stage.in_place and image is given:
+            image = image.copy()  # never write the caller's frame
+        frame = stage.refine(image, frame)
+        image = stage.process(image, frame)
+        self.timings[stage.name] = time.perf_counter() - t
+        stage.output.check(image, stage.name, "output")
         return image, frame
 
     def names(self) -> list[str]:
