@@ -103,11 +103,14 @@ class _Recorder(Stage):
     input = output = RGB_ENCODED8
     halo = 0
 
-    def __init__(self):
+    def __init__(self, fail_at: int | None = None):
         self.calls: list[tuple[int, int, str]] = []
+        self.fail_at = fail_at
 
     def prepare(self, frame, shape, image=None):
         def kernel(rows, top):
+            if top == self.fail_at:
+                raise RuntimeError(f"band at row {top} failed")
             self.calls.append((top, len(rows), threading.current_thread().name))
             return rows + np.uint8(1)
 
@@ -122,11 +125,34 @@ def test_isp_bands_cover_the_frame_once_and_report_timings():
     assert (out == 1).all()
     assert sorted(top for top, _, _ in rec.calls) == list(range(0, 1000, bands.BAND_ROWS))
     assert sum(n for _, n, _ in rec.calls) == 1000
-    assert {name for _, _, name in rec.calls} <= {f"isp-band_{i}" for i in range(bands.THREADS)}
+    me = threading.current_thread().name
+    assert me in {name for _, _, name in rec.calls}  # the caller works too
+    assert {name for _, _, name in rec.calls} <= {me} | {f"isp-band_{i}" for i in range(bands.THREADS - 1)}
     assert list(pipe.timings) == ["recorder"] and pipe.timings["recorder"] > 0
     rec.calls.clear()
     pipe.run(np.zeros((100, 100, 3), np.uint8), FRAME)  # a small frame is one band on the caller's thread
-    assert rec.calls == [(0, 100, threading.current_thread().name)]
+    assert rec.calls == [(0, 100, me)]
+
+
+def test_isp_bands_do_not_wait_for_a_busy_pool():
+    """Another frame holding every helper (a still develop while the viewfinder runs) only means no help."""
+    release = threading.Event()
+    busy = [bands._helpers().submit(release.wait, 10) for _ in range(bands.THREADS - 1)]
+    try:
+        rec = _Recorder()
+        out = Pipeline([rec]).run(np.zeros((1000, 600, 3), np.uint8), FRAME)
+        assert (out == 1).all() and {name for _, _, name in rec.calls} == {threading.current_thread().name}
+    finally:
+        release.set()
+    assert all(f.result() for f in busy)
+
+
+def test_isp_bands_report_a_failing_band_and_recover():
+    pipe = Pipeline([_Recorder(fail_at=2 * bands.BAND_ROWS)])
+    with pytest.raises(RuntimeError, match=f"band at row {2 * bands.BAND_ROWS} failed"):
+        pipe.run(np.zeros((1000, 600, 3), np.uint8), FRAME)
+    pipe.stages[0].fail_at = None
+    assert (pipe.run(np.zeros((1000, 600, 3), np.uint8), FRAME) == 1).all()
 
 
 def test_isp_still_pipeline_bands_a_full_resolution_frame_like_the_whole_frame():

@@ -3,7 +3,9 @@
 At 12 MP every whole-frame intermediate (25 MB of Bayer, 74 MB of 16-bit RGB) streams through main memory and
 each fresh one costs page faults. Bands of ``BAND_ROWS`` rows go from raw to the finished 8-bit rows while
 their data is still in cache, and the frame's bands are shared among threads (OpenCV and numpy release the
-GIL in their kernels).
+GIL in their kernels): the calling thread takes bands one after another and pool threads join in when they
+are free, so a frame never waits behind another pipeline's bands (a still develop and the viewfinder share
+the pool) and a busy pool only means fewer helpers.
 
 Each stage reads ``halo`` rows beyond the rows it produces, so a band starts early and ends late by the halos
 of all its stages (rounded to whole CFA blocks for Bayer stages) and sheds each stage's share after that
@@ -13,29 +15,67 @@ stage has run: every band's rows come out exactly as from the whole frame, which
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
+from typing import Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 
 from .stage import Kernel, Kind, Stage
 
 BAND_ROWS = 128  # even, so every band starts on a CFA block
-THREADS = min(os.cpu_count() or 1, 4)
+THREADS = min(os.cpu_count() or 1, 4)  # the calling thread and THREADS - 1 helpers
 MIN_PIXELS = 1 << 18  # smaller frames run as one band on the calling thread
 
+T = TypeVar("T")
+R = TypeVar("R")
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _executor() -> ThreadPoolExecutor:
+def _helpers() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="isp-band")
+            _pool = ThreadPoolExecutor(max_workers=max(THREADS - 1, 1), thread_name_prefix="isp-band")
         return _pool
+
+
+def share(work: Callable[[T], R], items: Iterable[T]) -> list[tuple[T, R, str]]:
+    """``work(item)`` for every item, on this thread and free helper threads; (item, result, thread name)."""
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for item in items:
+        todo.put(item)
+    done: list[tuple[T, R, str]] = []
+
+    def drain() -> None:
+        name = threading.current_thread().name
+        while True:
+            try:
+                item = todo.get_nowait()
+            except queue.Empty:
+                return
+            done.append((item, work(item), name))
+
+    helpers = [_helpers().submit(drain) for _ in range(min(THREADS - 1, todo.qsize() - 1))]
+    try:
+        drain()
+    except BaseException:
+        while not todo.empty():  # stop the helpers at their next item
+            todo.get_nowait()
+        raise
+    finally:
+        for future in helpers:
+            # A helper still queued (the pool busy with another frame) is not needed any more; one that started
+            # is finishing its last band, which writes into the caller's output.
+            if not future.cancel():
+                future.exception()
+    for future in helpers:
+        if not future.cancelled():
+            future.result()  # a helper's error
+    return done
 
 
 def margins(stages: Sequence[Stage]) -> list[int]:
@@ -83,11 +123,8 @@ def run_bands(stages: Sequence[Stage], kernels: Sequence[Kernel], image: np.ndar
         out[y0:y1] = rows
         return spent
 
-    if len(starts) == 1:
-        per_band = [band(0)]
-    else:
-        per_band = list(_executor().map(band, starts))
-    threads = min(THREADS, len(starts))
-    for stage, seconds in zip(stages, np.sum(per_band, axis=0)):
+    done = share(band, starts)
+    threads = len({name for _, _, name in done})
+    for stage, seconds in zip(stages, np.sum([spent for _, spent, _ in done], axis=0)):
         timings[stage.name] = timings.get(stage.name, 0.0) + float(seconds) / threads
     return out
