@@ -1,5 +1,9 @@
 """An ordered chain of stages, checked when it is built, run on one frame at a time.
 
+``run`` takes consecutive band stages through the frame together, band by band on a few threads
+(``bands.py``), stopping only where a stage needs a statistic of the whole frame first (AWB's search, the
+adaptive contrast stretch) or works on whole frames (denoise, preview scaling).
+
 >>> pipe = build_pipeline(tuning)                                        # doctest: +SKIP
 >>> rgb8 = pipe.run(raw, frame)                                          # doctest: +SKIP
 >>> rgb8, steps = pipe.run(raw, frame, save_intermediates=True)          # doctest: +SKIP
