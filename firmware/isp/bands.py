@@ -26,7 +26,8 @@ import numpy as np
 from .stage import Kernel, Kind, Stage
 
 BAND_ROWS = 128  # even, so every band starts on a CFA block
-THREADS = min(os.cpu_count() or 1, 4)  # the calling thread and THREADS - 1 helpers
+# The calling thread and THREADS - 1 helpers, on the CPUs this process may use (systemd may restrict them).
+THREADS = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4)
 MIN_PIXELS = 1 << 18  # smaller frames run as one band on the calling thread
 
 T = TypeVar("T")
