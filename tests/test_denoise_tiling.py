@@ -35,6 +35,22 @@ def test_tiled_equals_untiled_for_an_operator_within_the_margin(shape):
     np.testing.assert_allclose(t.run(image, fn), whole, atol=1e-5)
 
 
+@pytest.mark.parametrize("shape", [(150, 230), (40, 40), (480, 300)])
+def test_emitted_shares_cover_the_frame_once_with_the_same_values(shape):
+    image = np.random.default_rng(5).standard_normal(shape + (4,)).astype(np.float32)
+    t = Tiling((64, 96), margin=12, align=4)
+    count = np.zeros(shape, np.int32)
+    out = np.full(image.shape, np.nan, np.float32)
+
+    def emit(r0, r1, c0, c1, values):
+        count[r0:r1, c0:c1] += 1
+        out[r0:r1, c0:c1] = values
+
+    assert t.run(image, pooled, emit) is None
+    assert (count == 1).all()
+    np.testing.assert_array_equal(out, t.run(image, pooled))
+
+
 def test_a_margin_smaller_than_the_reach_leaves_seams():
     image = np.random.default_rng(4).standard_normal((200, 200, 4)).astype(np.float32)
     t = Tiling((48, 48), margin=4, align=4)

@@ -70,21 +70,38 @@ class Tiling:
         rest = [(a - fa, b - fb) for (a, b), (fa, fb) in zip(widths, first)]
         return np.pad(out, rest, mode="edge") if any(a or b for a, b in rest) else out
 
-    def run(self, image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """Apply ``fn`` (tile (th, tw, c) → same) tile by tile; returns the frame's (h, w, c) output."""
+    def run(self, image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray],
+            emit: Callable[[int, int, int, int, np.ndarray], None] | None = None) -> np.ndarray | None:
+        """Apply ``fn`` (tile (th, tw, c) → same) tile by tile over an (h, w, c) image.
+
+        Without ``emit``, returns the (h, w, c) output. With it, hands each tile's share of the output over as
+        ``emit(r0, r1, c0, c1, values)`` (frame rows r0:r1, columns c0:c1) and returns None: the shares cover
+        the frame once, and ``values`` may be a view into ``fn``'s buffers, good until the next tile.
+        """
         h, w = image.shape[:2]
         padded = self.pad(image)
         ph, pw = padded.shape[:2]
         th, tw = self.tile
-        out = np.empty_like(padded)
+        m = self.margin
+        out = None
+        if emit is None:
+            out = np.empty_like(image)
+
+            def emit(r0, r1, c0, c1, values):
+                out[r0:r1, c0:c1] = values
+
         rows = self._cuts(self._starts(ph, th), th, ph)
         cols = self._cuts(self._starts(pw, tw), tw, pw)
         for y, r0, r1 in rows:
+            r0, r1 = max(r0, m), min(r1, m + h)  # the frame's rows this tile keeps (none of the padding)
             for x, c0, c1 in cols:
+                c0, c1 = max(c0, m), min(c1, m + w)
+                if r0 >= r1 or c0 >= c1:
+                    continue
                 res = fn(padded[y:y + th, x:x + tw])
-                out[r0:r1, c0:c1] = res[r0 - y:r1 - y, c0 - x:c1 - x]
-        m = self.margin
-        return out[m:m + h, m:m + w]
+                emit(r0 - m, r1 - m, c0 - m, c1 - m, res[r0 - y:r1 - y, c0 - x:c1 - x])
+                del res  # a runtime's output view must be gone before it runs again
+        return out
 
     def redundancy(self, h: int, w: int) -> float:
         """Pixels the model processes per output pixel."""
