@@ -61,6 +61,7 @@ def test_each_frame_takes_the_narrowest_bank_that_holds_its_white_level(crop, hq
         top = tops[[net for _, net in hq.banks].index(chosen)]
         assert white <= top and all(t < white for t in tops if t < top), (gain, white, top)
     assert hq.net_for(NoiseProfile(1e-8, 1e-12)) is hq.banks[-1][1]  # beyond every bank: the widest
+    assert [net.interpreter is not None for _, net in hq.banks].count(True) == 1  # one bank's memory at a time
     # The bank matters: the widest range's coarser steps cost quality at gain 16.
     meta = read_meta(NETWORKS["hq"])
     widest = TFLiteDenoiser(int8_banks(meta, MODELS_DIR)[-1][1], meta, mode="widest")

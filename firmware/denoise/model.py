@@ -73,18 +73,31 @@ def int8_banks(meta: dict, directory: Path) -> list[tuple[float, Path]]:
 
 
 class _Net:
-    """One interpreter, resized to one input shape and fed in place: tiles never pass through extra copies."""
+    """One interpreter, resized to one input shape and fed in place: tiles never pass through extra copies.
+
+    ``release`` frees the interpreter (its tensors take ~180 MB at a 528² tile); the next ``resize`` loads it
+    again. An injected interpreter (a fake) is kept.
+    """
 
     def __init__(self, path: Path, threads: int, interpreter=None):
         self.path = Path(path)
         if interpreter is None and not self.path.is_file():
             raise runtime.ModelError(f"{self.path}: model file not found")
+        self.threads = threads
+        self.injected = interpreter is not None
         self.interpreter = interpreter or runtime.load(self.path, threads)
         self.shape: tuple[int, ...] = ()
+
+    def release(self) -> None:
+        if not self.injected and self.interpreter is not None:
+            self.interpreter = None
+            self.shape = ()
 
     def resize(self, hw: tuple[int, int]) -> None:
         shape = (1, int(hw[0]), int(hw[1]), 4)
         if shape != self.shape:
+            if self.interpreter is None:
+                self.interpreter = runtime.load(self.path, self.threads)
             try:
                 self.interpreter.resize_tensor_input(self.interpreter.get_input_details()[0]["index"], shape)
                 self.interpreter.allocate_tensors()
@@ -106,9 +119,10 @@ class TFLiteDenoiser:
 
     ``models`` is one model file, or int8 range banks: (input range's top, file) pairs by rising range, of
     which each frame takes the first that holds its stabilised white level (``conditioning.white_level``),
-    else the last; a bank's interpreter is allocated when a frame first needs it. ``denoise`` conditions on
-    ``frame.noise``; a frame without a noise profile gets one fitted from its own pixels
-    (``conditioning.estimate_profile``). ``interpreter`` replaces the runtime (a ``FakeInterpreter`` in
+    else the last. Only one bank holds its tensors at a time: a frame that needs another bank frees the last
+    one's and allocates its own (~0.1 s), so frames at a steady gain never wait and memory stays that of
+    one model. ``denoise`` conditions on ``frame.noise``; a frame without a noise profile gets one fitted
+    from its own pixels (``conditioning.estimate_profile``). ``interpreter`` replaces the runtime (a ``FakeInterpreter`` in
     tests); ``tile`` overrides the model's tile shape.
     """
 
@@ -130,6 +144,9 @@ class TFLiteDenoiser:
         """The bank whose input range holds this profile's white level (the widest if none does)."""
         white = conditioning.white_level(profile)
         net = next((net for top, net in self.banks if white <= top), self.banks[-1][1])
+        for _, other in self.banks:
+            if other is not net:
+                other.release()
         net.resize(self.tiling.tile)
         return net
 
