@@ -122,8 +122,8 @@ class TFLiteDenoiser:
     else the last. Only one bank holds its tensors at a time: a frame that needs another bank frees the last
     one's and allocates its own (~0.15 s), so frames at a steady gain never wait and memory stays that of
     one model. ``denoise`` conditions on ``frame.noise``; a frame without a noise profile gets one fitted
-    from its own pixels (``conditioning.estimate_profile``). ``interpreter`` replaces the runtime (a ``FakeInterpreter`` in
-    tests); ``tile`` overrides the model's tile shape.
+    from its own pixels (``conditioning.estimate_profile``). ``interpreter`` replaces the runtime (a
+    ``FakeInterpreter`` in tests); ``tile`` overrides the model's tile shape.
     """
 
     def __init__(self, models, meta: dict, *, mode: str, threads: int = 2, interpreter=None,
