@@ -80,3 +80,21 @@ def test_invalid_tilings_are_refused():
         Tiling((64, 64), margin=10, align=4)
     with pytest.raises(ValueError, match="nothing inside"):
         Tiling((40, 40), margin=20, align=4)
+
+
+@pytest.mark.parametrize("shape", [(150, 230), (5, 3), (1, 40), (480, 300)])
+def test_padding_reflects_then_repeats_the_edge_in_place_or_not(shape):
+    image = np.random.default_rng(6).standard_normal(shape + (2,)).astype(np.float32)
+    t = Tiling((64, 96), margin=12, align=4)
+    h, w = shape
+    ph, pw = t.padded_shape(h, w)
+    widths = [(12, ph - h - 12), (12, pw - w - 12)]
+    reach = [(min(a, n - 1), min(b, n - 1)) for (a, b), n in zip(widths, shape)]
+    expected = np.pad(image, reach + [(0, 0)], mode="reflect")
+    expected = np.pad(expected, [(a - ra, b - rb) for (a, b), (ra, rb) in zip(widths, reach)] + [(0, 0)],
+                      mode="edge")
+    np.testing.assert_array_equal(t.pad(image), expected)
+    padded, inside = t.empty(h, w, 2)
+    inside[...] = image
+    t.fill_margins(padded, h, w)
+    np.testing.assert_array_equal(padded, expected)

@@ -25,12 +25,13 @@ def rggb_order(cfa: str) -> list[int]:
     return [cfa.index("R"), greens[0], greens[1], cfa.index("B")]
 
 
-def pack(bayer: np.ndarray, cfa: str) -> np.ndarray:
-    """(h, w) Bayer → (h/2, w/2, 4) with channels in RGGB order, whatever the sensor's CFA."""
+def pack(bayer: np.ndarray, cfa: str, out: np.ndarray | None = None) -> np.ndarray:
+    """(h, w) Bayer → (h/2, w/2, 4) with channels in RGGB order, whatever the sensor's CFA (into ``out``)."""
     h, w = bayer.shape
     if h % 2 or w % 2:
         raise ValueError(f"Bayer frames need even dimensions, got {w}x{h}")
-    out = np.empty((h // 2, w // 2, 4), np.float32)
+    if out is None:
+        out = np.empty((h // 2, w // 2, 4), np.float32)
     for k, site in enumerate(rggb_order(cfa)):  # one strided copy per site: 3-4x faster than a transpose
         out[..., k] = bayer[site // 2::2, site % 2::2]
     return out
@@ -162,7 +163,9 @@ class TFLiteDenoiser:
         return out[m:m + z.shape[0], m:m + z.shape[1]]
 
     def denoise(self, bayer: np.ndarray, frame: FrameInfo, tiled: bool = True) -> np.ndarray:
-        z = pack(bayer, frame.cfa)
+        h, w = bayer.shape[0] // 2, bayer.shape[1] // 2
+        padded, z = self.tiling.empty(h, w, 4)  # packed straight into the padded frame the tiles read
+        pack(bayer, frame.cfa, out=z)
         profile = frame.noise or conditioning.estimate_profile(z)
         net = self.net_for(profile)
         conditioning.forward(z, profile, out=z)
@@ -174,9 +177,10 @@ class TFLiteDenoiser:
             unpack_into(out, conditioning.inverse(region, profile, out=region), frame.cfa, r0, c0)
 
         if tiled:
-            self.tiling.run(z, net.invoke, emit)
+            self.tiling.fill_margins(padded, h, w)
+            self.tiling.run_padded(padded, h, w, net.invoke, emit)
         else:
-            emit(0, z.shape[0], 0, z.shape[1], self._whole(net, z))
+            emit(0, h, 0, w, self._whole(net, z))
         return out
 
     def close(self) -> None:
