@@ -1,8 +1,8 @@
 """Train the raw denoiser, evaluate it on the held-out set and write the .tflite models beside their metrics.
 
     .venv/bin/pip install -e '.[train]'
-    nice .venv/bin/python tools/train_denoiser.py                   # hq: 32 channels, ~30 min on 2 cores
-    nice .venv/bin/python tools/train_denoiser.py --channels 16     # fast: 16 channels, ~15 min
+    nice .venv/bin/python tools/train_denoiser.py                   # hq: 32 channels, 20-30 min on 2 cores
+    nice .venv/bin/python tools/train_denoiser.py --channels 16     # fast: 16 channels, ~13 min
     nice .venv/bin/python tools/train_denoiser.py --steps 200 --out /tmp/dn   # a smoke run
     nice .venv/bin/python tools/train_denoiser.py --from-float firmware/denoise/models/raw_cnn32_fp16.tflite
                                                      # re-quantise trained weights without training again
@@ -12,7 +12,8 @@ The network is a small CNN on packed Bayer (h/2, w/2, 4, RGGB) in the variance-s
 It predicts the residual; the loss is taken after the algebraic inverse transform, on linear raw, so the model
 learns outputs whose inverse is unbiased. Training data is ``firmware.denoise.synthetic``: package-shipped
 pictures and dead leaves, unprocessed to raw, with noise from real sensor profiles at analogue gain 1-22.
-Everything is drawn from ``--seed``; the same seed on the same machine gives the same model.
+Everything is drawn from ``--seed``, so the same seed, tuning files and machine give the same data; the
+data go through the mock sensors' tuning (colour matrices, white balance), so a change there changes them.
 
 Quantisation. int8 post-training quantisation gives every tensor one scale, set by the largest value seen while
 calibrating. The stabilised input spans 0..~0.125/sqrt(S) (12 at analogue gain 1, 2.8 at gain 16, in units where
