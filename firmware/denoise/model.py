@@ -121,7 +121,7 @@ class TFLiteDenoiser:
     ``models`` is one model file, or int8 range banks: (input range's top, file) pairs by rising range, of
     which each frame takes the first that holds its stabilised white level (``conditioning.white_level``),
     else the last. Only one bank holds its tensors at a time: a frame that needs another bank frees the last
-    one's and allocates its own (~0.15 s), so frames at a steady gain never wait and memory stays that of
+    one's and allocates its own (~0.1 s), so frames at a steady gain never wait and memory stays that of
     one model. ``denoise`` conditions on ``frame.noise``; a frame without a noise profile gets one fitted
     from its own pixels (``conditioning.estimate_profile``). ``interpreter`` replaces the runtime (a
     ``FakeInterpreter`` in tests); ``tile`` overrides the model's tile shape.
