@@ -74,7 +74,7 @@ def test_the_fallback_denoises(no_runtime):
 
 
 def test_fake_interpreter_plumbing_returns_the_input_when_the_model_adds_nothing():
-    meta = read_meta(dn.META)
+    meta = read_meta(dn.NETWORKS["hq"])
     fake = runtime.FakeInterpreter(lambda x: np.zeros_like(x), (1, 1, 1, 4))
     den = TFLiteDenoiser("fake.tflite", meta, mode="hq", interpreter=fake, tile=(96, 96))
     rng = np.random.default_rng(0)
@@ -85,7 +85,7 @@ def test_fake_interpreter_plumbing_returns_the_input_when_the_model_adds_nothing
 
 
 def test_missing_or_broken_model_files_are_named(tmp_path):
-    meta = read_meta(dn.META)
+    meta = read_meta(dn.NETWORKS["hq"])
     with pytest.raises(runtime.ModelError, match="nothing.tflite: model file not found"):
         TFLiteDenoiser(tmp_path / "nothing.tflite", meta, mode="hq")
     junk = tmp_path / "junk.tflite"

@@ -35,6 +35,22 @@ def test_tiled_equals_untiled_for_an_operator_within_the_margin(shape):
     np.testing.assert_allclose(t.run(image, fn), whole, atol=1e-5)
 
 
+@pytest.mark.parametrize("shape", [(150, 230), (40, 40), (480, 300)])
+def test_emitted_shares_cover_the_frame_once_with_the_same_values(shape):
+    image = np.random.default_rng(5).standard_normal(shape + (4,)).astype(np.float32)
+    t = Tiling((64, 96), margin=12, align=4)
+    count = np.zeros(shape, np.int32)
+    out = np.full(image.shape, np.nan, np.float32)
+
+    def emit(r0, r1, c0, c1, values):
+        count[r0:r1, c0:c1] += 1
+        out[r0:r1, c0:c1] = values
+
+    assert t.run(image, pooled, emit) is None
+    assert (count == 1).all()
+    np.testing.assert_array_equal(out, t.run(image, pooled))
+
+
 def test_a_margin_smaller_than_the_reach_leaves_seams():
     image = np.random.default_rng(4).standard_normal((200, 200, 4)).astype(np.float32)
     t = Tiling((48, 48), margin=4, align=4)
@@ -64,3 +80,21 @@ def test_invalid_tilings_are_refused():
         Tiling((64, 64), margin=10, align=4)
     with pytest.raises(ValueError, match="nothing inside"):
         Tiling((40, 40), margin=20, align=4)
+
+
+@pytest.mark.parametrize("shape", [(150, 230), (5, 3), (1, 40), (480, 300)])
+def test_padding_reflects_then_repeats_the_edge_in_place_or_not(shape):
+    image = np.random.default_rng(6).standard_normal(shape + (2,)).astype(np.float32)
+    t = Tiling((64, 96), margin=12, align=4)
+    h, w = shape
+    ph, pw = t.padded_shape(h, w)
+    widths = [(12, ph - h - 12), (12, pw - w - 12)]
+    reach = [(min(a, n - 1), min(b, n - 1)) for (a, b), n in zip(widths, shape)]
+    expected = np.pad(image, reach + [(0, 0)], mode="reflect")
+    expected = np.pad(expected, [(a - ra, b - rb) for (a, b), (ra, rb) in zip(widths, reach)] + [(0, 0)],
+                      mode="edge")
+    np.testing.assert_array_equal(t.pad(image), expected)
+    padded, inside = t.empty(h, w, 2)
+    inside[...] = image
+    t.fill_margins(padded, h, w)
+    np.testing.assert_array_equal(padded, expected)

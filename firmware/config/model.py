@@ -163,7 +163,8 @@ class PreviewConfig:
 
 @dataclass(frozen=True)
 class DenoiseConfig:
-    # Raw denoising of stills: "off", "fast" (int8 model) or "hq" (float16 model); see firmware.denoise.
+    # Raw denoising of stills: "off", "fast" (16-channel int8 model) or "hq" (32-channel int8 model); see
+    # firmware.denoise.
     mode: Literal["off", "fast", "hq"] = "fast"
     threads: int = rng(2, 1, 64)
 

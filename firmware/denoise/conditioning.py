@@ -38,6 +38,11 @@ def forward(x: np.ndarray, profile: NoiseProfile, out: np.ndarray | None = None)
     return out
 
 
+def white_level(profile: NoiseProfile) -> float:
+    """The stabilised value of a full-scale signal: the top of the model's input range for this profile."""
+    return float(forward(np.ones(1, np.float32), profile)[0])
+
+
 def inverse(z: np.ndarray, profile: NoiseProfile, out: np.ndarray | None = None) -> np.ndarray:
     """Stabilised domain → linear signal, clipped to 0..1 (the clean signal is never outside it)."""
     s, c = _terms(profile)

@@ -73,7 +73,8 @@ class FakeInterpreter:
         self._x = self._y = None
 
     def allocate_tensors(self):
-        pass
+        self._x = np.zeros(self.shape, np.float32)
+        self._y = None
 
     def get_input_details(self):
         return [{"index": 0, "shape": np.array(self.shape), "dtype": np.float32, "quantization": (0.0, 0)}]
@@ -84,14 +85,12 @@ class FakeInterpreter:
     def resize_tensor_input(self, index, shape):
         self.shape = tuple(shape)
 
-    def set_tensor(self, index, value):
-        if tuple(value.shape) != self.shape:
-            raise ValueError(f"fake interpreter: input {value.shape} but the tensor is {self.shape}")
-        self._x = value
+    def tensor(self, index):
+        """Like the real call: a function returning the tensor's buffer (the input is written in place)."""
+        return lambda: self._x if index == 0 else self._y
 
     def invoke(self):
+        if self._x is None or self._x.shape != self.shape:
+            raise ValueError(f"fake interpreter: tensors not allocated for {self.shape}")
         self.invocations += 1
-        self._y = np.asarray(self.fn(self._x), dtype=np.float32)
-
-    def get_tensor(self, index):
-        return self._y
+        self._y = np.asarray(self.fn(self._x.copy()), dtype=np.float32)

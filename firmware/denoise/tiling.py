@@ -58,33 +58,76 @@ class Tiling:
         ph, pw = self.padded_shape(h, w)
         return [(y, x) for y in self._starts(ph, self.tile[0]) for x in self._starts(pw, self.tile[1])]
 
+    @staticmethod
+    def _sources(n: int, before: int, after: int) -> np.ndarray:
+        """For each padded position along an axis of length ``n``, the position it copies."""
+        # Reflection cannot reach further than the frame is long; past that, edge values fill the rest.
+        first = (min(before, n - 1), min(after, n - 1))
+        reflected = np.pad(np.arange(n), first, mode="reflect")
+        return np.pad(reflected, (before - first[0], after - first[1]), mode="edge")
+
+    def empty(self, h: int, w: int, channels: int, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+        """An unfilled padded frame for an h x w input and the view of it where the input goes."""
+        ph, pw = self.padded_shape(h, w)
+        padded = np.empty((ph, pw, channels), dtype)
+        m = self.margin
+        return padded, padded[m:m + h, m:m + w]
+
+    def fill_margins(self, padded: np.ndarray, h: int, w: int) -> None:
+        """Reflect the input (already in place) into the margins of its padded frame."""
+        ph, pw = padded.shape[:2]
+        m = self.margin
+        rows = self._sources(h, m, ph - h - m) + m
+        cols = self._sources(w, m, pw - w - m) + m
+        inner = slice(m, m + w)
+        padded[:m, inner] = padded[rows[:m], inner]
+        padded[m + h:, inner] = padded[rows[m + h:], inner]
+        padded[:, :m] = padded[:, cols[:m]]
+        padded[:, m + w:] = padded[:, cols[m + w:]]
+
     def pad(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
-        ph, pw = self.padded_shape(h, w)
         m = self.margin
-        widths = [(m, ph - h - m), (m, pw - w - m)] + [(0, 0)] * (image.ndim - 2)
-        # Reflection cannot reach further than the frame is long; past that, edge values fill the rest.
-        first = [(min(a, h - 1), min(b, h - 1)) if i == 0 else (min(a, w - 1), min(b, w - 1)) if i == 1 else (a, b)
-                 for i, (a, b) in enumerate(widths)]
-        out = np.pad(image, first, mode="reflect")
-        rest = [(a - fa, b - fb) for (a, b), (fa, fb) in zip(widths, first)]
-        return np.pad(out, rest, mode="edge") if any(a or b for a, b in rest) else out
+        padded = np.empty(self.padded_shape(h, w) + image.shape[2:], image.dtype)
+        padded[m:m + h, m:m + w] = image
+        self.fill_margins(padded, h, w)
+        return padded
 
-    def run(self, image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """Apply ``fn`` (tile (th, tw, c) → same) tile by tile; returns the frame's (h, w, c) output."""
-        h, w = image.shape[:2]
-        padded = self.pad(image)
+    def run(self, image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray],
+            emit: Callable[[int, int, int, int, np.ndarray], None] | None = None) -> np.ndarray | None:
+        """Apply ``fn`` (tile (th, tw, c) → same) tile by tile over an (h, w, c) image.
+
+        Without ``emit``, returns the (h, w, c) output. With it, hands each tile's share of the output over as
+        ``emit(r0, r1, c0, c1, values)`` (frame rows r0:r1, columns c0:c1) and returns None: the shares cover
+        the frame once, and ``values`` may be a view into ``fn``'s buffers, good until the next tile.
+        """
+        return self.run_padded(self.pad(image), image.shape[0], image.shape[1], fn, emit)
+
+    def run_padded(self, padded: np.ndarray, h: int, w: int, fn: Callable[[np.ndarray], np.ndarray],
+                   emit: Callable[[int, int, int, int, np.ndarray], None] | None = None) -> np.ndarray | None:
+        """``run`` on a frame already padded (``empty`` + ``fill_margins``): saves a copy of the frame."""
         ph, pw = padded.shape[:2]
         th, tw = self.tile
-        out = np.empty_like(padded)
+        m = self.margin
+        out = None
+        if emit is None:
+            out = np.empty((h, w) + padded.shape[2:], padded.dtype)
+
+            def emit(r0, r1, c0, c1, values):
+                out[r0:r1, c0:c1] = values
+
         rows = self._cuts(self._starts(ph, th), th, ph)
         cols = self._cuts(self._starts(pw, tw), tw, pw)
         for y, r0, r1 in rows:
+            r0, r1 = max(r0, m), min(r1, m + h)  # the frame's rows this tile keeps (none of the padding)
             for x, c0, c1 in cols:
+                c0, c1 = max(c0, m), min(c1, m + w)
+                if r0 >= r1 or c0 >= c1:
+                    continue
                 res = fn(padded[y:y + th, x:x + tw])
-                out[r0:r1, c0:c1] = res[r0 - y:r1 - y, c0 - x:c1 - x]
-        m = self.margin
-        return out[m:m + h, m:m + w]
+                emit(r0 - m, r1 - m, c0 - m, c1 - m, res[r0 - y:r1 - y, c0 - x:c1 - x])
+                del res  # a runtime's output view must be gone before it runs again
+        return out
 
     def redundancy(self, h: int, w: int) -> float:
         """Pixels the model processes per output pixel."""
