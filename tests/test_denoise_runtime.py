@@ -109,3 +109,16 @@ def test_packing_puts_red_first_for_every_cfa_and_round_trips(cfa):
     packed = pack(bayer, cfa)
     assert packed[0, 0].tolist() == [1.0, 2.0, 2.0, 3.0]
     np.testing.assert_array_equal(unpack(packed, cfa), bayer)
+
+
+def test_selftest_names_the_runtime_and_warns_on_the_fallback(monkeypatch):
+    from types import SimpleNamespace
+
+    from firmware.control.selftest import denoiser_check
+
+    app = SimpleNamespace(denoise="hq")
+    check = denoiser_check(app)
+    assert check["level"] == "ok" and "hq on litert" in check["detail"] and "fast on litert" in check["detail"]
+    monkeypatch.setenv(runtime.ENV, "none")
+    check = denoiser_check(app)
+    assert check["level"] == "warn" and "fast, hq fall back to non-local means" in check["detail"]

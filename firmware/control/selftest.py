@@ -97,19 +97,27 @@ def gpio_check(app: "Camerad") -> dict:
 
 
 def denoiser_check(app: "Camerad") -> dict:
-    loaded, missing = [], []
+    loaded, fallback, missing = [], [], []
     for mode in MODES:
         if mode == "off":
             continue
         try:
-            make_denoiser(mode)
-            loaded.append(mode)
+            den = make_denoiser(mode)
         except Exception as exc:  # noqa: BLE001 - whatever stops it loading is the detail
             missing.append(f"{mode}: {exc}")
-    if not missing:
-        return _check("denoiser", "ok", f"loaded ({', '.join(loaded)}); captures use {app.denoise}")
-    level = "fail" if app.denoise != "off" else "warn"
-    return _check("denoiser", level, f"not loaded ({'; '.join(missing)}); captures use denoise {app.denoise}")
+            continue
+        runtime_name = getattr(den, "runtime_name", None)
+        if runtime_name is None:  # no TFLite runtime: make_denoiser handed back the classical filter
+            fallback.append(mode)
+        else:
+            loaded.append(f"{mode} on {runtime_name}")
+    if missing:
+        level = "fail" if app.denoise != "off" else "warn"
+        return _check("denoiser", level, f"not loaded ({'; '.join(missing)}); captures use denoise {app.denoise}")
+    if fallback:
+        return _check("denoiser", "warn", f"no TFLite runtime: {', '.join(fallback)} fall back to non-local "
+                                          f"means; captures use denoise {app.denoise}")
+    return _check("denoiser", "ok", f"loaded ({', '.join(loaded)}); captures use {app.denoise}")
 
 
 CHECKS = (sensor_check, tuning_check, storage_check, gpio_check, denoiser_check)
