@@ -164,8 +164,9 @@ class PreviewConfig:
 @dataclass(frozen=True)
 class DenoiseConfig:
     # Raw denoising of stills: "off", "fast" (16-channel int8 model) or "hq" (32-channel int8 model); see
-    # firmware.denoise.
-    mode: Literal["off", "fast", "hq"] = "fast"
+    # firmware.denoise. hq by default: it is the better picture, and at ~0.4 s per 12.3 MP frame it runs off
+    # the capture path without holding up a burst.
+    mode: Literal["off", "fast", "hq"] = "hq"
     threads: int = rng(2, 1, 64)
 
 
