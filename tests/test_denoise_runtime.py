@@ -122,3 +122,30 @@ def test_selftest_names_the_runtime_and_warns_on_the_fallback(monkeypatch):
     monkeypatch.setenv(runtime.ENV, "none")
     check = denoiser_check(app)
     assert check["level"] == "warn" and "fast, hq fall back to non-local means" in check["detail"]
+
+
+def test_without_litert_the_next_runtime_in_order_serves(monkeypatch):
+    """LiteRT missing → tflite-runtime; a tflite-runtime that imports but is broken (as under numpy 2, where its
+    import fails beyond ImportError) → tensorflow.lite; the failures are named when none serves."""
+    import types
+
+    class Interp:
+        pass
+
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
+    tfl = types.ModuleType("tflite_runtime.interpreter")
+    tfl.Interpreter = Interp
+    monkeypatch.setitem(sys.modules, "tflite_runtime", types.ModuleType("tflite_runtime"))
+    monkeypatch.setitem(sys.modules, "tflite_runtime.interpreter", tfl)
+    assert runtime.choose() == ("tflite-runtime", Interp)
+    broken = types.ModuleType("tflite_runtime.interpreter")  # no Interpreter: the import "worked" but is unusable
+    monkeypatch.setitem(sys.modules, "tflite_runtime.interpreter", broken)
+    lite = types.ModuleType("tensorflow.lite")
+    lite.Interpreter = Interp
+    monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
+    monkeypatch.setitem(sys.modules, "tensorflow.lite", lite)
+    assert runtime.choose() == ("tensorflow", Interp)
+    monkeypatch.setitem(sys.modules, "tensorflow.lite", None)
+    with pytest.raises(runtime.RuntimeUnavailable, match="tflite_runtime.interpreter: AttributeError"):
+        runtime.choose()
