@@ -1,8 +1,8 @@
 """Train the raw denoiser, evaluate it on the held-out set and write the .tflite models beside their metrics.
 
     .venv/bin/pip install -e '.[train]'
-    nice .venv/bin/python tools/train_denoiser.py                   # hq: 32 channels, 20-30 min on 2 cores
-    nice .venv/bin/python tools/train_denoiser.py --channels 16     # fast: 16 channels, ~13 min
+    nice .venv/bin/python tools/train_denoiser.py                   # hq: 32 channels, 9000 steps, ~28 min
+    nice .venv/bin/python tools/train_denoiser.py --channels 16 --steps 6000   # fast: 16 channels, ~13 min
     nice .venv/bin/python tools/train_denoiser.py --steps 200 --out /tmp/dn   # a smoke run
     nice .venv/bin/python tools/train_denoiser.py --from-float firmware/denoise/models/raw_cnn32_fp16.tflite
                                                      # re-quantise trained weights without training again
@@ -344,7 +344,7 @@ def evaluate(models, meta: dict, threads: int, gains=EVAL_GAINS) -> dict[str, fl
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--steps", type=int, default=9000)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--patch", type=int, default=256, help="training crop, Bayer pixels")
     ap.add_argument("--lr", type=float, default=1e-3)
