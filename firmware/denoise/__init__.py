@@ -6,7 +6,7 @@
 * ``off``: None (the ISP leaves the stage out).
 * ``hq``: a 32-channel CNN (``models/raw_cnn32.json``), quantised to int8 in range banks: each frame runs
   the int8 model calibrated for its noise level's input range, within 0.1 dB of the float model at gain 8-16.
-* ``fast``: the same design 16 channels wide (``models/raw_cnn16.json``): half the time, ~0.5 dB softer.
+* ``fast``: the same design 16 channels wide (``models/raw_cnn16.json``): half the time, ~0.7 dB noisier.
 * With no TFLite runtime importable (see ``runtime``), ``hq`` and ``fast`` both fall back to
   ``classical.ClassicalDenoiser`` (non-local means), after one warning per process; nothing crashes.
 
