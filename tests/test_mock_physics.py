@@ -27,6 +27,8 @@ def test_mock_same_timestamp_renders_the_same_frame():
     assert a.dtype == np.uint16 and a.shape == (990, 1332)
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
+    # One cached signal (float32 per photosite) for this mode and light: what benchmarks set apart as the mock's.
+    assert r.cached_bytes() == 990 * 1332 * 4
 
 
 @pytest.mark.parametrize("gain", [1.0, 8.0])

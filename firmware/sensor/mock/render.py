@@ -111,6 +111,11 @@ class Renderer:
                 self._cache[key] = sig
             return sig
 
+    def cached_bytes(self) -> int:
+        """Memory held by the cached noise-free signals: the mock's own, which a real sensor does not have."""
+        with self._lock:
+            return sum(sig.mosaic.nbytes for sig in self._cache.values())
+
     def _compute_signal(self, mode: SensorMode, lighting: spectral.Lighting) -> Signal:
         xs, ys = self.sample_grid(mode)
         w, h = mode.size

@@ -239,6 +239,10 @@ class MockSensor:
         lh = max(2, int(round(h * lw / w / 2)) * 2)
         return SensorMode((lw, lh), mode.bit_depth, mode.max_fps, mode.crop, mode.binning)
 
+    def scene_cache_bytes(self) -> int:
+        """Bytes of scene signal the mock keeps cached (benchmarks subtract it: a real sensor has none)."""
+        return sum(r.cached_bytes() for r in (self._renderer, self._lores_renderer) if r is not None)
+
     def patches(self):
         """Where the scene's ColorChecker patches are in the configured mode (None for other scenes)."""
         return self._renderer.patches(self._mode)
