@@ -132,19 +132,20 @@ def test_without_litert_the_next_runtime_in_order_serves(monkeypatch):
     class Interp:
         pass
 
+    def install(package: str, interpreter: type | None):
+        """``package`` importable, its interpreter module with ``interpreter`` as its Interpreter (None: absent)."""
+        module = types.ModuleType(package)
+        if interpreter is not None:
+            module.Interpreter = interpreter
+        monkeypatch.setitem(sys.modules, package.split(".")[0], types.ModuleType(package.split(".")[0]))
+        monkeypatch.setitem(sys.modules, package, module)
+
     monkeypatch.setitem(sys.modules, "ai_edge_litert", None)
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
-    tfl = types.ModuleType("tflite_runtime.interpreter")
-    tfl.Interpreter = Interp
-    monkeypatch.setitem(sys.modules, "tflite_runtime", types.ModuleType("tflite_runtime"))
-    monkeypatch.setitem(sys.modules, "tflite_runtime.interpreter", tfl)
+    install("tflite_runtime.interpreter", Interp)
     assert runtime.choose() == ("tflite-runtime", Interp)
-    broken = types.ModuleType("tflite_runtime.interpreter")  # no Interpreter: the import "worked" but is unusable
-    monkeypatch.setitem(sys.modules, "tflite_runtime.interpreter", broken)
-    lite = types.ModuleType("tensorflow.lite")
-    lite.Interpreter = Interp
-    monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
-    monkeypatch.setitem(sys.modules, "tensorflow.lite", lite)
+    install("tflite_runtime.interpreter", None)  # the import "worked" but is unusable
+    install("tensorflow.lite", Interp)
     assert runtime.choose() == ("tensorflow", Interp)
     monkeypatch.setitem(sys.modules, "tensorflow.lite", None)
     with pytest.raises(runtime.RuntimeUnavailable, match="tflite_runtime.interpreter: AttributeError"):

@@ -36,20 +36,26 @@ def parse(data: dict[str, Any], source: str = "<dict>") -> Config:
     return dataclasses.replace(values, source=source)
 
 
-def _build(cls, data: Any, source: str, path: tuple[str, ...]):
+def _build(cls, data: Any, source: str, path: tuple[str, ...], convert=None, error: type[Exception] = ConfigError):
+    """``cls`` from a TOML table: unknown and missing keys refused, each value through ``convert`` (``_convert``
+    by default; board profiles pass their own, which knows a few more types)."""
+    convert = convert or _convert
     where = _where(source, path)
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a table, got {_tname(data)}")
+        raise error(f"{where}: expected a table, got {_tname(data)}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     unknown = sorted(set(data) - set(fields))
     if unknown:
         known = ", ".join(sorted(fields))
-        raise ConfigError(f"{_where(source, path + (unknown[0],))}: unknown key (known keys here: {known})")
+        raise error(f"{_where(source, path + (unknown[0],))}: unknown key (known keys here: {known})")
     kwargs = {}
-    for name, value in data.items():
-        f = fields[name]
-        kwargs[name] = _convert(hints[name], f, value, source, path + (name,))
+    for name, f in fields.items():
+        if name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise error(f"{_where(source, path + (name,))}: missing key")
+            continue
+        kwargs[name] = convert(hints[name], f, data[name], source, path + (name,))
     return cls(**kwargs)
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 from .. import paths
 from ..boards import detect_profile, read_model
+from ..config.load import _build as _build_table
 from ..config.load import _convert, _where
 from ..errors import BoardProfileError
 from ..textfile import parse_toml, read_text
@@ -179,23 +179,7 @@ def loads_profile(text: str, source: str = "<string>") -> BoardProfile:
 
 
 def _build(cls, data: Any, source: str, path: tuple[str, ...]):
-    where = _where(source, path)
-    if not isinstance(data, dict):
-        raise BoardProfileError(f"{where}: expected a table, got {type(data).__name__}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise BoardProfileError(f"{_where(source, path + (unknown[0],))}: unknown key (known keys here: "
-                                f"{', '.join(sorted(fields))})")
-    kwargs = {}
-    for name, f in fields.items():
-        if name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise BoardProfileError(f"{_where(source, path + (name,))}: missing key")
-            continue
-        kwargs[name] = _value(hints[name], f, data[name], source, path + (name,))
-    return cls(**kwargs)
+    return _build_table(cls, data, source, path, convert=_value, error=BoardProfileError)
 
 
 def _value(tp, f: dataclasses.Field, value: Any, source: str, path: tuple[str, ...]):
