@@ -137,8 +137,8 @@ def rss_probe() -> None:
         resident = len(frames)
         ring = app.plan.ring
         app.stop()
-    print(json.dumps({"base": base, "opened": opened, "ring_full": full, "mock_cache": mock_cache, "ring_frames": ring, "resident": resident,
-                      "budget_mb": config.capture.memory_budget_mb,
+    print(json.dumps({"base": base, "opened": opened, "ring_full": full, "mock_cache": mock_cache,
+                      "ring_frames": ring, "resident": resident, "budget_mb": config.capture.memory_budget_mb,
                       "peak": _hwm_mb(), "peak_with_start": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 

@@ -20,8 +20,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from .. import paths
 from ..boards import detect_profile, read_model
-from ..config.load import _build as _build_table
-from ..config.load import _convert, _where
+from ..config.load import _build as _build_table, _convert, _where
 from ..errors import BoardProfileError
 from ..textfile import parse_toml, read_text
 

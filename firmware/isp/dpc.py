@@ -26,8 +26,8 @@ from .stage import BAYER_LINEAR16, Stage
 _NEIGHBOURS = np.zeros((5, 5), np.uint8)
 _NEIGHBOURS[::2, ::2] = 1
 _NEIGHBOURS[2, 2] = 0
-# (relative margin, absolute floor on the 16-bit scale) per strength.
-_MARGINS = {1: (1.0, 1024.0), 2: (0.0, 0.0)}
+# Per strength: (factor on the brightest neighbour, factor on the darkest, floor on the 16-bit scale).
+_MARGINS = {1: (2.0, 0.5, 1024.0), 2: (1.0, 1.0, 0.0)}
 
 
 class DpcStage(Stage):
@@ -48,14 +48,14 @@ class DpcStage(Stage):
     def prepare(self, frame, shape, image=None):
         if self.strength == 0:
             return lambda rows, top: rows
-        rel, floor = _MARGINS[self.strength]
+        over, under, floor = _MARGINS[self.strength]
 
         def kernel(rows, top):
             hi = cv2.dilate(rows, _NEIGHBOURS, borderType=cv2.BORDER_REFLECT_101)
             lo = cv2.erode(rows, _NEIGHBOURS, borderType=cv2.BORDER_REFLECT_101)
-            if rel or floor:
-                cv2.addWeighted(hi, 1.0 + rel, hi, 0.0, floor, dst=hi)
-                cv2.addWeighted(lo, 1.0 - rel / (1.0 + rel), lo, 0.0, -floor, dst=lo)  # half the darkest at rel 1
+            if floor:
+                cv2.addWeighted(hi, over, hi, 0.0, floor, dst=hi)
+                cv2.addWeighted(lo, under, lo, 0.0, -floor, dst=lo)
             cv2.min(rows, hi, dst=rows)
             cv2.max(rows, lo, dst=rows)
             return rows
