@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..storage.atomic import atomic_write
 from .common import UsageError, emit_json, human_bytes, is_tty, subparser
+from .values import POSITIVE
 
 
 def run_files(client, args) -> int:
@@ -21,6 +22,8 @@ def run_files(client, args) -> int:
     shown = len(res["captures"])
     print(f"{shown} of {res['total']} capture(s) in {res['directory']}" if shown < res["total"]
           else f"{res['total']} capture(s) in {res['directory']}")
+    if res.get("skipped"):
+        print(f"({res['skipped']} file(s) not listed: their names are not UTF-8)")
     return 0
 
 
@@ -61,7 +64,7 @@ def register(sub, add_common) -> None:
   camctl files --limit 100
   camctl --json files | jq -r '.captures[].files[].name'
 """, add_common)
-    p.add_argument("--limit", type=int, default=20, metavar="N", help="captures to list (default 20)")
+    p.add_argument("--limit", type=POSITIVE, default=20, metavar="N", help="captures to list (default 20)")
     p.set_defaults(run=run_files)
 
     p = subparser(sub, "fetch", "copy one capture file from the captures directory", """\
