@@ -84,6 +84,11 @@ class Deadlines:
             slot.deadline_ns = None
             return True
 
+    def phases(self) -> list[str | None]:
+        """Each connection's phase (None while its request is answered), for status and tests."""
+        with self._lock:
+            return [s.phase if s.deadline_ns is not None else None for s in self._slots]
+
     def phase(self, slot: Slot) -> str | None:
         with self._lock:
             return slot.phase if slot.deadline_ns is not None else None
