@@ -100,7 +100,8 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 def main(argv=None) -> int:
     argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     # Paths and names given in bytes that are not UTF-8 are printed back as the same bytes, as ls does.
-    sys.stdout.reconfigure(errors="surrogateescape")
+    if hasattr(sys.stdout, "reconfigure"):  # not when a caller has swapped in a StringIO
+        sys.stdout.reconfigure(errors="surrogateescape")
     args = build_parser().parse_args(argv)
     try:
         client = ControlClient(client_socket(args.socket), timeout=args.timeout)

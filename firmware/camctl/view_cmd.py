@@ -131,7 +131,8 @@ The figure is the RMS luma gradient in the centre of the picture, in percent of 
 shows it against the highest value seen, and turns green within 2 % of it.
 """, add_common)
     p.add_argument("--interval", type=SECONDS, default=0.1, metavar="S", help="seconds between readings (0.1)")
-    p.add_argument("--count", type=COUNT_OR_ZERO, default=0, metavar="N", help="stop after N readings (default: Ctrl-C)")
+    p.add_argument("--count", type=COUNT_OR_ZERO, default=0, metavar="N",
+                   help="stop after N readings (default: Ctrl-C)")
     p.add_argument("--width", type=COLUMNS, default=0, metavar="COLS", help="bar width (default: the terminal's)")
     p.add_argument("--keep-peak", action="store_true", help="do not reset the peak when starting")
     p.set_defaults(run=run_focus)

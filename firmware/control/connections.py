@@ -146,7 +146,9 @@ def drain_and_close(conn: socket.socket) -> None:
     (which can throw away the answer before the client reads it)."""
     try:
         conn.shutdown(socket.SHUT_WR)
-        conn.recv(65536, socket.MSG_DONTWAIT)
+        for _ in range(4):  # what has arrived, up to 256 KiB; never waiting for more
+            if not conn.recv(65536, socket.MSG_DONTWAIT):
+                break
     except OSError:
         pass
     conn.close()

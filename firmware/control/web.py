@@ -115,7 +115,7 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 64
+    request_queue_size = 128
 
     def __init__(self, address, handler, *, clock, idle_timeout: float, request_timeout: float,
                  max_connections: int, closing: threading.Event):
@@ -159,6 +159,9 @@ class _Server(ThreadingHTTPServer):
         finally:
             with self._count:
                 self.active -= 1
+
+    def shutdown_request(self, request):
+        drain_and_close(request)  # a refused request's unread body must not turn the close into a reset
 
     def service_actions(self):
         self.deadlines.reap()
