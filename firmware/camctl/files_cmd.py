@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import base64
 import sys
-from pathlib import Path
 
 from ..storage.atomic import atomic_write
-from .common import UsageError, emit_json, human_bytes, is_tty, subparser
+from .common import UsageError, emit_json, human_bytes, is_tty, output_path, subparser
 from .values import POSITIVE
 
 
@@ -29,11 +28,9 @@ def run_files(client, args) -> int:
 
 def run_fetch(client, args) -> int:
     name = args.name
-    if "/" in name or name in (".", "..") or name.startswith("."):
+    if not name.strip() or "/" in name or name in (".", "..") or name.startswith("."):
         raise UsageError(f"{name!r}: give a file name from camctl files (no paths)")
-    out = Path(args.output) if args.output else Path(name)
-    if out.is_dir():
-        out = out / name
+    out = output_path(args.output, name)
     chunks, offset, size = [], 0, None
     while True:
         res = client.call("fetch", name=name, offset=offset)

@@ -6,10 +6,9 @@ import base64
 import shutil
 import sys
 import time
-from pathlib import Path
 
 from ..storage.atomic import atomic_write
-from .common import colour, emit_json, is_tty, subparser
+from .common import colour, emit_json, is_tty, output_path, subparser
 from .values import COLUMNS, COUNT_OR_ZERO, ROWS, SECONDS
 
 _LEVELS = " ▁▂▃▄▅▆▇█"
@@ -17,8 +16,8 @@ _CHANNELS = (("r", "R", "31"), ("g", "G", "32"), ("b", "B", "34"), ("luma", "Y",
 
 
 def run_preview(client, args) -> int:
+    out = output_path(args.output, "preview.jpg")
     res = client.call("preview", zebra=args.zebra, peaking=args.peaking)
-    out = Path(args.output)
     atomic_write(out, base64.b64decode(res["jpeg"]))
     if args.json:
         emit_json({k: v for k, v in res.items() if k != "jpeg"} | {"path": str(out)})
@@ -107,7 +106,7 @@ def register(sub, add_common) -> None:
   camctl preview                        writes preview.jpg
   camctl preview -o /tmp/now.jpg --zebra --peaking
 """, add_common)
-    p.add_argument("-o", "--output", default="preview.jpg", metavar="FILE.jpg", help="where (default preview.jpg)")
+    p.add_argument("-o", "--output", metavar="FILE.jpg", help="file or directory to write (default ./preview.jpg)")
     p.add_argument("--zebra", action="store_true", help="stripe clipped highlights")
     p.add_argument("--peaking", action="store_true", help="paint in-focus edges red")
     p.set_defaults(run=run_preview)

@@ -137,7 +137,11 @@ class ControlServer:
 
     def start(self) -> None:
         self.sock.setblocking(False)
-        self._thread = threading.Thread(target=self._accept_loop, name="camerad-control", daemon=True)
+        # Made here, not in the thread: descriptors may have run out by the time the thread runs.
+        sel = selectors.DefaultSelector()
+        sel.register(self.sock, selectors.EVENT_READ)
+        sel.register(self._stop_r, selectors.EVENT_READ)
+        self._thread = threading.Thread(target=self._accept_loop, args=(sel,), name="camerad-control", daemon=True)
         self._thread.start()
         log.info("control socket: listening on %s", self.address)
 
@@ -160,10 +164,8 @@ class ControlServer:
         os.close(self._stop_w)
 
     # -- threads -------------------------------------------------------------------------------------------
-    def _accept_loop(self) -> None:
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.sock, selectors.EVENT_READ)
-            sel.register(self._stop_r, selectors.EVENT_READ)
+    def _accept_loop(self, sel: selectors.BaseSelector) -> None:
+        with sel:
             while True:
                 events = sel.select(self.deadlines.next_in(1.0))
                 self.deadlines.reap()
