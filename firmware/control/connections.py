@@ -20,7 +20,7 @@ import os
 import resource
 import socket
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from ..clock import Clock, SystemClock
@@ -41,7 +41,6 @@ class Slot:
     phase: str = ""  # "idle" or "request"
     limit_s: float = 0.0
     expired: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 class Deadlines:
@@ -88,10 +87,6 @@ class Deadlines:
         """Each connection's phase (None while its request is answered), for status and tests."""
         with self._lock:
             return [s.phase if s.deadline_ns is not None else None for s in self._slots]
-
-    def phase(self, slot: Slot) -> str | None:
-        with self._lock:
-            return slot.phase if slot.deadline_ns is not None else None
 
     def reap(self) -> list[Slot]:
         """End every connection past its deadline; the ones ended."""
