@@ -107,6 +107,28 @@ def test_dribbling_clients_cannot_lock_operators_out(server):
             s.close()
 
 
+def test_no_thread_to_be_had_is_busy_and_the_listener_carries_on(server, monkeypatch):
+    import threading
+
+    real_start = threading.Thread.start
+
+    def start(thread):
+        if thread.name == "camerad-control-client":
+            raise RuntimeError("can't start new thread")  # what TasksMax= or a full memory cgroup gives
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(str(server.path))
+        reply = json.loads(read_line(s))
+        assert reply["error"]["code"] == "busy" and "cannot start a thread" in reply["error"]["message"]
+    monkeypatch.undo()
+    assert until(lambda: server.clients == 0, timeout=5)
+    with connect(server) as s:
+        assert exchange(s, b'{"id": 1, "method": "x"}\n')["result"] == "ok"
+
+
 def test_the_accept_loop_reaps_late_connections_by_itself(tmp_path):
     srv = ControlServer(bind_socket(tmp_path / "r.sock"), lambda line, peer: b"", path=tmp_path / "r.sock",
                         idle_timeout=0.2)

@@ -95,6 +95,12 @@ def test_a_content_length_that_is_not_one_number_is_answered_and_closed(daemon, 
     assert status_of(out) == 400 and b"one decimal number" in out and closed
 
 
+def test_a_request_head_over_64_kib_is_refused(daemon):
+    cookies = "".join(f"X-Pad-{i}: {'c' * 1000}\r\n" for i in range(70))  # 70 KB of headers, under 100 lines
+    out, closed = raw(daemon.port, head(daemon, extra=cookies))
+    assert status_of(out) == 431 and closed
+
+
 @pytest.mark.parametrize("request_head, status", [
     (b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n", 400),
     (b"GET /api/status HTTP/1.1\r\nHost: evil.example\r\nHost: 127.0.0.1\r\n\r\n", 400),

@@ -198,8 +198,16 @@ class ControlServer:
             return
         slot = self.deadlines.add(conn)
         self.deadlines.arm(slot, "idle", self.idle_timeout)
+        try:
+            threading.Thread(target=self._serve, args=(slot,), name="camerad-control-client", daemon=True).start()
+        except RuntimeError as exc:  # no thread to be had (TasksMax, memory): this client waits for none
+            self.deadlines.remove(slot)
+            log.error("control socket: cannot serve a client: %s", exc)
+            self._send_quietly(conn, protocol.error(None, "busy", "camerad cannot start a thread for this "
+                                                                  "connection now; try again shortly"))
+            conn.close()
+            return
         self.accepted += 1
-        threading.Thread(target=self._serve, args=(slot,), name="camerad-control-client", daemon=True).start()
 
     def _serve(self, slot: Slot) -> None:
         conn = slot.conn

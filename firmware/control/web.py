@@ -151,7 +151,12 @@ class _Server(ThreadingHTTPServer):
                                                                       f"open; try again shortly"))
             drain_and_close(request)
             return
-        super().process_request(request, client_address)
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread to be had: socketserver logs it and closes the connection
+            with self._count:
+                self.active -= 1
+            raise
 
     def process_request_thread(self, request, client_address):
         try:
