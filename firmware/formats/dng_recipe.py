@@ -102,3 +102,24 @@ def xmp_packet(recipe: CaptureRecipe, creator: str) -> bytes:
             '</x:xmpmeta>\n'
             '<?xpacket end="w"?>')
     return text.encode("utf-8")
+
+
+def capture_recipe(tuning, *, look: str | None, pipeline, metadata: Mapping[str, Any],
+                   crop: tuple[float, float, float, float] | None = None) -> CaptureRecipe:
+    """The recipe of a capture developed by ``pipeline`` (an ``isp.Pipeline``) from ``tuning`` (the base)
+    with ``look``: its denoiser (mode and runtime) and demosaic method read from the pipeline's stages, the
+    colour temperature and lux the ISP keyed on from the frame's metadata."""
+    from .dng_opcodes import shot_ct
+    from .dng_profile import tuning_digest, tuning_name
+
+    stages = {getattr(s, "name", ""): s for s in getattr(pipeline, "stages", ())}
+    den = getattr(stages.get("denoise"), "denoiser", None)
+    runtime = None if den is None else (getattr(den, "runtime_name", None) or "classical non-local means")
+    gains = metadata.get("ColourGains")
+    gains = (float(gains[0]), float(gains[1])) if gains else None
+    return CaptureRecipe(tuning=tuning_name(tuning), tuning_digest=tuning_digest(tuning), target=tuning.target,
+                         look=look, denoise=str(getattr(den, "mode", "off")) if den is not None else "off",
+                         denoise_runtime=runtime, demosaic=str(getattr(stages.get("demosaic"), "method", "hq")),
+                         colour_temperature=round(shot_ct(tuning, metadata.get("ColourTemperature"), gains), 1),
+                         colour_gains=gains, lux=float(metadata.get("Lux", 400.0)),
+                         crop=tuple(float(v) for v in crop) if crop else None)
