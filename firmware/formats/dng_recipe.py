@@ -123,3 +123,23 @@ def capture_recipe(tuning, *, look: str | None, pipeline, metadata: Mapping[str,
                          colour_temperature=round(shot_ct(tuning, metadata.get("ColourTemperature"), gains), 1),
                          colour_gains=gains, lux=float(metadata.get("Lux", 400.0)),
                          crop=tuple(float(v) for v in crop) if crop else None)
+
+
+def develop_choices(stored: CaptureRecipe | None, *, look: str | None, denoise: str | None,
+                    demosaic: str | None) -> tuple[str | None, str, str]:
+    """(look, denoise, demosaic) for developing a DNG: what the user asked, else what the camera used (the
+    stored recipe), else the base tuning, no denoising and the hq demosaic."""
+    if stored is None:
+        return look, denoise or "off", demosaic or "hq"
+    return (look if look is not None else stored.look, denoise or stored.denoise, demosaic or stored.demosaic)
+
+
+def frame_as_shot(frame, stored: CaptureRecipe | None):
+    """``frame`` (an ``isp.FrameInfo`` read from the DNG) with the facts the camera's ISP keyed on: the colour
+    temperature AWB reported, the metered lux and the sensor mode's crop (the DNG's tags hold only gains)."""
+    if stored is None:
+        return frame
+    import dataclasses
+
+    return dataclasses.replace(frame, colour_temperature=stored.colour_temperature, lux=stored.lux,
+                               crop=stored.crop)
