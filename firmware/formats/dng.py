@@ -68,7 +68,8 @@ def _matrix(ifd: Ifd, tag: int, m: np.ndarray) -> None:
     ifd.set(tag, SRATIONAL, [srational(v) for v in np.ravel(m)])
 
 
-def _profile_tags(ifd: Ifd, profile) -> None:
+def profile_tags(ifd: Ifd, profile) -> None:
+    """A ``dng_profile.Profile`` as the tags of a DNG's IFD0 (or of a ``.dcp`` file)."""
     _matrix(ifd, 50721, profile.color_matrix_a)
     _matrix(ifd, 50722, profile.color_matrix_d65)
     ifd.set(50778, SHORT, ILLUMINANTS["A"][0]).set(50779, SHORT, ILLUMINANTS["D65"][0])
@@ -150,7 +151,7 @@ def encode_dng(raw: np.ndarray, metadata: Mapping[str, Any], *, cfa: str, bit_de
     ifd0.set(SOFTWARE, ASCII, identity.software).set(DATETIME, ASCII, stamp)
     ifd0.set(50706, BYTE, bytes(DNG_VERSION)).set(50707, BYTE, bytes(DNG_BACKWARD_VERSION))
     ifd0.set(50708, ASCII, f"{identity.make} {identity.model}")
-    _profile_tags(ifd0, profile)
+    profile_tags(ifd0, profile)
     neutral = (1.0 / gains[0], 1.0, 1.0 / gains[1]) if gains else (1.0, 1.0, 1.0)
     ifd0.set(50728, 5, [rational(v) for v in neutral])  # AsShotNeutral (RATIONAL)
     ifd0.set(50730, SRATIONAL, (0, 1))  # BaselineExposure
@@ -174,6 +175,13 @@ def _preview_ifd(rgb: np.ndarray, identity: CameraIdentity, wall_ns: int) -> Ifd
     ifd.set(50966, ASCII, "camerad").set(50967, ASCII, identity.software)
     ifd.set(50970, LONG, 2).set(50971, ASCII, when)  # PreviewColorSpace sRGB, PreviewDateTime
     return ifd
+
+
+def encode_dcp(profile, unique_camera_model: str) -> bytes:
+    """A DNG camera profile file (``.dcp``, as Adobe's tools, RawTherapee and darktable read it)."""
+    ifd = Ifd().set(50708, ASCII, unique_camera_model)
+    profile_tags(ifd, profile)
+    return serialize(ifd, magic=0x4352)
 
 
 def exposure_fraction(us: float) -> str:

@@ -109,8 +109,10 @@ def _even(n: int) -> int:
     return n + (n & 1)
 
 
-def serialize(first: Ifd) -> bytes:
-    """The TIFF file (a DNG, or the TIFF part of a JPEG's EXIF block) whose first IFD is ``first``."""
+def serialize(first: Ifd, magic: int = 42) -> bytes:
+    """The TIFF file (a DNG, or the TIFF part of a JPEG's EXIF block) whose first IFD is ``first``.
+
+    ``magic``: 42 for TIFF; a DNG camera profile (``.dcp``) has 0x4352 ("RC") in its place."""
     ifds = list(first.tree())
     # Pointer entries take their final size now (their values are offsets, filled in once laid out).
     for ifd in ifds:
@@ -151,7 +153,7 @@ def serialize(first: Ifd) -> bytes:
             offs = data_at[id(ifd)]
             ifd.entries[ifd.segment_tags[0]].payload = struct.pack(f"<{len(offs)}I", *offs)
     out = bytearray(pos)
-    out[0:8] = b"II*\0" + struct.pack("<I", 8)
+    out[0:8] = struct.pack("<2sHI", b"II", magic, 8)
     for ifd in ifds:
         at = where[id(ifd)]
         struct.pack_into("<H", out, at, len(ifd.entries))
