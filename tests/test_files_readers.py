@@ -28,7 +28,9 @@ from firmware.actions import DriveMode
 from firmware.formats.dng import encode_dng
 from firmware.formats.identity import CameraIdentity
 from firmware.isp import FrameInfo, build_pipeline
+from firmware.isp.frame import crop_fractions
 from firmware.sensor.mock import truth
+from firmware.sensor.mock.models import sensor_model
 from firmware.tuning.curves import srgb_decode
 from firmware.tuning.looks import apply_look, list_looks
 
@@ -171,13 +173,16 @@ def chart_and_flat(tmp_path_factory):
     """(ColorChecker DNG, flat-field DNG, our JPEG renderings, patches): camera DNGs in the neutral look."""
     out = tmp_path_factory.mktemp("readers")
     ident = CameraIdentity(make="camerad", model="imx477 (mock)")
+    info = sensor_model("imx477").info
+    crop = crop_fractions(info.mode("1332x990").crop, info.pixel_array_size)  # a binned crop of the array
     made = {}
     for scene, ct in (("colorchecker", 6500), ("flat", 5000)):
         raw, md, patches, tuning = capture(scene, ct, mode="1332x990")
-        rgb = build_pipeline(apply_look(tuning, "neutral")).run(raw, FrameInfo.from_metadata(md, "RGGB", 10))
+        frame = FrameInfo.from_metadata(md, "RGGB", 10, crop=crop)
+        rgb = build_pipeline(apply_look(tuning, "neutral")).run(raw, frame)
         path = out / f"{scene}.dng"
         path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=10, tuning=tuning, identity=ident, wall_ns=0,
-                                    mode_factor=2, look="neutral", preview=rgb, compression="ljpeg"))
+                                    mode_factor=2, look="neutral", crop=crop, preview=rgb, compression="ljpeg"))
         made[scene] = (path, srgb_decode(rgb / 255.0), raw, patches, ct)
     return made
 

@@ -1,7 +1,7 @@
 """The raw image data of a DNG: uncompressed, or lossless JPEG tiles as cameras and Adobe's converter write.
 
 Lossless JPEG (DNG compression 7, ITU T.81 process 14, predictor 1) is the one lossless scheme every raw
-reader decodes: LibRaw, dcraw, RawTherapee, darktable (rawspeed) and the DNG SDK. Each 256 x 256 tile is
+reader decodes: LibRaw, dcraw, RawTherapee, darktable (rawspeed) and the DNG SDK. Each 512 x 512 tile is
 encoded as a two-component image half as wide (the CFA row's two colours as two components), so the
 predictor takes each photosite from its same-colour neighbour two columns left - the layout the DNG SDK
 writes, and the one rawspeed, LibRaw and dcraw unfold by filling the tile row by row. libjpeg-turbo does the
@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import CameradError
 
 COMPRESSIONS = ("none", "ljpeg")
-TILE = 256
+TILE = 512
 _POOL = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="camerad-ljpeg")
 
 
