@@ -19,6 +19,7 @@ from firmware.sensor.mock import truth
 from firmware.sensor.mock.sensor import MockSensor
 from firmware.sensor.mock.spectral import Lighting
 from firmware.tuning import TuningFile
+from firmware.tuning.blocks import Alsc
 from firmware.tuning.curves import srgb_gamma_curve
 from firmware.tuning.resample import resample_table
 
@@ -33,7 +34,7 @@ def _stock_files(shared_reference):
 def test_stock_alsc_tables_each_normalised_to_a_minimum_of_one(shared_reference):
     for path in _stock_files(shared_reference):
         tf = TuningFile.load(path)
-        stage = AlscStage(tf)
+        stage = AlscStage(Alsc.read(tf))
         lum = stage.alsc.luminance_gain()
         for entry in tf.block("rpi.alsc")["calibrations_Cr"]:
             ct = entry["ct"]

@@ -1,0 +1,69 @@
+"""The one way a tuning file gets in: read, checked by libcamera's rules, refused in one line naming where.
+
+``camtune validate``, the daemon's start and its SIGHUP reload all call ``load_checked`` (or ``inspect``, which
+``load_checked`` is built on, to list every finding)::
+
+    >>> tf = load_checked("tuning/mock/imx477.json")                       # doctest: +SKIP
+    >>> load_checked("broken.json")                                        # doctest: +SKIP
+    firmware.tuning.issues.TuningInvalid: broken.json: rpi.ccm: ccms[0].ccm: has 8 values, expected 9
+
+A file that passes is one every ISP stage and the mock's IPA can read: they read it with the same block modules.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+from pathlib import Path
+
+from ..errors import TuningError
+from .file import TuningFile
+from .hardware import Platform
+from .issues import Issue, TuningInvalid, errors
+from .validate import validate
+
+
+def inspect(source: str | Path | TuningFile, platform: str | Platform | None = None
+            ) -> tuple[TuningFile | None, list[Issue]]:
+    """The file and every finding about it; (None, [the reason]) when it cannot even be read as a tuning file."""
+    if isinstance(source, TuningFile):
+        return source, validate(source, platform)
+    try:
+        tf = TuningFile.load(source)
+    except TuningError as exc:
+        text = str(exc)
+        prefix = f"{source}: "
+        return None, [Issue("error", "", "", text[len(prefix):] if text.startswith(prefix) else text, str(source))]
+    finally:
+        _release_memory()
+    return tf, validate(tf, platform)
+
+
+def load_checked(source: str | Path | TuningFile, platform: str | Platform | None = None) -> TuningFile:
+    """The tuning at ``source`` (a path, or a ``TuningFile`` already in memory), checked.
+
+    ``platform`` ("vc4"/"pisp") also requires the file's target to match. Raises ``TuningError`` (a
+    ``TuningInvalid`` with every error in ``.issues``) whose one-line message names the file, block and key of
+    the first problem and how many more there are.
+    """
+    tf, issues = inspect(source, platform)
+    bad = errors(issues)
+    if tf is None:
+        raise TuningError(str(bad[0]))
+    if bad:
+        raise TuningInvalid(bad)
+    return tf
+
+
+def _release_memory() -> None:
+    """Hand the parser's garbage back to the system: a huge (valid) file leaves megabytes of freed small
+    objects behind, which glibc keeps unless asked (``malloc_trim``)."""
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
