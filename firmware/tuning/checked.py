@@ -8,6 +8,7 @@
     firmware.tuning.issues.TuningInvalid: broken.json: rpi.ccm: ccms[0].ccm: has 8 values, expected 9
 
 A file that passes is one every ISP stage and the mock's IPA can read: they read it with the same block modules.
+What libcamera ignores (unknown blocks and keys) is not kept.
 """
 
 from __future__ import annotations
@@ -53,7 +54,22 @@ def load_checked(source: str | Path | TuningFile, platform: str | Platform | Non
         raise TuningError(str(bad[0]))
     if bad:
         raise TuningInvalid(bad)
+    _drop_ignored(tf, issues)
     return tf
+
+
+def _drop_ignored(tf: TuningFile, issues: list[Issue]) -> None:
+    """Forget what libcamera ignores - unknown blocks, unknown keys of known blocks - so a file padded with
+    megabytes of notes costs nothing once loaded. (``TuningFile.load`` keeps everything, for tools that rewrite
+    files.)"""
+    unknown_blocks = {i.block for i in issues if i.level == "info" and not i.key and i.block}
+    tf.algorithms = [(name, params) for name, params in tf.algorithms if name not in unknown_blocks]
+    for i in issues:
+        if i.level == "info" and i.key and "not a key libcamera reads" in i.message:
+            params = tf.block(i.block, enabled_only=False)
+            if params is not None:
+                params.pop(i.key, None)
+    _release_memory()
 
 
 def _release_memory() -> None:

@@ -27,6 +27,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _kind(value: Any) -> str:
+    return {int: "an integer", float: "a number", bool: "a boolean"}.get(type(value), f"a {type(value).__name__}")
+
+
 def _too_deep(params: dict) -> str | None:
     """The key path where ``params`` nests deeper than ``MAX_DEPTH``, or None (walked without recursion)."""
     stack: list[tuple[Any, int, str]] = [(params, 1, "")]
@@ -62,6 +66,11 @@ class TuningFile:
         if not isinstance(data, dict):
             raise TuningError(f"{source}: top level must be an object, got {type(data).__name__}")
         version = data.get("version", 1.0)
+        if isinstance(version, str):  # libcamera's YAML reads a quoted number as the number
+            try:
+                version = float(version)
+            except ValueError:
+                pass
         if isinstance(version, bool) or not isinstance(version, (int, float)) or not math.isfinite(version) \
                 or abs(version) > 1e6:
             raise TuningError(f"{source}: version: must be a finite number such as 2.0, got {_short(version)}")
@@ -83,12 +92,13 @@ class TuningFile:
                 algos.append((name, params))
         for name, params in algos:
             if not isinstance(name, str):
-                raise TuningError(f"{source}: block name {_short(name)} is a {type(name).__name__}, not a string "
-                                  "such as \"rpi.ccm\"")
+                raise TuningError(f"{source}: block name {_short(name)} is {_kind(name)}, not a string such as "
+                                  "\"rpi.ccm\"")
             if not isinstance(params, dict):
                 raise TuningError(f"{source}: {name}: must be an object, got {type(params).__name__}")
             deep = _too_deep(params)
             if deep is not None:
+                deep = deep if len(deep) <= 40 else deep[:37] + "..."
                 raise TuningError(f"{source}: {name}: {deep}: nested more than {MAX_DEPTH} levels deep "
                                   "(no libcamera block nests more than a few)")
         return cls(version=version, target=str(target), algorithms=algos, source=source)

@@ -38,7 +38,7 @@ def _odd_values(params: dict) -> Iterator[tuple[str, str]]:
         if isinstance(value, dict):
             for k, v in value.items():
                 if not isinstance(k, str):
-                    yield path or "", f"key {k!r} is a {type(k).__name__}, not a string"
+                    yield path or "", f"key {k!r} is {_kind(k)}, not a string (libcamera's keys are names)"
                     continue
                 stack.append((f"{path}.{k}" if path else k, v))
         elif isinstance(value, list):
@@ -47,6 +47,10 @@ def _odd_values(params: dict) -> Iterator[tuple[str, str]]:
             stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
         elif isinstance(value, float) and not math.isfinite(value):
             yield path, "is NaN" if math.isnan(value) else "is infinite"
+
+
+def _kind(value: Any) -> str:
+    return {int: "an integer", float: "a number", bool: "a boolean"}.get(type(value), f"a {type(value).__name__}")
 
 
 def validate(tf: TuningFile, platform: str | Platform | None = None) -> list[Issue]:
