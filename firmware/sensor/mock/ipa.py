@@ -98,6 +98,8 @@ class MockIpa:
         self.frames = 0
         self._samples: tuple[Signal, np.ndarray, np.ndarray] | None = None
         self._shading: tuple[float, np.ndarray] | None = None
+        self._awb_result: tuple[tuple[float, float], float] | None = None
+        self._weights: dict[str, np.ndarray] = {}
         self.state = FrameSettings(exposure_us=10_000, gain=1.0, colour_gains=(1.8, 1.6), ct=4500.0, lux=400.0,
                                    frame_duration_us=mode.min_frame_duration_us)
 
@@ -185,7 +187,10 @@ class MockIpa:
         loop.fixed_gain = float(c["AnalogueGain"])
         loop.flicker_period = float(c["AeFlickerPeriod"]) if int(c["AeFlickerMode"]) else 0.0
         loop.shutter_range = (self.exposure_range[0], self._max_shutter())
-        weights = metering_map(self.agc.metering_weights(loop.metering_mode), regions.shape[:2])
+        weights = self._weights.get(loop.metering_mode)
+        if weights is None:
+            weights = self._weights[loop.metering_mode] = metering_map(
+                self.agc.metering_weights(loop.metering_mode), regions.shape[:2])
         y = samples @ np.array([0.299 * gains[0], 0.587, 0.114 * gains[1]])
         out = loop.process(AgcStats(regions.reshape(-1, 3), weights.ravel(), np.minimum(y, 1.0)),
                            s.exposure_us, s.gain, gains, lux)
@@ -216,14 +221,20 @@ class MockIpa:
                 ct = curve.ct_from_gains(gr, gb) if curve else s.ct
                 return (float(gr), float(gb)), ct
             return s.colour_gains, s.ct
-        mode = AWB_MODES[int(self.controls["AwbMode"])]
-        found = awb_search.search(regions, self.awb, lux, mode, full_scale=1.0)
-        if found is None:
-            if self.awb.bayes and curve is not None:
-                return s.colour_gains, s.ct  # too few usable regions: libcamera keeps what it had
-            return self._filter(awb_search.grey_world(regions), DEFAULT_CT, s)
-        ct, gains = found
-        return self._filter(gains, ct, s)
+        # Awb::process: a new search every frame_period frames (every frame while starting up); in between
+        # the filter keeps moving towards the last result.
+        if self._awb_result is None or self.frames < self.awb.startup_frames \
+                or self.frames % self.awb.frame_period == 0:
+            mode = AWB_MODES[int(self.controls["AwbMode"])]
+            found = awb_search.search(regions, self.awb, lux, mode, full_scale=1.0)
+            if found is not None:
+                self._awb_result = (found[1], found[0])
+            elif not (self.awb.bayes and curve is not None):
+                self._awb_result = (awb_search.grey_world(regions), DEFAULT_CT)
+            # else: too few usable regions; libcamera keeps what it had
+        if self._awb_result is None:
+            return s.colour_gains, s.ct
+        return self._filter(*self._awb_result, s)
 
     def _filter(self, gains, ct, s: FrameSettings):
         k = 1.0 if self.frames < self.awb.startup_frames else self.awb.speed

@@ -74,7 +74,7 @@ class AgcLoop:
 
     # -- limits --------------------------------------------------------------------------------------------
     def limit_shutter(self, t: float) -> float:
-        return t if not t else float(np.clip(t, *self.shutter_range))
+        return t if not t else float(min(max(t, self.shutter_range[0]), self.shutter_range[1]))
 
     def limit_gain(self, g: float) -> float:
         # Only the lower bound: above the sensor's range the ISP's digital gain makes up the rest.

@@ -52,7 +52,14 @@ class AwbCurve:
 
     def rb_extended(self, ct):
         """(r, b) at ``ct`` with the end segments extended, as the search's ``ctR.eval(t)`` does."""
-        return Pwl.from_points(self.ct, self.r).eval(ct), Pwl.from_points(self.ct, self.b).eval(ct)
+        ct = np.asarray(ct, dtype=np.float64)
+        out = []
+        for ys in (self.r, self.b):
+            v = np.interp(ct, self.ct, ys)
+            below = ys[0] + (ct - self.ct[0]) * (ys[1] - ys[0]) / (self.ct[1] - self.ct[0])
+            above = ys[-1] + (ct - self.ct[-1]) * (ys[-1] - ys[-2]) / (self.ct[-1] - self.ct[-2])
+            out.append(np.where(ct < self.ct[0], below, np.where(ct > self.ct[-1], above, v)))
+        return out[0], out[1]
 
     def gains(self, ct: float) -> tuple[float, float]:
         r, b = self.rb(ct)
@@ -75,6 +82,7 @@ class Awb:
     bayes: bool = False
     speed: float = 0.05
     startup_frames: int = 10
+    frame_period: int = 10
     delta_limit: float = 0.2
     transverse_pos: float = 0.01
     transverse_neg: float = 0.01
@@ -115,7 +123,7 @@ class Awb:
             sens_r = sens_b = 1.0  # awb.cpp: "nor do sensitivities make any sense"
         r.unknown_keys(_KEYS + (_NN_KEYS if r.block == NN_NAME else ()))
         return cls(curve, modes or {"auto": (2500.0, 8000.0)}, priors, bayes, speed, ints["startup_frames"],
-                   delta_limit, tpos, tneg, sens_r, sens_b, coarse_step, min_pixels, float(ints["min_G"]),
+                   max(1, ints["frame_period"]), delta_limit, tpos, tneg, sens_r, sens_b, coarse_step, min_pixels, float(ints["min_G"]),
                    ints["min_regions"], wp_r, wp_b, bias_p, bias_ct)
 
     @classmethod
