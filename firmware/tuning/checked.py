@@ -37,7 +37,8 @@ def inspect(source: str | Path | TuningFile, platform: str | Platform | None = N
         prefix = f"{source}: "
         return None, [Issue("error", "", "", text[len(prefix):] if text.startswith(prefix) else text, str(source))]
     finally:
-        _release_memory()
+        if _size(source) > _BIG:
+            _release_memory()
     return tf, validate(tf, platform)
 
 
@@ -55,6 +56,8 @@ def load_checked(source: str | Path | TuningFile, platform: str | Platform | Non
     if bad:
         raise TuningInvalid(bad)
     _drop_ignored(tf, issues)
+    if not isinstance(source, TuningFile) and _size(source) > _BIG:
+        _release_memory()
     return tf
 
 
@@ -69,7 +72,16 @@ def _drop_ignored(tf: TuningFile, issues: list[Issue]) -> None:
             params = tf.block(i.block, enabled_only=False)
             if params is not None:
                 params.pop(i.key, None)
-    _release_memory()
+
+
+_BIG = 4 << 20  # stock files are ~0.1 MB; only a file past this leaves enough garbage to hand back
+
+
+def _size(path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
 
 
 def _release_memory() -> None:
