@@ -99,8 +99,15 @@ def _alsc_tuning(r, b, lum, strength=1.0):
 def test_isp_alsc_applies_the_tables_and_the_luminance_strength():
     ones = np.ones((12, 16))
     img = np.full((24, 32), 10000, np.uint16)
+    # A level in the colour tables is no correction: libcamera normalises each to a minimum of 1.
     out = AlscStage(_alsc_tuning(ones * 1.5, ones * 1.25, ones)).process(img.copy(), FRAME)
-    assert out[0, 0] == 15000 and out[0, 1] == out[1, 0] == 10000 and out[1, 1] == 12500
+    assert (out == 10000).all()
+    # Shape is: red twice as strong on the right half as on the left, blue 1.25x on the bottom half.
+    r = np.where(np.arange(16) < 8, 3.0, 6.0)[None, :] * ones
+    b = np.where(np.arange(12) < 6, 2.0, 2.5)[:, None] * ones
+    out = AlscStage(_alsc_tuning(r, b, ones)).process(np.full((240, 320), 10000, np.uint16), FRAME)
+    assert out[0, 0] == 10000 and out[0, -2] == 20000 and out[1, 1] == 10000 and out[-1, -1] == 12500
+    assert out[0, 1] == out[1, 0] == 10000
     # Vignetting rising from 1 (left) to 2 (right) at strength 0.5 is corrected from 1 to 1.5.
     ramp = np.tile(np.linspace(1.0, 2.0, 16), (12, 1))
     out = AlscStage(_alsc_tuning(ones, ones, ramp, strength=0.5)).process(img.copy(), FRAME).astype(float)
@@ -114,13 +121,15 @@ def test_isp_alsc_applies_the_tables_and_the_luminance_strength():
 
 def test_isp_alsc_interpolates_colour_tables_in_kelvin():
     ones = np.ones((12, 16))
+    ramp = np.tile(np.linspace(1.0, 2.0, 16), (12, 1))
     tf = tuning_with(("rpi.alsc", {
-        "calibrations_Cr": [{"ct": 3000, "table": list(np.ravel(ones * 2.0))}, {"ct": 5000, "table": list(np.ravel(ones))}],
+        "calibrations_Cr": [{"ct": 3000, "table": list(np.ravel(ones * 2.0))}, {"ct": 5000, "table": list(np.ravel(ramp))}],
         "calibrations_Cb": [{"ct": 3000, "table": list(np.ravel(ones))}]}))
     stage = AlscStage(tf)
     r, g, b = stage.tables(4000)
-    assert r[0, 0] == pytest.approx(1.5) and g[0, 0] == 1.0 and b[0, 0] == 1.0
-    assert stage.tables(2000)[0][0, 0] == pytest.approx(2.0) and stage.tables(9000)[0][0, 0] == pytest.approx(1.0)
+    # Blend (2 + ramp) / 2, then normalised to a minimum of 1: left 1.5 -> 1, right 2.0 -> 4/3.
+    assert r[0, 0] == pytest.approx(1.0) and r[0, -1] == pytest.approx(4 / 3) and g[0, 0] == 1.0 and b[0, 0] == 1.0
+    assert stage.tables(2000)[0][0, -1] == pytest.approx(1.0) and stage.tables(9000)[0][0, -1] == pytest.approx(2.0)
     bad = tuning_with(("rpi.alsc", {"calibrations_Cr": [{"ct": 5000, "table": [1] * 192}, {"ct": 3000, "table": [1] * 192}]}))
     with pytest.raises(TuningError, match="increasing colour temperature"):
         AlscStage(bad)

@@ -1,7 +1,9 @@
 """``rpi.alsc``: lens shading correction from the tuning's tables.
 
 The colour tables (``calibrations_Cr``/``_Cb``) are interpolated at the frame's colour temperature exactly as
-libcamera's ``getCalTable`` does (linear in kelvin, clamped at the ends); the luminance table is applied at
+libcamera's ``getCalTable`` does (linear in kelvin, clamped at the ends) and each normalised to a minimum of 1
+(``compensateLambdasForCal``: stock files hold Cr/Cb with minima of 1 to 3.7, a level the white balance
+already carries, so using them as they stand turns pictures magenta); the luminance table is applied at
 ``luminance_strength`` (``(lut - 1) * strength + 1``). The grid covers the whole pixel array and is resampled
 bilinearly to the frame, each value standing at its cell's centre. A frame from a cropped sensor mode states
 its crop (``FrameInfo.crop``) so only that part of the grid is used.
@@ -53,15 +55,18 @@ class AlscStage(Stage):
         self.default_ct = float(params.get("default_ct", 4500))
         self._digest = (block_digest(tuning, "rpi.alsc"), alsc.luminance_strength)
 
-    def tables(self, ct: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(R, G, B) gain tables on the grid at ``ct``, scaled together so the smallest gain is 1.
+    def tables(self, ct: float, crop: tuple[float, float, float, float] | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(R, G, B) gain tables on the grid at ``ct``, as libcamera builds them.
 
-        Scaling the three together (not each on its own) keeps the ratio between channels, which the white
-        balance was measured after.
+        ``compensateLambdasForCal`` normalises the red and the blue colour table each to a minimum of 1 over
+        the frame's crop, then ``addLuminanceToTables`` multiplies all three by the luminance gain: the tables
+        carry only the shape of the shading, the white balance carries the level. (Its closing ``normalise``
+        of each table is a no-op in libcamera - the lambda returns its result - so no common rescale follows.)
         """
-        r, g, b = self.alsc.gains(ct)
-        low = min(r.min(), g.min(), b.min())
-        return r / low, g / low, b / low
+        cr, cb = self.alsc.colour_tables(ct, crop)
+        lum = self.alsc.luminance_gain()
+        return cr * lum, lum, cb * lum
 
     def gain_map(self, frame: FrameInfo, shape: tuple[int, int]) -> np.ndarray:
         ct = round(frame_ct(frame, self.curve, self.default_ct) / _CT_STEP) * _CT_STEP
@@ -70,7 +75,7 @@ class AlscStage(Stage):
 
     def _make_map(self, ct, shape, cfa, crop) -> np.ndarray:
         h, w = shape
-        tables = dict(zip("RGB", self.tables(ct)))
+        tables = dict(zip("RGB", self.tables(ct, crop)))
         out = np.empty((h // 2, 2, w // 2, 2), np.uint16)
         for i, colour in enumerate(cfa):
             dy, dx = divmod(i, 2)

@@ -260,19 +260,52 @@ class Alsc:
             else np.ones((rows, cols))
         return cls((cols, rows), cts_r, tr, cts_b, tb, lum, float(p.get("luminance_strength", 1.0)))
 
+    def luminance_gain(self) -> np.ndarray:
+        """The luminance table at its strength, ``(lut - 1) * strength + 1`` (``addLuminanceToTables``)."""
+        return (self.luminance - 1.0) * self.luminance_strength + 1.0
+
+    def colour_tables(self, ct: float, crop: tuple[float, float, float, float] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Cr and Cb at ``ct``, each divided by its own smallest value over ``crop`` (fractions x0, y0, x1, y1).
+
+        libcamera's ``compensateLambdasForCal`` normalises the red and the blue table each to a minimum of 1
+        (over the table resampled to the mode's crop): the tables carry only the spatial shape of the colour
+        shading, and the white balance carries the level. Stock files hold tables with minima of 1 to 3.7.
+        """
+        from .resample import resample_table
+
+        shape = self.luminance.shape
+        out = []
+        for cts, tables in ((self.cts_r, self.tables_r), (self.cts_b, self.tables_b)):
+            t = interpolate_ct(cts, tables, ct) if cts else np.ones(shape)
+            seen = t
+            if crop is not None:
+                x0, y0, x1, y1 = crop
+                seen = resample_table(t, (x0, y0, x1 - x0, y1 - y0), (1, 1))
+            out.append(t / float(seen.min()))
+        return out[0], out[1]
+
     def gains(self, ct: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(R, G, B) gain tables at ``ct``: colour tables times the luminance table at its strength."""
-        lum = (self.luminance - 1.0) * self.luminance_strength + 1.0
-        cr = interpolate_ct(self.cts_r, self.tables_r, ct) if self.cts_r else np.ones_like(lum)
-        cb = interpolate_ct(self.cts_b, self.tables_b, ct) if self.cts_b else np.ones_like(lum)
+        """(R, G, B) gain tables at ``ct`` as libcamera programs them with its adaptive lambdas at 1:
+        R = Cr * L, G = L, B = Cb * L with Cr, Cb each min-normalised and L the luminance gain."""
+        lum = self.luminance_gain()
+        cr, cb = self.colour_tables(ct)
         return cr * lum, lum, cb * lum
 
     def gains_for_crop(self, ct: float, crop: tuple[float, float, float, float], sensor_size: tuple[int, int],
                        hflip: bool = False, vflip: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``gains(ct)`` resampled to a mode's crop of the pixel array, as the IPA does on a mode switch."""
+        """``gains(ct)`` for a mode's crop (x, y, width, height of the pixel array), as the IPA makes them on a
+        mode switch: each table resampled (``resampleCalTable``), then Cr and Cb normalised to a minimum of 1."""
         from .resample import resample_table
 
-        return tuple(resample_table(t, crop, sensor_size, hflip, vflip) for t in self.gains(ct))
+        def cut(t):
+            return resample_table(t, crop, sensor_size, hflip, vflip)
+
+        shape = self.luminance.shape
+        cr = cut(interpolate_ct(self.cts_r, self.tables_r, ct) if self.cts_r else np.ones(shape))
+        cb = cut(interpolate_ct(self.cts_b, self.tables_b, ct) if self.cts_b else np.ones(shape))
+        lum = cut(self.luminance_gain())
+        return cr / cr.min() * lum, lum, cb / cb.min() * lum
 
 
 @dataclass(frozen=True)
