@@ -20,6 +20,8 @@ The chart is exposed as one shoots a chart for colour: from -1 EV, darker until 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 import time
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from firmware import paths
 from firmware.clock import FakeClock
 from firmware.colour import chart
 from firmware.isp import FrameInfo, build_pipeline
+from firmware.isp.pipeline import Pipeline
 from firmware.isp.awb_search import zone_means
 from firmware.sensor.mock.like import Like, like
 from firmware.sensor.mock.sensor import MockSensor
@@ -46,7 +49,8 @@ LIGHTS = (2850.0, 4000.0, 6500.0)
 FLAT_LIGHTS = (2850.0, 6500.0)
 LUX = 800.0
 REFERENCE = "d65"
-SETTLE_FRAMES = 30
+SETTLE_FRAMES = 30  # in simulated time: free
+DAEMON_SETTLE_FRAMES = 15  # in real time: AWB and AE take their first 10 frames at full speed
 
 
 def stock_files() -> list[Path]:
@@ -108,8 +112,9 @@ def dng_delta_e(spec: Like, ct: float, workdir: Path) -> tuple[float, Shot]:
     dng = picamera2_dng(workdir / f"{spec.part}_{ct:.0f}k.dng", shot.raw, shot.metadata, shot.mode.bit_depth,
                         cfa=spec.model.info.cfa, model=spec.part)
     tif = dng.with_suffix(".tif")
-    assert camtune(["develop", str(dng), "-o", str(tif), "--tuning", str(spec.path), "--look", "neutral",
-                    "--tiff"]) == 0
+    with contextlib.redirect_stdout(io.StringIO()):  # "wrote ..."
+        assert camtune(["develop", str(dng), "-o", str(tif), "--tuning", str(spec.path), "--look", "neutral",
+                        "--tiff"]) == 0
     rgb = tifffile.imread(tif)
     return float(chart_delta_e(rgb, shot.patches, 65535.0, ct).mean()), shot
 
@@ -130,7 +135,7 @@ def daemon_delta_e(spec: Like, ct: float, ev: float, workdir: Path) -> float:
         app.sensor.set_controls({"ExposureValue": ev})  # before start: from the first frame on
         app.start()
         deadline = time.monotonic() + 30
-        while app.sensor.frames_completed < SETTLE_FRAMES and time.monotonic() < deadline:
+        while app.sensor.frames_completed < DAEMON_SETTLE_FRAMES and time.monotonic() < deadline:
             time.sleep(0.02)  # AE and AWB settle within their startup frames
         result = app.engine.capture().result(timeout=60)
         patches = app.sensor.patches()
@@ -155,7 +160,9 @@ def flat_residual(spec: Like, ct: float) -> dict[str, float]:
 
     out = {}
     for tf, key in ((spec.tuning, "colour"), (apply_look(spec.tuning, "neutral"), "luminance")):
-        _, steps = build_pipeline(tf).run(shot.raw, frame, save_intermediates=True)
+        stages = build_pipeline(tf).stages
+        upto = [s.name for s in stages].index("rpi.alsc") + 1  # the stages after it cannot flatten anything
+        _, steps = Pipeline(stages[:upto]).run(shot.raw, frame, save_intermediates=True)
         z = zone_means(steps["rpi.alsc"], spec.model.info.cfa, grid)
         if key == "colour":
             out["r_g"], out["b_g"] = spread(z[..., 0] / z[..., 1]), spread(z[..., 2] / z[..., 1])

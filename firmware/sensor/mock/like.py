@@ -38,7 +38,7 @@ from ...tuning import TuningFile
 from ...tuning.blocks import Alsc, BlackLevel, Lux, Noise
 from ...tuning.build import find_base
 from .lens import TableLens
-from .like_fit import fitted_camera
+from .like_fit import calibration, fitted_camera
 from .models import NoisePhysics, SensorModel
 from .parts import PARTS, part
 
@@ -81,6 +81,8 @@ def resolve(spec: str) -> Path:
     if not m:
         raise TuningError(f"mock like {spec!r}: give a sensor (imx477), a platform and sensor (pisp/imx477) "
                           "or a tuning file (path/to/imx477.json)")
+    if m.group(2) not in PARTS:
+        raise TuningError(f"mock like {spec!r}: {m.group(2)} is not a sensor the mock knows ({', '.join(PARTS)})")
     try:
         return find_base(m.group(2), m.group(1) or board_platform())
     except TuningError as exc:
@@ -143,6 +145,7 @@ def like(spec: str, part_name: str | None = None) -> Like:
     """Resolve ``spec`` and build the mock it describes; ``part_name`` overrides the sensor read from its name."""
     path = resolve(spec)
     tuning = TuningFile.load(path)
+    calibration(tuning)  # a file with nothing to be like fails first, and says so
     platform = "pisp" if tuning.target == "pisp" else "vc4"
     name = part_name or part_of(path)
     return Like(path, platform, name, tuning, like_model(tuning, name))

@@ -17,10 +17,10 @@ camera's curves so the result stays camera-like. A first fit over all anchors at
 each anchor's own fit is then pulled gently towards it, so the camera changes smoothly with the light.
 
 Why one set per anchor: the stock files' matrices and curves come from real lamps, not from CIE's ideal
-lights, and no single set of sensitivities reproduces them - the best compromise leaves 3 to 6 CIEDE2000 at
-the ends of the calibrated range (their b = B/G spans 0.40-0.74 from 2850 to 7600 K for the IMX477, where a
-fixed camera under Planckian and daylight spectra spans about twice that). Per-anchor sensitivities are the
-camera as seen through the lamp the file was made under, and give 0.2-1.5 mean CIEDE2000 in between anchors.
+lights, and no single set of sensitivities reproduces them. The best single camera for the IMX477 file leaves
+about 4 mean CIEDE2000 at 2850 K and 6 at 7600 K (one camera fitted to all six matrices), and its ``ct_curve`` moves b by
+10 % between 2848 and 2903 K, where a Planckian light moves it by 2 %. Per-anchor sensitivities are the
+camera as seen through the lamp the file was made under; they give 0.2-1.5 mean CIEDE2000 in between anchors.
 Beyond the first and last anchor the camera is held, and the light alone changes, as on a real sensor.
 """
 
@@ -51,9 +51,11 @@ def calibration(tuning: TuningFile) -> tuple[AwbCurve, Ccm]:
     """The file's ``ct_curve`` and matrices; a ``TuningError`` when it has none to take a truth from."""
     awb = Awb.read(tuning)
     p = tuning.block("rpi.ccm")
-    if awb.curve is None or p is None or not p.get("ccms"):
-        raise TuningError(f"{tuning.source}: a mock like this file needs its calibration (rpi.awb ct_curve and "
-                          "rpi.ccm ccms), and it has none; libcamera's uncalibrated.json describes no sensor")
+    missing = [name for name, absent in (("rpi.awb ct_curve", awb.curve is None),
+                                         ("rpi.ccm ccms", p is None or not p.get("ccms"))) if absent]
+    if missing:
+        raise TuningError(f"{tuning.source}: describes no calibrated sensor (no {' and no '.join(missing)}), so a "
+                          "mock cannot be like it; libcamera's uncalibrated.json is such a file")
     return awb.curve, Ccm.read(tuning)
 
 
