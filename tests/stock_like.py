@@ -15,7 +15,10 @@ to sRGB, with one exposure scale fitted on the grey patches. The look ``neutral`
 (CCMs unchanged) and puts the tone on the plain sRGB curve with the vignetting fully corrected, so a patch
 means the same wherever it sits in the frame.
 
-The chart is exposed as one shoots a chart for colour: from -1 EV, darker until no photosite clips.
+The chart is shot as one shoots a chart to judge colour: white balance set on a grey card (the colour gains
+of a perfect white under the light, given as manual ``ColourGains``, so the figure is the file's colour
+rendition and not the AWB search's guess on a chart-filled frame - ``python -m bench colour`` measures AWB),
+and exposed from -1 EV, a stop darker at a time until no photosite clips.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from firmware.colour import chart
 from firmware.isp import FrameInfo, build_pipeline
 from firmware.isp.pipeline import Pipeline
 from firmware.isp.awb_search import zone_means
+from firmware.sensor.mock import truth
 from firmware.sensor.mock.like import Like, like
 from firmware.sensor.mock.sensor import MockSensor
 from firmware.sensor.mock.spectral import Lighting
@@ -81,13 +85,20 @@ class Shot:
     ev: float
 
 
+def grey_card(spec: Like, ct: float) -> dict:
+    """Controls for a white balance set on a grey card under the light at ``ct``."""
+    w = truth.white_rgb(Lighting(ct, "auto", LUX), spec.model)
+    return {"AwbEnable": False, "ColourGains": (float(w[1] / w[0]), float(w[1] / w[2]))}
+
+
 def shoot(spec: Like, ct: float, mode, scene: str = "colorchecker", ev: float = -1.0) -> Shot:
-    """One frame after AE and AWB have settled, at ``ev``; a stop darker at a time until nothing clips."""
+    """One frame after AE has settled at ``ev``, white balance on a grey card; a stop darker at a time until
+    nothing clips."""
     while True:
         cam = MockSensor(spec.model, scene=scene, lighting=Lighting(ct, "auto", LUX), tuning=spec.tuning,
                          clock=FakeClock())
         cam.configure(mode, 4)
-        cam.set_controls({"ExposureValue": ev})
+        cam.set_controls({"ExposureValue": ev, **grey_card(spec, ct)})
         cam.start()
         for _ in range(SETTLE_FRAMES):
             cam.next_request(1.0).release()
@@ -132,11 +143,11 @@ def daemon_delta_e(spec: Like, ct: float, ev: float, workdir: Path) -> float:
                          capture={"look": "neutral", "raw": False, "sidecar": False}, denoise={"mode": "off"})
     app = Camerad(config, gpio=False)
     try:
-        app.sensor.set_controls({"ExposureValue": ev})  # before start: from the first frame on
+        app.sensor.set_controls({"ExposureValue": ev, **grey_card(spec, ct)})  # before start: from frame one
         app.start()
         deadline = time.monotonic() + 30
         while app.sensor.frames_completed < DAEMON_SETTLE_FRAMES and time.monotonic() < deadline:
-            time.sleep(0.02)  # AE and AWB settle within their startup frames
+            time.sleep(0.02)  # AE settles within its startup frames
         result = app.engine.capture().result(timeout=60)
         patches = app.sensor.patches()
     finally:
