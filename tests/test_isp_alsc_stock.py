@@ -12,17 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from firmware.clock import FakeClock
 from firmware.isp import FrameInfo, build_pipeline
 from firmware.isp.alsc import AlscStage
 from firmware.sensor.mock import truth
-from firmware.sensor.mock.sensor import MockSensor
-from firmware.sensor.mock.spectral import Lighting
 from firmware.tuning import TuningFile
+from firmware.tuning.blocks import Alsc
 from firmware.tuning.curves import srgb_gamma_curve
 from firmware.tuning.resample import resample_table
 
-from test_isp_colour import GREYS, delta_e, patch_linear
+from test_isp_colour import GREYS, capture, delta_e, patch_linear
 
 
 def _stock_files(shared_reference):
@@ -33,7 +31,7 @@ def _stock_files(shared_reference):
 def test_stock_alsc_tables_each_normalised_to_a_minimum_of_one(shared_reference):
     for path in _stock_files(shared_reference):
         tf = TuningFile.load(path)
-        stage = AlscStage(tf)
+        stage = AlscStage(Alsc.read(tf))
         lum = stage.alsc.luminance_gain()
         for entry in tf.block("rpi.alsc")["calibrations_Cr"]:
             ct = entry["ct"]
@@ -49,21 +47,6 @@ def test_stock_alsc_tables_each_normalised_to_a_minimum_of_one(shared_reference)
         assert seen.min() == pytest.approx(1.0) and (r / g).min() <= 1.0 + 1e-12, path.name
 
 
-def _chart(ct: float):
-    """A mock ColorChecker at 2028x1520, as the mock's own IPA exposed and white-balanced it."""
-    cam = MockSensor("imx477", "colorchecker", Lighting(ct, "auto", 800), clock=FakeClock())
-    cam.configure(cam.info.mode("2028x1520"), 4)
-    cam.start()
-    for _ in range(24):
-        cam.next_request(1.0).release()
-    with cam.next_request(1.0) as req:
-        raw = req.make_array("raw").copy()
-        md = req.get_metadata()
-    patches = cam.patches()
-    cam.close()
-    return raw, md, patches
-
-
 def test_stock_imx477_develops_a_mock_chart_with_grey_greys(shared_reference):
     """The issue's figure: mean CIEDE2000 ~30 before the fix, ~3.7 after (4000 K, sRGB tone).
 
@@ -73,7 +56,7 @@ def test_stock_imx477_develops_a_mock_chart_with_grey_greys(shared_reference):
     """
     stock = TuningFile.load(shared_reference / "libcamera-tuning" / "vc4" / "imx477.json")
     stock.set_block("rpi.contrast", {"ce_enable": 0, "gamma_curve": srgb_gamma_curve(33).flat()})
-    raw, md, patches = _chart(4000)
+    raw, md, patches, _ = capture("colorchecker", 4000)  # the mock exposed and white-balanced it
     frame = FrameInfo.from_metadata(md, "RGGB", 12)
     rgb = build_pipeline(stock, sharpen=False).run(raw, frame)
     linear = patch_linear(rgb, patches, 255.0)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import CameradError
-from ..tuning import TuningFile
+from ..tuning import TuningFile, load_checked
 from ..tuning.looks import apply_look, load_look
 
 LIBCAMERA_DIRS = (Path("/usr/share/libcamera/ipa/rpi"), Path("/usr/local/share/libcamera/ipa/rpi"))
@@ -128,7 +128,7 @@ class Developer:
     def tuning_for(self, dng) -> tuple[Path, TuningFile]:
         path = self.args.tuning or default_tuning_path(dng.make, dng.model, (dng.raw.shape[1], dng.raw.shape[0]))
         if path not in self._tunings:
-            self._tunings[path] = TuningFile.load(path)
+            self._tunings[path] = load_checked(path)  # refused in one line naming block and key, as the daemon does
         return path, self._tunings[path]
 
     def pipeline(self, path: Path, base: TuningFile, look: str | None, denoise: str, demosaic: str):

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..isp.noise import NoiseProfile
 from ..tuning import TuningFile
-from .colour import ILLUMINANTS
+from ..colour.matrices import ILLUMINANTS
 from .dng_data import encode_raw
 from .dng_opcodes import shading_gain_maps, shot_ct
 from .dng_profile import build_profile, colour_matrix  # noqa: F401  (colour_matrix: part of this API)

@@ -47,9 +47,10 @@ def shading_gain_maps(rendering: TuningFile, ct: float, cfa: str, shape: tuple[i
                       crop: tuple[float, float, float, float] | None = None) -> bytes | None:
     """``OpcodeList2`` holding the rendering tuning's lens shading at ``ct`` for a frame of ``shape`` (h, w)
     with CFA ``cfa`` taken over ``crop`` of the pixel array; None when the tuning has no ALSC."""
-    if Alsc.read(rendering) is None:
+    alsc = Alsc.read(rendering)
+    if alsc is None:
         return None
-    stage = AlscStage(rendering)
+    stage = AlscStage(alsc, Awb.read(rendering).curve)
     ct = round(ct / _CT_STEP) * _CT_STEP
     tables = dict(zip("RGB", stage.tables(ct, crop)))
     rows, cols = tables["G"].shape
@@ -72,5 +73,5 @@ def shot_ct(tuning: TuningFile, colour_temperature: float | None, gains: tuple[f
 
     frame = FrameInfo(cfa="RGGB", white_level=1, black_levels=(0.0,) * 4, colour_gains=gains,
                       colour_temperature=colour_temperature)
-    default = float((tuning.block("rpi.alsc") or {}).get("default_ct", 4500))
-    return frame_ct(frame, Awb.read(tuning).curve, default)
+    alsc = Alsc.read(tuning)
+    return frame_ct(frame, Awb.read(tuning).curve, alsc.default_ct if alsc is not None else 4500.0)

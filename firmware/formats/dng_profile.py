@@ -27,7 +27,7 @@ import numpy as np
 from ..tuning import TuningFile
 from ..tuning.blocks import Awb, Ccm, Contrast
 from ..tuning.curves import srgb_decode
-from .colour import ILLUMINANTS, SRGB_TO_XYZ, bradford
+from ..colour.matrices import ILLUMINANTS, SRGB_TO_XYZ, bradford
 
 # ROMM (ProPhoto) RGB -> XYZ under D50: the space DNG look tables and tone curves act in.
 PROPHOTO_TO_XYZ_D50 = np.array([[0.7976749, 0.1351917, 0.0313534],
@@ -102,11 +102,7 @@ def tone_curve(rendering: TuningFile, points: int = TONE_POINTS) -> np.ndarray |
 
 def look_matrix(base: TuningFile, rendering: TuningFile, ct: float, lux: float) -> np.ndarray:
     """The look's colour transform in linear sRGB at ``ct`` and ``lux``: rendering CCM after inverse base CCM."""
-    look = Ccm.read(rendering)
-    sat = 1.0
-    if look.saturation is not None:
-        sat = float(look.saturation.eval(np.clip(lux, *look.saturation.domain)))
-    return look.at(ct, sat) @ np.linalg.inv(Ccm.read(base).at(ct))
+    return Ccm.read(rendering).at(ct, 1.0, lux) @ np.linalg.inv(Ccm.read(base).at(ct))
 
 
 def _rgb_to_hsv(rgb: np.ndarray) -> np.ndarray:

@@ -17,10 +17,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..errors import TuningError
-from ..tuning import TuningFile
-from ..tuning.blocks import Alsc, Awb
-from .cache import Memo, block_digest
+from ..tuning.blocks import Alsc, AwbCurve
+from .cache import Memo, view_digest
 from .cfa import check_cfa
 from .colour_temperature import frame_ct
 from .frame import FrameInfo
@@ -32,28 +30,19 @@ _CT_STEP = 10.0  # maps are rebuilt when the colour temperature moves by this mu
 
 
 class AlscStage(Stage):
+    """Takes the typed ``rpi.alsc`` block and the AWB curve (to find the colour temperature of a frame that
+    reports only its gains)."""
+
     name = "rpi.alsc"
     input = BAYER_LINEAR16
     output = BAYER_LINEAR16
     halo = 0
 
-    def __init__(self, tuning: TuningFile, luminance_strength: float | None = None):
-        alsc = Alsc.read(tuning)
-        if alsc is None:
-            raise TuningError(f"{tuning.source}: rpi.alsc: block missing or disabled")
-        params = tuning.block("rpi.alsc")
-        cols, rows = alsc.grid
-        for key, tables in (("calibrations_Cr", alsc.tables_r), ("calibrations_Cb", alsc.tables_b)):
-            cts = [float(e["ct"]) for e in params.get(key, [])]
-            if any(b <= a for a, b in zip(cts, cts[1:])):
-                raise TuningError(f"{tuning.source}: rpi.alsc: {key} not in increasing colour temperature order")
-        if luminance_strength is not None:
-            alsc = Alsc(alsc.grid, alsc.cts_r, alsc.tables_r, alsc.cts_b, alsc.tables_b, alsc.luminance,
-                        float(luminance_strength))
+    def __init__(self, alsc: Alsc, curve: AwbCurve | None = None):
         self.alsc = alsc
-        self.curve = Awb.read(tuning).curve
-        self.default_ct = float(params.get("default_ct", 4500))
-        self._digest = (block_digest(tuning, "rpi.alsc"), alsc.luminance_strength)
+        self.curve = curve
+        self.default_ct = alsc.default_ct
+        self._digest = view_digest(alsc)
 
     def tables(self, ct: float, crop: tuple[float, float, float, float] | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
