@@ -134,6 +134,20 @@ stock_tuning() {  # Debian's libcamera-ipa ships older stock tuning files; tests
     rm -rf "$tmp"
 }
 
+dev_shell() {  # bash-completion and tmux: camctl's tests type into a real interactive bash in a terminal
+    if dpkg-query -W -f='${Status}' bash-completion 2>/dev/null | grep -q "ok installed" && command -v tmux >/dev/null; then
+        say "bash-completion and tmux present"; return
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then say "no apt here: skipping bash-completion and tmux (their tests will skip)"; return; fi
+    if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
+        say "not root and no passwordless sudo: skipping bash-completion and tmux (their tests will skip)"; return
+    fi
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
+    apt_install bash-completion tmux || { run $sudo apt-get update -qq && apt_install bash-completion tmux; } \
+        || say "could not install bash-completion and tmux (offline?); their tests will skip"
+}
+
 dev_tools() {  # dcraw: the ISP tests check that dcraw renders our DNGs right (they skip without it).
     if command -v dcraw >/dev/null 2>&1; then say "dcraw already installed"; return; fi
     if ! command -v apt-get >/dev/null 2>&1; then say "no apt here: skipping dcraw (its test will skip)"; return; fi
@@ -223,20 +237,15 @@ activate_service() {  # $1: with a udev rule (1) or not
     fi
 }
 
-install_completions() {  # $1: python that can import firmware; $2: destination directory (bash completion)
-    local prog tmp
+install_completions() {  # $1: python that can import firmware; $2: destination directory (bash completion); $3: --staged
+    local out line
     if [ "$DRY_RUN" = 1 ]; then say "would write bash completion for camctl and camtune into $2"; return; fi
-    mkdir -p "$2"
-    for prog in camctl camtune; do
-        tmp="$(mktemp)"
-        if PYTHONPATH="$HERE" "$1" -m firmware.camctl.completion "$prog" > "$tmp" 2>/dev/null; then
-            if [ -f "$2/$prog" ] && cmp -s "$tmp" "$2/$prog"; then say "up to date: $2/$prog"
-            else say "bash completion: $2/$prog"; install -m 0644 "$tmp" "$2/$prog"; fi
-        else
-            say "could not generate bash completion for $prog with $1 (skipped)"
-        fi
-        rm -f "$tmp"
-    done
+    # Says where it wrote them, and the one line for ~/.bashrc when bash-completion does not look in $2 (a venv).
+    if out="$(PYTHONPATH="$HERE" "$1" -m firmware.camctl.completion install "$2" ${3:-} 2>&1)"; then
+        while IFS= read -r line; do say "$line"; done <<< "$out"
+    else
+        say "could not generate bash completion with $1 (skipped): ${out##*$'\n'}"
+    fi
 }
 
 install_service() {  # $1: with the udev rule (qcom) or not (pi)
@@ -245,7 +254,7 @@ install_service() {  # $1: with the udev rule (qcom) or not (pi)
     for entry in "${SYSTEM_FILES[@]}"; do install_file "${entry%%:*}" "${entry#*:}"; done
     [ "$1" = 1 ] && install_file "${UDEV_RULE%%:*}" "${UDEV_RULE#*:}"
     [ "$PREVIEW" = 1 ] && install_file "${PREVIEW_DROPIN%%:*}" "${PREVIEW_DROPIN#*:}"
-    install_completions "$PREFIX$SERVICE_HOME/venv/bin/python" "$PREFIX$COMPLETION_DIR"
+    install_completions "$PREFIX$SERVICE_HOME/venv/bin/python" "$PREFIX$COMPLETION_DIR" ${PREFIX:+--staged}
     install_data
     install_config
     activate_service "$1"
@@ -342,6 +351,7 @@ case "$TARGET" in
         stock_tuning
         dev_tools
         raw_readers
+        dev_shell
         host_systemd
         host_browser
         install_completions "$VENV/bin/python" "$VENV/share/bash-completion/completions"
@@ -349,7 +359,7 @@ case "$TARGET" in
     pi)
         if [ -z "$PREFIX" ]; then
             apt_install python3-picamera2 python3-libcamera python3-lgpio python3-gpiozero python3-venv \
-                python3-numpy python3-opencv python3-yaml python3-pil python3-piexif
+                python3-numpy python3-opencv python3-yaml python3-pil python3-piexif bash-completion
             make_venv "--system-site-packages" ""
         else
             say "staging into $PREFIX: the image needs python3-picamera2 python3-libcamera python3-lgpio python3-gpiozero"
@@ -358,7 +368,7 @@ case "$TARGET" in
         ;;
     qcom)
         if [ -z "$PREFIX" ]; then
-            apt_install python3-libcamera python3-libgpiod python3-venv python3-numpy python3-yaml
+            apt_install python3-libcamera python3-libgpiod python3-venv python3-numpy python3-yaml bash-completion
             make_venv "--system-site-packages" ""
         else
             say "staging into $PREFIX: the image needs python3-libcamera python3-libgpiod"

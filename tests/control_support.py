@@ -27,6 +27,7 @@ class Daemon:
         self.tmp = Path(tmp)
         self.nofile = nofile  # the daemon's open-file limit (systemd's default is 1024)
         self.sock = self.tmp / "run" / "control.sock"
+        self.sock.parent.mkdir(exist_ok=True)
         self.captures = self.tmp / "caps"
         self.log = self.tmp / "camerad.log"
         self.port = free_port() if preview else None

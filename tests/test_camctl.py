@@ -11,8 +11,8 @@ from PIL import Image
 from control_support import Daemon, camctl, until
 from daemon_support import ROOT
 
-COMMANDS = ("status", "capture", "set", "get", "looks", "tuning", "files", "fetch", "preview", "histogram",
-            "focus", "timelapse", "selftest")
+COMMANDS = ("status", "capture", "shutter", "set", "get", "looks", "tuning", "files", "fetch", "delete", "prune",
+            "preview", "histogram", "focus", "timelapse", "selftest", "log")
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +52,10 @@ def test_top_level_help_and_unreachable_socket(tmp_path):
 
 def test_status_text_json_and_watch(daemon):
     out = ok(daemon.camctl("status"))
-    for label in ("state", "sensor", "exposure", "white balance", "lux", "sensor temp", "look", "drive mode",
-                  "captures", "storage", "last error"):
+    for label in ("state", "sensor", "exposure", "white balance", "light", "look", "drive mode", "captures",
+                  "storage", "frames", "last error"):
         assert label in out
-    assert "imx477 1332x990 (mock)" in out and "denoise off" in out
+    assert "imx477 1332x990 (mock)" in out and "denoise off" in out and " lux" in out and " °C" in out
     s = js(daemon.camctl("--json", "status"))
     assert s["state"] == "ready" and s["exposure_us"] > 0 and s["sensor"]["mock"] is True
     watched = ok(daemon.camctl("status", "--watch", "--count", "2", "--interval", "0.2"))
@@ -107,7 +107,7 @@ def test_set_and_get_check_values_against_the_sensor(daemon):
     assert "exposure      auto" in out and "114 .. " in out and "us or auto" in out
     assert "one of leica-authentic, leica-monochrome, leica-vibrant, neutral" in out
     assert ok(daemon.camctl("set", "exposure=1/250", "gain=2")).splitlines() == [
-        "exposure = 4000 us (1/250 s)", "gain = 2.0"]
+        "exposure = 1/250 s (4000 us)", "gain = 2.0"]
     assert until(lambda: js(daemon.camctl("--json", "status"))["exposure_us"] == 4000, timeout=20)
     assert js(daemon.camctl("--json", "status"))["analogue_gain"] == 2.0
     r = daemon.camctl("set", "exposure=5", "look=neutral")
@@ -154,7 +154,7 @@ def test_looks_and_tuning(daemon, tmp_path):
 def test_files_and_fetch(daemon, tmp_path):
     ok(daemon.camctl("capture"))
     out = ok(daemon.camctl("files", "--limit", "1")).splitlines()
-    assert len(out) == 2 and "dng" in out[0] and out[1].startswith("1 of ")
+    assert len(out) == 2 and "dng" in out[0] and out[1].startswith("1 of ") and str(daemon.captures) in out[1]
     listing = js(daemon.camctl("--json", "files", "--limit", "3"))
     assert len(listing["captures"]) == 3 and listing["total"] >= 3
     newest = listing["captures"][0]

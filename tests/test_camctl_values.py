@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from control_support import Daemon
-from firmware.camctl import cli, commands, view_cmd
+from firmware.camctl import cli, log_cmd, status_cmd, view_cmd
 from firmware.control.protocol import SETTING_KEYS
 
 
@@ -86,7 +86,10 @@ OPTIONS = {  # each command's options that take a value, and its flags
     "tuning": (["--block", "--target"], ["--json"]),
     "timelapse": (["--interval", "--count"], ["--json"]),
     "files": (["--limit"], ["--json"]),
-    "fetch": (["-o"], ["--json"]),
+    "fetch": (["-o", "--only"], ["--json", "--latest", "--force"]),
+    "delete": ([], ["--json"]),  # never --yes: a dry run whatever the names
+    "prune": (["--older-than", "--keep", "--free"], ["--json"]),
+    "log": (["-n", "--level", "--interval"], ["--json", "-f"]),
     "preview": (["-o"], ["--zebra", "--peaking", "--json"]),
     "histogram": (["--bins", "--width", "--height"], ["--json"]),
     "focus": (["--interval", "--count", "--width"], ["--keep-peak", "--json"]),
@@ -105,7 +108,7 @@ def command_lines(draw):
             argv.append(draw(value))
     elif command == "timelapse":
         argv.append(draw(st.sampled_from(["start", "status", "stop", draw(value)])))
-    elif command == "fetch":
+    elif command in ("fetch", "delete"):
         argv.append(draw(value))
     elif command == "get":
         argv += draw(st.lists(st.sampled_from(SETTING_KEYS) | value, max_size=3))
@@ -130,7 +133,7 @@ def ctrl_c_after_three_waits(monkeypatch):
         if len(waits) >= 3:
             raise KeyboardInterrupt
 
-    for module in (commands, view_cmd):
+    for module in (status_cmd, view_cmd, log_cmd):
         monkeypatch.setattr(module.time, "sleep", sleep)
     return waits
 

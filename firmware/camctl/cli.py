@@ -15,26 +15,30 @@ from .. import __version__
 from ..control.client import ConnectionFailed, ControlClient, InvalidRequest, RemoteError
 from ..control.paths import client_socket
 from ..errors import CameradError
-from . import commands, files_cmd, view_cmd
+from ..pipes import quiet_on_broken_pipe
+from . import commands, files_cmd, log_cmd, status_cmd, view_cmd
 from .common import UsageError
 from .values import SECONDS
 
-MODULES = (commands, files_cmd, view_cmd)
+MODULES = (status_cmd, commands, files_cmd, view_cmd, log_cmd)
 
 EPILOG = """examples:
-  camctl status                          the camera's state, exposure, storage
-  camctl status --watch                  the same, refreshed in place (Ctrl-C stops)
-  camctl capture                         one picture now; prints the files written
+  camctl status                      the camera's state, exposure, storage
+  camctl status --watch              the same, refreshed in place (Ctrl-C)
+  camctl capture                     one picture now; prints the files
   camctl capture --bracket -2,0,2 --no-raw --look leica-monochrome
   camctl set exposure=1/250 gain=2 awb=daylight
-  camctl get exposure gain
-  camctl focus                           a live focus bar while you turn the lens
-  camctl fetch 20250101-120000-000.jpg -o ~/pictures/
+  camctl focus                       a live focus bar: turn the lens
+  camctl fetch --latest -o ~/pictures/
+  camctl prune --keep 500            dry run: what would go (--yes deletes)
+  camctl log -n 50                   the daemon's recent log lines
   camctl --json status | jq .exposure_us
 
-socket: --socket PATH, else $CAMERAD_SOCKET, else /run/camerad/control.sock (systemd's), else the socket of a
-camerad run by this user ($XDG_RUNTIME_DIR/camerad/control.sock). Operators join the camera group to use it.
-exit status: 0 ok, 1 the camera reported an error, 2 bad usage, 3 camerad not reachable.
+socket: --socket PATH, else $CAMERAD_SOCKET, else /run/camerad/control.sock
+(systemd's), else the socket of a camerad run by this user
+($XDG_RUNTIME_DIR/camerad/control.sock). Operators join the camera group.
+exit status: 0 ok, 1 the camera reported an error, 2 bad usage,
+3 camerad not reachable.
 """
 
 EXIT_REMOTE, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
@@ -108,6 +112,10 @@ def main(argv=None) -> int:
     except CameradError as exc:  # a fallback socket directory that is not safely ours
         print(f"camctl: {one_line(exc)}", file=sys.stderr)
         return EXIT_UNREACHABLE
+    return quiet_on_broken_pipe(lambda: _run(client, args))
+
+
+def _run(client: ControlClient, args) -> int:
     try:
         return int(args.run(client, args) or 0)
     except RemoteError as exc:
@@ -119,6 +127,8 @@ def main(argv=None) -> int:
     except (UsageError, InvalidRequest) as exc:
         print(f"camctl {args.command}: {_unprefixed(str(exc), args.command)}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        raise  # the reader has gone (| head): quiet_on_broken_pipe ends quietly
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"camctl {args.command}: {one_line(f'{where}{exc.strerror or exc}')}", file=sys.stderr)

@@ -125,3 +125,27 @@ def _reason(exc: ValueError, text: str) -> str:
     if why.startswith("invalid literal for int()"):
         return f"{text!r} is not a whole number of microseconds"
     return why if why.startswith(repr(text)) or why.startswith("1/") else f"{text!r}: {why}"
+
+
+_AGE = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?$")
+_AGE_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$")
+
+
+def age_seconds(text: str) -> float:
+    """``--older-than``: ``90s``, ``30m``, ``12h``, ``7d``, ``2w`` (a bare number is days)."""
+    m = _AGE.match(text.strip().lower())
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected an age like 7d, 12h or 30m, got {text!r}")
+    return float(m.group(1)) * _AGE_UNITS[m.group(2) or "d"]
+
+
+def size_bytes(text: str) -> int:
+    """``--free``: ``500M``, ``10G``, ``1.5T`` (1 MB = 1048576 bytes, as the configuration's ``reserve_mb``)."""
+    m = _SIZE.match(text.strip().lower())
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected a size like 500M or 10G, got {text!r}")
+    value = float(m.group(1)) * 1024 ** " kmgt".index(m.group(2) or " ")
+    if value > 2**62:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than any disk holds")
+    return int(value)

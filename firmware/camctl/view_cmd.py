@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import base64
-import shutil
 import sys
 import time
 
 from ..storage.atomic import atomic_write
-from .common import colour, emit_json, is_tty, output_path, subparser
+from .common import colour, columns, emit_json, is_tty, iso, output_path, say, shutter_speed, subparser
 from .values import COLUMNS, COUNT_OR_ZERO, ROWS, SECONDS
 
 _LEVELS = " ▁▂▃▄▅▆▇█"
@@ -22,7 +21,7 @@ def run_preview(client, args) -> int:
     if args.json:
         emit_json({k: v for k, v in res.items() if k != "jpeg"} | {"path": str(out)})
     else:
-        print(f"{out} ({res['width']}x{res['height']}, frame {res['sequence']})")
+        say(f"{out} ({res['width']}x{res['height']}, frame {res['sequence']})")
     return 0
 
 
@@ -46,11 +45,11 @@ def draw_histogram(h: dict, width: int, height: int) -> list[str]:
             lines.append(f"{label if row == height - 1 else ' '} {colour(cells, code)}")
         lines.append("  " + "0".ljust(width - 3) + "255")
     cl, cr = h["clipped"], h["crushed"]
-    lines.append(f"clipped  R {cl['r']:.2f}%  G {cl['g']:.2f}%  B {cl['b']:.2f}%  Y {cl['luma']:.2f}%   "
-                 f"raw {h.get('raw_clipped', 0):.2f}% of photosites at white")
+    lines.append(f"clipped  R {cl['r']:.2f}%  G {cl['g']:.2f}%  B {cl['b']:.2f}%  Y {cl['luma']:.2f}%")
     lines.append(f"crushed  R {cr['r']:.2f}%  G {cr['g']:.2f}%  B {cr['b']:.2f}%  Y {cr['luma']:.2f}%")
+    lines.append(f"raw      {h.get('raw_clipped', 0):.2f}% of photosites at the sensor's white level")
     if h.get("exposure_us"):
-        lines.append(f"frame {h['sequence']}: {h['exposure_us']} us, gain {h['analogue_gain']:.2f}")
+        lines.append(f"frame {h['sequence']}: {shutter_speed(h['exposure_us'])}, {iso(h['analogue_gain'])}")
     return lines
 
 
@@ -59,23 +58,27 @@ def run_histogram(client, args) -> int:
     if args.json:
         emit_json(h)
         return 0
-    width = args.width or max(16, min(h["bins"] * 2, shutil.get_terminal_size((80, 24)).columns - 3))
+    width = args.width or max(16, min(h["bins"] * 2, (columns() or 79) - 2))
     print("\n".join(draw_histogram(h, width, args.height)))
     return 0
 
 
+FOCUS_TEXT = 45  # the focus line's cells besides its bar
+
+
 def focus_line(value: float, peak: float, width: int) -> str:
-    """``focus  12.34 ██████████░░░░  peak 15.00 (82%)``: the bar is the value against the peak so far."""
-    rel = value / peak if peak else 0.0
+    """``focus   12.34 ██████░░░░  82% of peak   15.00``: the bar (``width`` cells) is the value against the peak
+    so far. The line is the same length whatever the figures, so it redraws in place."""
+    rel = min(value / peak, 1.0) if peak else 0.0
     filled = int(round(rel * width))
     bar = "█" * filled + "░" * (width - filled)
     at_peak = rel >= 0.98
-    return (f"focus {value:8.2f} {colour(bar, '32' if at_peak else '33')} peak {peak:8.2f} ({rel * 100:5.1f}%)"
-            + ("  << sharpest" if at_peak else ""))
+    return (f"focus {value:7.2f} {colour(bar, '32' if at_peak else '33')} {rel * 100:3.0f}% of peak {peak:7.2f}"
+            + ("  sharpest" if at_peak else " " * 10))
 
 
 def run_focus(client, args) -> int:
-    width = args.width or max(10, shutil.get_terminal_size((80, 24)).columns - 48)
+    width = args.width or max(10, (columns() or 79) - FOCUS_TEXT)
     reset = not args.keep_peak
     n = 0
     last_seq = None
@@ -122,12 +125,14 @@ def register(sub, add_common) -> None:
     p.set_defaults(run=run_histogram)
 
     p = subparser(sub, "focus", "a live focus bar: turn the lens until it peaks", """\
-  camctl focus                          turn the focus ring slowly through sharp and back to the peak
-  camctl focus --keep-peak              keep the peak from an earlier run
-  camctl --json focus --count 20        twenty readings as JSON lines
+  camctl focus                       turn the ring slowly through sharp
+                                     and back to the peak
+  camctl focus --keep-peak           keep the peak from an earlier run
+  camctl --json focus --count 20     twenty readings as JSON lines
 
-The figure is the RMS luma gradient in the centre of the picture, in percent of its mean brightness; the bar
-shows it against the highest value seen, and turns green within 2 % of it.
+The figure is the RMS luma gradient in the centre of the picture, in percent
+of its mean brightness; the bar shows it against the highest value seen, and
+turns green within 2 % of it.
 """, add_common)
     p.add_argument("--interval", type=SECONDS, default=0.1, metavar="S", help="seconds between readings (0.1)")
     p.add_argument("--count", type=COUNT_OR_ZERO, default=0, metavar="N",

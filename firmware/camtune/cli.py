@@ -7,6 +7,7 @@ import sys
 
 from .. import __version__, logs
 from ..errors import CameradError
+from ..pipes import quiet_on_broken_pipe
 from . import (build_cmd, calibrate_cmd, develop_cmd, diff_cmd, export_cmd, export_dcp_cmd, looks_cmd, mock_cmd,
                validate_cmd)
 
@@ -40,11 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     logs.setup("info" if args.verbose else "warning")
+    return quiet_on_broken_pipe(lambda: _run(args))
+
+
+def _run(args) -> int:
     try:
         return int(args.run(args) or 0)
     except CameradError as exc:
         print(f"camtune: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # the reader has gone (| head): quiet_on_broken_pipe ends quietly
     except (ValueError, OSError) as exc:
         print(f"camtune {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -1,7 +1,8 @@
 """``camtune validate FILE...``: check tuning files with libcamera's rules, naming block and key of each problem.
 
 Exit status 0 when every file would load in libcamera (warnings allowed, or not with ``--strict``), 1 when
-any would not, 2 when a file cannot be read at all.
+any would not, 2 when a file cannot be read at all; every file is checked whatever the ones before it were.
+A soft-ISP file (libcamera's ``simple`` IPA, ``version: 1`` YAML) is recognised and checked by its own rules.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..tuning import inspect
+from ..tuning.softisp_check import inspect_any
 
 
 def register(sub) -> None:
@@ -28,8 +29,8 @@ def register(sub) -> None:
 def run(args) -> int:
     worst = 0
     for path in args.files:
-        tf, issues = inspect(path, args.target)  # the same check the daemon runs at start and on SIGHUP
-        if tf is None:  # not a tuning file at all: missing, unreadable, not JSON/YAML, wrong structure
+        kind, issues = inspect_any(path, args.target)
+        if kind is None:  # not a tuning file at all: missing, unreadable, not JSON/YAML, wrong structure
             print(f"camtune validate: {issues[0]}", file=sys.stderr)
             worst = 2
             continue
@@ -41,7 +42,7 @@ def run(args) -> int:
         failed = n_err or (args.strict and n_warn)
         if not args.quiet or failed:
             verdict = "FAIL" if failed else "ok"
-            print(f"{path}: {verdict} ({tf.platform}, {len(tf.algorithms)} blocks, {n_err} errors, "
-                  f"{n_warn} warnings)")
+            print(f"{path}: {verdict} ({kind}, {n_err} errors, {n_warn} warnings)")
         worst = max(worst, 1 if failed else 0)
     return worst
+

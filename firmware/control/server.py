@@ -73,7 +73,11 @@ Handler = Callable[[bytes, Peer], bytes]
 def bind_socket(path: Path, mode: int = 0o660) -> socket.socket:
     """A listening Unix socket at ``path`` with permissions ``mode``; raises ``CameradError`` if one is live."""
     path = Path(path)
-    path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        # A mistyped --socket must not leave a tree of directories behind (the fallback directories are made,
+        # and checked, by paths.server_socket).
+        raise CameradError(f"control socket {path}: no directory {path.parent} (camerad creates none; make it, "
+                           f"or name another socket)")
     if path.exists() or path.is_symlink():
         st = path.lstat()
         if not stat.S_ISSOCK(st.st_mode):

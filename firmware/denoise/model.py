@@ -101,7 +101,7 @@ class _Net:
                 self.interpreter = runtime.load(self.path, self.threads)
             try:
                 self.interpreter.resize_tensor_input(self.interpreter.get_input_details()[0]["index"], shape)
-                self.interpreter.allocate_tensors()
+                runtime.allocate(self.interpreter)
             except (ValueError, RuntimeError) as exc:
                 raise runtime.ModelError(f"{self.path}: cannot run on a {shape} input: {exc}") from exc
             self._in = self.interpreter.get_input_details()[0]["index"]

@@ -8,13 +8,21 @@ machine with TensorFlow). ``CAMERAD_TFLITE_RUNTIME`` forces one of ``litert``, `
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import logging
 import os
-from typing import Callable
+import re
+import sys
+import tempfile
+import threading
+from typing import Callable, Iterator
 
 import numpy as np
 
 from firmware.errors import CameradError
+
+log = logging.getLogger(__name__)
 
 ENV = "CAMERAD_TFLITE_RUNTIME"
 RUNTIMES = {
@@ -59,6 +67,64 @@ def load(path, threads: int, preference: str | None = None):
         raise ModelError(f"{path}: cannot load the model with {name}: {exc}") from exc
     interp.runtime_name = name
     return interp
+
+
+_first_allocation = threading.Lock()
+_allocated_once = False
+_PREFIXED = re.compile(r"^<\d>")  # a line our own logging wrote meanwhile (firmware.logs' journal prefix)
+
+
+def allocate(interp) -> None:
+    """``interp.allocate_tensors()``. The first one in a process is where the TFLite runtime prints
+    ``INFO: Created TensorFlow Lite XNNPACK delegate for CPU.`` straight to the process's stderr (its C++
+    logger, which no environment variable quiets): that line goes through our logging instead, with its level
+    and a name, rather than into the journal without a priority prefix."""
+    global _allocated_once
+    if _allocated_once:
+        interp.allocate_tensors()
+        return
+    with _first_allocation:
+        if _allocated_once:
+            interp.allocate_tensors()
+            return
+        with _native_stderr_to_log():
+            interp.allocate_tensors()
+        _allocated_once = True
+
+
+@contextlib.contextmanager
+def _native_stderr_to_log() -> Iterator[None]:
+    """While inside, what native code writes to file descriptor 2 is collected, then logged line by line
+    (lines our own handlers wrote meanwhile, from other threads, are passed on unchanged)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no stderr descriptor at all
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", "replace")
+    for line in text.splitlines():
+        if _PREFIXED.match(line):
+            sys.stderr.write(line + "\n")
+        elif line.strip():
+            level, _, message = line.partition(": ")
+            known = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}.get(level)
+            # The runtime's INFO lines (the delegate it made) are a developer's concern: debug level here;
+            # anything it prints without a level is unexpected, so it is a warning.
+            level_no = logging.DEBUG if known == logging.INFO else known or logging.WARNING
+            log.log(level_no, "tflite: %s", message if known else line)
 
 
 class FakeInterpreter:
