@@ -86,6 +86,10 @@ VARIANTS = {
     "32-bit float": lambda p, raw, md: tiff_dng(p, ((raw.astype(np.float32) - BLACK) / (4095 - BLACK)),
                                                 pi_tags(md, white=None, black=(0.0,) * 4),
                                                 extra=[(50717, "f", 1, 1.0, True)]),
+    "16-bit float, deflate + floating-point predictor": lambda p, raw, md: tiff_dng(
+        p, ((raw.astype(np.float32) - BLACK) / (4095 - BLACK)).astype(np.float16), pi_tags(md, white=None,
+                                                                                            black=(0.0,) * 4),
+        extra=[(50717, "f", 1, 1.0, True)], compression="zlib", predictor=3, tile=(256, 256)),
     "LinearizationTable (square-root coded)": lambda p, raw, md: tiff_dng(
         p, np.rint(np.sqrt(raw) * 32).astype(np.uint16), pi_tags(md),
         extra=[(50712, "H", 2049, tuple(np.rint((np.arange(2049) / 32.0) ** 2).astype(int).tolist()), True)]),

@@ -126,23 +126,37 @@ def check_geometry(path, lay: Layout, limit: int | None = None) -> None:
                        f"than this machine has free (at most {limit / 1e6:.0f} MP now)")
 
 
-def unpack_bits(data: np.ndarray, bits: int, rows: int, cols: int) -> np.ndarray:
-    """(rows, cols) uint16 from rows of ``bits``-bit samples packed MSB first, each row byte-aligned."""
-    per_group = 8 // math.gcd(bits, 8)  # samples in the smallest whole number of bytes: 4 in 5, 2 in 3, 4 in 7
+def unpack_bits(data: np.ndarray, bits: int, rows: int, cols: int, chunk_rows: int = 256) -> np.ndarray:
+    """(rows, cols) uint16 from rows of ``bits``-bit samples packed MSB first, each row byte-aligned.
+
+    A group of ``per_group`` samples fills whole bytes (4 in 5 at 10 bits, 2 in 3 at 12, 4 in 7 at 14); sample
+    k of a group lies within the 3 bytes from byte k*bits//8, so each is one 24-bit word shifted and masked.
+    Rows go in chunks, so the temporaries stay a few MB at any image size.
+    """
+    per_group = 8 // math.gcd(bits, 8)
     group_bytes = bits * per_group // 8
     groups = -(-cols // per_group)
     row_bytes = -(-cols * bits // 8)
-    packed = np.zeros((rows, groups * group_bytes), np.uint8)
-    packed[:, :row_bytes] = data[:rows * row_bytes].reshape(rows, row_bytes)
-    g = packed.reshape(rows, groups, group_bytes).astype(np.uint64)
-    word = np.zeros((rows, groups), np.uint64)
-    for i in range(group_bytes):
-        word = (word << np.uint64(8)) | g[..., i]
-    mask = np.uint64((1 << bits) - 1)
-    out = np.empty((rows, groups, per_group), np.uint16)
-    for k in range(per_group):
-        out[..., k] = (word >> np.uint64(bits * (per_group - 1 - k))) & mask
-    return out.reshape(rows, groups * per_group)[:, :cols]
+    rows_in = data[:rows * row_bytes].reshape(rows, row_bytes)
+    out = np.empty((rows, groups * per_group), np.uint16)
+    mask = np.uint32((1 << bits) - 1)
+    for top in range(0, rows, chunk_rows):
+        part = rows_in[top:top + chunk_rows]
+        if row_bytes != groups * group_bytes:  # a row ends inside a group: pad it to whole groups
+            padded = np.zeros((len(part), groups * group_bytes), np.uint8)
+            padded[:, :row_bytes] = part
+            part = padded
+        g = part.reshape(len(part), groups, group_bytes)
+        block = out[top:top + chunk_rows].reshape(len(part), groups, per_group)
+        for k in range(per_group):
+            first = k * bits // 8
+            word = g[..., first].astype(np.uint32) << 16
+            if first + 1 < group_bytes:
+                word |= g[..., first + 1].astype(np.uint32) << 8
+            if first + 2 < group_bytes:
+                word |= g[..., first + 2]
+            block[..., k] = (word >> np.uint32(24 - k * bits % 8 - bits)) & mask
+    return out[:, :cols]
 
 
 def _sample_dtype(path, lay: Layout, byteorder: str) -> np.dtype | None:
