@@ -144,7 +144,9 @@ def test_gain_maps_in_opcode_lists_are_applied(tmp_path, chart):
 def test_default_crop_and_scale_give_the_size_they_ask_for(tmp_path, chart):
     raw, md, patches = chart
     crop = [(50719, "2I", 2, (5, 1, 3, 1), True), (50720, "2I", 2, (2001, 1, 1501, 1), True)]
-    rc, rgb = develop(tiff_dng(tmp_path / "crop.dng", raw, pi_tags(md), extra=crop))
+    path = tiff_dng(tmp_path / "crop.dng", raw, pi_tags(md), extra=crop)
+    assert read_dng(path).size == (2001, 1501)
+    rc, rgb = develop(path)
     assert rc == 0 and rgb.shape == (1501, 2001, 3)
     assert chart_error(rgb, patches, dx=5, dy=3) <= GOOD  # the same chart, where the crop puts it
     rc, rgb = develop(tiff_dng(tmp_path / "scale.dng", raw, pi_tags(md),

@@ -69,7 +69,10 @@ def _opcodes(tags: Tags, code: int, name: str, path) -> list:
     return dng_opcodes.parse(blob, f"{path}: {name}") if blob else []
 
 
-def _crop(tags: Tags, shape: tuple[int, int], warn, path) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
+Rect = tuple[int, int, int, int]  # x, y, width, height
+
+
+def _crop(tags: Tags, shape: tuple[int, int], warn, path) -> tuple[Rect, Rect]:
     """(even raw rectangle, remaining crop inside it), both (x, y, width, height), from DefaultCrop."""
     h, w = shape
     origin = tags.numbers(50719, count=2) or [0.0, 0.0]

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..isp.frame import FrameInfo
 from ..isp.noise import NoiseProfile
-from .dng_decode import DngError, Layout, read_samples
+from .dng_decode import DngError, Layout, pixel_limit, read_samples
 from .dng_raw import build_raw
 from .dng_tags import Tags, exif_tags
 
@@ -104,13 +104,12 @@ def _pages(tif):
 
     ``len()`` first: it is what makes tifffile notice a chain that loops back on itself (iterating does not).
     """
-    for chain in (tif.pages,):
-        for i in range(min(len(chain), MAX_IFDS)):
-            page = chain[i]
-            yield page
-            subs = getattr(page, "pages", None)
-            for j in range(min(len(subs), MAX_IFDS) if subs is not None else 0):
-                yield subs[j]
+    for i in range(min(len(tif.pages), MAX_IFDS)):
+        page = tif.pages[i]
+        yield page
+        subs = getattr(page, "pages", None)
+        for j in range(min(len(subs), MAX_IFDS) if subs is not None else 0):
+            yield subs[j]
 
 
 def _cfa_page(path, tif):
@@ -121,7 +120,7 @@ def _cfa_page(path, tif):
                         for p in pages})
         raise DngError(f"{path}: no colour-filter-array image to develop (PhotometricInterpretation: "
                        f"{', '.join(kinds)})")
-    main = [p for p in cfa if int(p.tags.get(254).value if p.tags.get(254) is not None else 0) == 0]
+    main = [p for p in cfa if (Tags(path, p.tags).integers(254) or [0])[0] == 0]  # NewSubfileType 0: the image
     return (main or cfa)[0]
 
 
@@ -182,7 +181,8 @@ def _baseline_exposure(cam: Tags, path, warn) -> float:
     return ev
 
 
-def _output_size(tags: Tags, crop: tuple[int, int, int, int], path) -> tuple[tuple[int, int, int, int], tuple[int, int] | None]:
+def _output_size(tags: Tags, crop: tuple[int, int, int, int]) -> tuple[tuple[int, int, int, int],
+                                                                      tuple[int, int] | None]:
     """The crop after DefaultUserCrop, and the size DefaultScale gives it (None: unchanged)."""
     x, y, w, h = crop
     user = tags.numbers(51125, count=4)  # top, left, bottom, right as fractions of the default crop
@@ -196,6 +196,8 @@ def _output_size(tags: Tags, crop: tuple[int, int, int, int], path) -> tuple[tup
     if not all(0.1 <= s <= 10 for s in scale):
         raise tags.error(50718, f"is {scale}; 0.1..10 expected")
     size = (max(int(round(w * scale[0])), 1), max(int(round(h * scale[1])), 1))
+    if size[0] * size[1] > pixel_limit():
+        raise tags.error(50718, f"{scale} asks for a {size[0]}x{size[1]} picture, more than free memory holds")
     return (x, y, w, h), (size if size != (w, h) else None)
 
 
@@ -269,9 +271,11 @@ def _read(path: Path, tif) -> DngImage:
     cam = Tags(path, ifd0, page.tags, exif)
     warnings: list[str] = []
     cfa = _cfa_order(path, raw_tags)
+    layout = Layout.of(path, page)
     samples = read_samples(path, tif.filehandle, page, tif.byteorder)
-    bits = Layout.of(path, page).bits
-    frame = build_raw(samples, raw_tags, cfa, bits, path, warnings.append, _baseline_exposure(cam, path, warnings.append))
+    bits = layout.bits
+    ev = _baseline_exposure(cam, path, warnings.append)
+    frame = build_raw(samples, raw_tags, cfa, bits, path, warnings.append, ev)
     del samples
     neutral = _neutral(cam, path, warnings.append)
     noise = cam.numbers(51041)
@@ -279,7 +283,7 @@ def _read(path: Path, tif) -> DngImage:
     if noise is not None and len(noise) >= 2 and noise[0] > 0 and noise[1] >= 0:
         k = frame.exposure_scale  # variance S x + O of x; of k x it is k S (k x) + k^2 O
         profile = NoiseProfile(noise[0] * k, noise[1] * k * k)
-    crop, output = _output_size(raw_tags, frame.crop, path)
+    crop, output = _output_size(raw_tags, frame.crop)
     exposure, iso = cam.number(33434), cam.number(34855)
     f_number, focal = cam.number(33437), cam.number(37386)
     stamp = cam.text(36867) or cam.text(306)
@@ -299,6 +303,6 @@ def _read(path: Path, tif) -> DngImage:
         baseline_exposure=float(np.log2(frame.exposure_scale)),
         crop=crop if crop != (0, 0, frame.raw.shape[1], frame.raw.shape[0]) else None,
         output_size=output, warnings=tuple(warnings),
-        tags={"bits_per_sample": bits, "compression": Layout.of(path, page).compression, "white_level": frame.stored_white,
+        tags={"bits_per_sample": bits, "compression": layout.compression, "white_level": frame.stored_white,
               "black_level": frame.stored_black},
     )
