@@ -68,7 +68,8 @@ def packed_dng(path: Path, raw: np.ndarray, bits: int, tags=None, byteorder: str
 
 def ljpeg_dng(path: Path, raw: np.ndarray, tile: tuple[int, int], bits: int = 12, components: int = 1,
               tags=None) -> Path:
-    """Lossless JPEG (compression 7) tiles as cameras write them: one component, or two of half width."""
+    """Lossless JPEG (compression 7) tiles as cameras write them: one component, two of half width, or (0)
+    one component with two rows per JPEG line, as PiDNG's ``compress`` lays them out."""
     th, tw = tile
 
     def tiles():
@@ -79,6 +80,8 @@ def ljpeg_dng(path: Path, raw: np.ndarray, tile: tuple[int, int], bits: int = 12
                 t[:part.shape[0], :part.shape[1]] = part
                 if components == 2:
                     t = t.reshape(th, tw // 2, 2)
+                elif components == 0:
+                    t = t.reshape(th // 2, tw * 2)
                 yield imagecodecs.jpeg8_encode(np.ascontiguousarray(t), lossless=True, bitspersample=bits)
 
     tifffile.imwrite(path, tiles(), shape=raw.shape, dtype="uint16", photometric=32803, tile=tile, compression=7,

@@ -78,6 +78,8 @@ VARIANTS = {
     "rpicam-still (SubIFD, old Model)": lambda p, raw, md: rpicam_dng(p, raw, md, 12,
                                                                      "/base/soc/i2c0mux/i2c@1/imx477@1a"),
     "lossless JPEG, 2 components": lambda p, raw, md: ljpeg_dng(p, raw, (256, 256), 12, 2, pi_tags(md)),
+    "lossless JPEG, two rows a line (PiDNG compress)": lambda p, raw, md: ljpeg_dng(p, raw, (1520, 2032), 12, 0,
+                                                                                  pi_tags(md)),
     "tiled, big-endian": lambda p, raw, md: tiff_dng(p, raw, pi_tags(md), tile=(256, 512), byteorder=">"),
     "14-bit packed strips": lambda p, raw, md: packed_dng(p, raw << 2, 14, pi_tags(md, white=16383,
                                                                                    black=(BLACK * 4,) * 4)),

@@ -168,8 +168,12 @@ def _sample_dtype(path, lay: Layout, byteorder: str) -> np.dtype | None:
         return np.dtype(f"{byteorder}u{bits // 8}")
     if fmt == 1 and bits in PACKED_BITS:
         return None
-    kind = {1: "unsigned", 2: "signed", 3: "floating-point"}.get(fmt, f"SampleFormat {fmt}")
-    raise DngError(f"{path}: {bits}-bit {kind} samples (BitsPerSample/SampleFormat) are not supported")
+    raise _unsupported_samples(path, lay)
+
+
+def _unsupported_samples(path, lay: Layout) -> DngError:
+    kind = {1: "unsigned", 2: "signed", 3: "floating-point"}.get(lay.sample_format, f"SampleFormat {lay.sample_format}")
+    return DngError(f"{path}: {lay.bits}-bit {kind} samples (BitsPerSample/SampleFormat) are not supported")
 
 
 def _segments(lay: Layout):
@@ -252,6 +256,8 @@ def read_samples(path, fh, page, byteorder: str) -> np.ndarray:
     compression = lay.compression
     if lay.samples != 1:
         raise DngError(f"{path}: a CFA image with {lay.samples} samples per pixel (SamplesPerPixel) is not supported")
+    if not ((lay.sample_format == 1 and 1 <= lay.bits <= 16) or (lay.sample_format == 3 and lay.bits in (16, 24, 32))):
+        raise _unsupported_samples(path, lay)
     if compression == 1 and lay.predictor == 1 and lay.fill_order == 1 and lay.bits in (8, 16, 32) + PACKED_BITS:
         samples = _read_uncompressed(path, fh, lay, byteorder)
     elif compression in DECODED_ELSEWHERE or compression == 1:
