@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from ..errors import CameradError
-from ..tuning import TuningFile
+from ..tuning import TuningFile, load_checked
 from ..tuning.looks import apply_look, load_look
 from .dng_tuning import camera_of, choose_tuning
 
@@ -92,7 +92,7 @@ class Developer:
                 print(f"camtune develop: {dng.path}: {choice.note}", file=sys.stderr)
             path = choice.path
         if path not in self._tunings:
-            base = TuningFile.load(path)
+            base = load_checked(path)  # refused in one line naming block and key, as the daemon does
             self._tunings[path] = apply_look(base, self.args.look) if self.args.look else base
         return path, self._tunings[path]
 
