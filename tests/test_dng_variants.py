@@ -2,7 +2,7 @@
 right size and colour - or refused in one line naming the tag.
 
 The colour judge is the chart itself: mean CIEDE2000 against the chart's reference at 6500 K, with the
-exposure taken out on the grey patches (``test_isp_colour``). The camerad DNG of the same capture gives 0.98;
+exposure taken out on the grey patches (``test_isp_colour``). The camerad DNG of the same capture gives 0.97;
 each variant that carries the same picture must too. Layout judges are LibRaw and dcraw (same samples).
 """
 
@@ -26,7 +26,7 @@ from firmware.sensor.mock.tuning_default import mock_tuning_path
 from test_isp_colour import capture, delta_e, patch_linear
 
 BLACK = 256  # the imx477 mock's black level at 12 bits
-GOOD = 1.5  # mean CIEDE2000 a faithful read reaches (the camerad DNG: 0.98)
+GOOD = 1.5  # mean CIEDE2000 a faithful read reaches (the camerad DNG: 0.97)
 
 
 @pytest.fixture(scope="module")

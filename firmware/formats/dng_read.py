@@ -168,8 +168,8 @@ def _baseline_exposure(cam: Tags, path, warn) -> float:
 
     PiDNG writes BaselineExposure 1 into every picamera2 DNG, for Adobe's renderer. The exposure the Pi's AGC
     chose is already right for the tuning's tone curve, which develops it here: the Pi's own JPEG of the
-    frame has no such gain, and applying it blows out what the AGC kept below clipping (+5 CIEDE2000 on a
-    chart). LibRaw, dcraw and RawTherapee do not apply BaselineExposure either.
+    frame has no such gain, and applying it blows out what the AGC kept below clipping (mean CIEDE2000 3.7
+    instead of 0.97 on the mock's chart). LibRaw, dcraw and RawTherapee do not apply BaselineExposure either.
     """
     ev = cam.number(50730, 0.0)
     if not -10 <= ev <= 10:
