@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import dng_opcodes
+from . import dng_read_opcodes
 from .dng_decode import DngError
 from .dng_tags import Tags
 
@@ -66,7 +66,7 @@ def _deltas(tags: Tags, code: int, n: int) -> np.ndarray | None:
 
 def _opcodes(tags: Tags, code: int, name: str, path) -> list:
     blob = tags.blob(code)
-    return dng_opcodes.parse(blob, f"{path}: {name}") if blob else []
+    return dng_read_opcodes.parse(blob, f"{path}: {name}") if blob else []
 
 
 Rect = tuple[int, int, int, int]  # x, y, width, height
@@ -97,7 +97,7 @@ def build_raw(samples: np.ndarray, tags: Tags, cfa: str, bits: int, path, warn, 
     ops1 = _opcodes(tags, 51008, "OpcodeList1", path)
     if ops1:
         x = samples.astype(np.float32)
-        dng_opcodes.apply(ops1, x, 1, cfa, 1.0 if is_float else 65535.0, f"{path}: OpcodeList1", warn)
+        dng_read_opcodes.apply(ops1, x, 1, cfa, 1.0 if is_float else 65535.0, f"{path}: OpcodeList1", warn)
         samples = x if is_float else np.clip(np.rint(x), 0, 65535).astype(np.uint16)
     area = tags.integers(50829, count=4)
     if area:
@@ -178,8 +178,8 @@ def _normalise(samples, pattern, delta_h, delta_v, white, scale, ops2, ops3, cfa
         del black_map, span
     else:
         x /= np.float32(white)  # black unknown: it stays in, and the ISP takes the tuning's off
-    dng_opcodes.apply(ops2, x, 2, cfa, 1.0, f"{path}: OpcodeList2", warn)
-    dng_opcodes.apply(ops3, x, 3, cfa, 1.0, f"{path}: OpcodeList3", warn)
+    dng_read_opcodes.apply(ops2, x, 2, cfa, 1.0, f"{path}: OpcodeList2", warn)
+    dng_read_opcodes.apply(ops3, x, 3, cfa, 1.0, f"{path}: OpcodeList3", warn)
     if not np.all(np.isfinite(x)):
         x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0)
         warn(f"{path}: samples that are not finite numbers set to black or white")
