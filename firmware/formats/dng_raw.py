@@ -90,9 +90,11 @@ def _crop(tags: Tags, shape: tuple[int, int], warn, path) -> tuple[Rect, Rect]:
     return (x0, y0, x1 - x0, y1 - y0), (x - x0, y - y0, cw, ch)
 
 
-def build_raw(samples: np.ndarray, tags: Tags, cfa: str, bits: int, path, warn, exposure: float = 0.0) -> RawFrame:
+def build_raw(samples: np.ndarray, tags: Tags, cfa: str, bits: int, path, warn, exposure: float = 0.0,
+              shading_by_tuning: bool = False) -> RawFrame:
     """The ISP's raw frame from the stored samples, ``exposure`` EV brighter (BaselineExposure); ``warn(line)``
-    for each fallback taken."""
+    for each fallback taken. ``shading_by_tuning``: the file's OpcodeList2 GainMaps are the tuning's own lens
+    shading (camerad writes them for other developers), which the ISP's ALSC applies - so they are not."""
     is_float = samples.dtype.kind == "f"
     ops1 = _opcodes(tags, 51008, "OpcodeList1", path)
     if ops1:
@@ -127,6 +129,8 @@ def build_raw(samples: np.ndarray, tags: Tags, cfa: str, bits: int, path, warn, 
     h, w = samples.shape
     delta_h, delta_v = _deltas(tags, 50715, w), _deltas(tags, 50716, h)
     ops2 = _opcodes(tags, 51009, "OpcodeList2", path)
+    if shading_by_tuning:
+        ops2 = [op for op in ops2 if op.code != dng_read_opcodes.GAIN_MAP]
     ops3 = _opcodes(tags, 51022, "OpcodeList3", path)
     scale = 2.0 ** exposure
     sites = None

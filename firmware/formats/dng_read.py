@@ -26,6 +26,7 @@ from ..isp.frame import FrameInfo
 from ..isp.noise import NoiseProfile
 from .dng_decode import DngError, Layout, pixel_limit, read_samples
 from .dng_raw import build_raw
+from .dng_recipe import read_recipe
 from .dng_tags import Tags, exif_tags
 
 log = logging.getLogger(__name__)
@@ -275,7 +276,10 @@ def _read(path: Path, tif) -> DngImage:
     samples = read_samples(path, tif.filehandle, page, tif.byteorder)
     bits = layout.bits
     ev = _baseline_exposure(cam, path, warnings.append)
-    frame = build_raw(samples, raw_tags, cfa, bits, path, warnings.append, ev)
+    # camerad's own DNGs (Make camerad, its recipe in DNGPrivateData) carry the tuning's lens shading as GainMaps
+    # for other developers; here the tuning's ALSC applies it, as in the camera - and a new tuning's replaces it.
+    own = cam.text(271) == "camerad" or read_recipe(ifd0) is not None
+    frame = build_raw(samples, raw_tags, cfa, bits, path, warnings.append, ev, shading_by_tuning=own)
     del samples
     neutral = _neutral(cam, path, warnings.append)
     noise = cam.numbers(51041)

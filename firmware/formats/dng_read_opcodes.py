@@ -29,7 +29,8 @@ from .dng_decode import DngError
 NAMES = {1: "WarpRectilinear", 2: "WarpFisheye", 3: "FixVignetteRadial", 4: "FixBadPixelsConstant",
          5: "FixBadPixelsList", 6: "TrimBounds", 7: "MapTable", 8: "MapPolynomial", 9: "GainMap",
          10: "DeltaPerRow", 11: "DeltaPerColumn", 12: "ScalePerRow", 13: "ScalePerColumn", 14: "WarpRectilinear2"}
-AFTER_DEMOSAIC_OK = (3, 9)  # smooth gains: the same on the CFA as on the demosaiced planes
+GAIN_MAP = 9
+AFTER_DEMOSAIC_OK = (3, GAIN_MAP)  # smooth gains: the same on the CFA as on the demosaiced planes
 _AREA = struct.Struct(">8I")  # Top, Left, Bottom, Right, Plane, Planes, RowPitch, ColPitch
 
 
