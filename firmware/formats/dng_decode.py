@@ -6,7 +6,7 @@
   bit stream whatever the file's byte order, each row starting on a byte (TIFF 6.0, DNG 1.4; LibRaw reads
   them so too).
 * Compressed data - lossless JPEG (compression 7, what most cameras and Adobe's converter write), deflate,
-  with or without a predictor - is decoded by tifffile with the ``imagecodecs`` codecs (``camerad[tune]``).
+  with or without a predictor - is decoded by tifffile with the ``imagecodecs`` codecs (a camerad dependency).
 
 Nothing is decoded before the image, its tiles and every lossless-JPEG segment's own header have been
 checked against the memory this machine has (``pixel_limit``): a small file that claims a huge image is
@@ -277,7 +277,7 @@ def _decode_with_tifffile(path, page, compression: int) -> np.ndarray:
         import imagecodecs  # noqa: F401  (tifffile's codecs for everything but plain data)
     except ImportError:
         raise DngError(f"{path}: Compression {compression} ({COMPRESSION_NAMES.get(compression, 'unknown')}) "
-                       f"needs the 'imagecodecs' package: pip install 'camerad[tune]'") from None
+                       f"needs the 'imagecodecs' package (pip install imagecodecs)") from None
     try:
         data = page.asarray(maxworkers=1)
     except MemoryError:
