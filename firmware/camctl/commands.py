@@ -241,7 +241,7 @@ def register(sub, add_common) -> None:
     p.set_defaults(run=run_capture)
 
     p = subparser(sub, "shutter", "press the shutter button: the current drive mode", """\
-  camctl shutter                     single, burst or bracket, as the button does
+  camctl shutter                     single, burst or bracket, as the button
   camctl set drive_mode=timelapse && camctl shutter
                                      starts (or stops) a timelapse
 """, add_common)

@@ -105,12 +105,18 @@ def run_status(client, args) -> int:
         else:
             width = columns()
             lines = status_lines(s, client.call("get")["values"], width)
-            if args.watch and is_tty() and shown:
-                sys.stdout.write(f"\x1b[{shown}F\x1b[J")  # back to the block's first line, clear below
-            elif args.watch and shown:
-                print()
-            print("\n".join(colour(line, "1") if line.startswith("state") and "error" in line else line
-                            for line in lines), flush=True)
+            lines = [colour(line, "1") if line.startswith("state") and "error" in line else line for line in lines]
+            if args.watch and is_tty():
+                # Back to the block's first line, each line written over the old one (erased to its end), then
+                # whatever the longer old block left below cleared. Never a clear from the top-left corner: some
+                # terminals (tmux's scroll-on-clear) push a cleared screen into the scrollback.
+                up = f"\x1b[{shown}F" if shown else ""
+                sys.stdout.write(up + "".join(f"{line}\x1b[K\n" for line in lines) + "\x1b[J")
+                sys.stdout.flush()
+            else:
+                if args.watch and shown:
+                    print()
+                print("\n".join(lines), flush=True)
             shown = len(lines)
         n += 1
         if not args.watch or (args.count and n >= args.count):

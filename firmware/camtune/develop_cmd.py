@@ -23,6 +23,7 @@ from ..errors import CameradError
 from ..tuning import TuningFile, load_checked
 from ..tuning.looks import apply_look, load_look
 from .dng_tuning import camera_of, choose_tuning
+from .outputs import output_dir
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,12 @@ def register(sub) -> None:
 
 
 def output_path(src: Path, output: Path | None, many: bool, suffix: str) -> Path:
+    """Where ``src`` develops to; its directory must exist (``-o DIR/`` of a batch is made inside one that does)."""
     if output is None:
         return src.with_suffix(suffix)
     if many or output.is_dir() or str(output).endswith("/"):
-        return output / (src.stem + suffix)
+        return output_dir(output, may_create=True) / (src.stem + suffix)
+    output_dir(output.parent)
     return output
 
 

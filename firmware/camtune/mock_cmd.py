@@ -22,6 +22,7 @@ from ..clock import FakeClock
 from ..formats.dng import encode_dng
 from ..formats.identity import CameraIdentity
 from ..storage.atomic import atomic_write
+from .outputs import output_dir
 
 SETTLE_FRAMES = 24
 
@@ -59,6 +60,7 @@ def run(args) -> int:
 
     if not args.output.suffix.lower() == ".dng":
         raise ValueError(f"{args.output}: the output must be a .dng file")
+    output_dir(args.output.parent)  # before minutes of rendering, and never a tree of new directories
     if not 1000 <= args.ct <= 15000:
         raise ValueError(f"--ct {args.ct:g}: colour temperature must be within 1000..15000 K")
     if args.lux <= 0:
@@ -93,7 +95,6 @@ def run(args) -> int:
     finally:
         req.release()
         cam.close()
-    args.output.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(args.output, dng)
     print(f"wrote {args.output} ({mode.name}, exposure {md['ExposureTime']} us, gain {md['AnalogueGain']:.2f}, "
           f"AWB {md['ColourTemperature']} K)")

@@ -93,8 +93,10 @@ def _describe(stem: str, items: list[dict]) -> dict:
 def files(ctx: Context, p: dict) -> dict:
     directory = _directory(ctx)
     groups, skipped = _groups(directory, "files")
-    # Stems are capture times (YYYYMMDD-HHMMSS-mmm), so newest first is reverse name order.
-    stems = sorted(groups, reverse=True) if p["stem"] is None else [s for s in groups if s == p["stem"]]
+    # Stems are capture times (YYYYMMDD-HHMMSS-mmm), so newest first is reverse name order; files camerad did not
+    # name come after its captures.
+    stems = (sorted(groups, key=lambda s: (capture_time(s) is not None, s), reverse=True) if p["stem"] is None
+             else [s for s in groups if s == p["stem"]])
     shown = str(directory).encode("utf-8", "backslashreplace").decode("utf-8")  # a --captures path in any bytes
     return {"directory": shown, "captures": [_describe(s, groups[s]) for s in stems[:p["limit"]]],
             "total": len(stems), "skipped": skipped}
