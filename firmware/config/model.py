@@ -74,6 +74,9 @@ class CaptureConfig:
     look: str = "leica-authentic"
     # DNG raw data: "ljpeg" (lossless JPEG tiles, about half the size; every raw developer reads them) or "none".
     dng_compression: Literal["none", "ljpeg"] = "ljpeg"
+    # Who takes the pictures: EXIF Artist and Copyright in every JPEG and DNG ("" leaves them out).
+    artist: str = field(default="", metadata={"pattern": r"[^\x00-\x1f]{0,200}", "format": "one line, 200 characters"})
+    copyright: str = field(default="", metadata={"pattern": r"[^\x00-\x1f]{0,200}", "format": "one line, 200 characters"})
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,14 @@ class DenoiseConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    # The fleet view: a Prometheus textfile (camerad.prom) written into node_exporter's
+    # --collector.textfile.directory every interval seconds; "" writes none.
+    textfile_directory: str = ""
+    interval: float = rng(15.0, 1.0, 3600.0)
+
+
+@dataclass(frozen=True)
 class Config:
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     sensor: SensorConfig = field(default_factory=SensorConfig)
@@ -202,5 +213,6 @@ class Config:
     control: ControlConfig = field(default_factory=ControlConfig)
     preview: PreviewConfig = field(default_factory=PreviewConfig)
     denoise: DenoiseConfig = field(default_factory=DenoiseConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     # Where the configuration came from, for messages; not a TOML key.
     source: str = field(default="<defaults>", compare=False, metadata={"internal": True})

@@ -29,7 +29,7 @@ from .dng_data import encode_raw
 from .dng_opcodes import shading_gain_maps, shot_ct
 from .dng_profile import build_profile, colour_matrix  # noqa: F401  (colour_matrix: part of this API)
 from .dng_recipe import DNG_PRIVATE_DATA, CaptureRecipe, encode_private_data, xmp_packet
-from .exif import (DATETIME, MAKE, MODEL, ORIENTATION, SOFTWARE, exif_datetime, exif_ifd,  # noqa: F401
+from .exif import (DATETIME, MAKE, MODEL, ORIENTATION, SOFTWARE, exif_datetime, exif_ifd, owner_tags,  # noqa: F401
                    iso_speed)
 from .identity import CameraIdentity
 from .previews import PREVIEW_LONG_SIDE, THUMBNAIL_LONG_SIDE, baseline_jpeg, long_side
@@ -111,14 +111,14 @@ def encode_dng(raw: np.ndarray, metadata: Mapping[str, Any], *, cfa: str, bit_de
                identity: CameraIdentity, wall_ns: int, orientation: int = 1, mode_factor: float = 1.0,
                look: str | None = None, crop: tuple[float, float, float, float] | None = None,
                preview: np.ndarray | None = None, recipe: CaptureRecipe | None = None,
-               compression: str = "none") -> bytes:
+               compression: str = "none", note: str | None = None) -> bytes:
     """The DNG file for one raw frame (uint16, unpacked, black level included), as bytes.
 
     ``tuning`` is the base (calibrated) tuning: the colour matrices come from it. ``look`` names the look the
     camera's JPEG was developed with (profile tone curve, look table, lens shading kept); ``crop`` is the
     sensor mode's field of view as fractions of the pixel array; ``preview`` the developed 8-bit sRGB picture
     (thumbnail and preview); ``recipe`` the development recipe for ``DNGPrivateData``; ``compression``
-    ``"none"`` or ``"ljpeg"``.
+    ``"none"`` or ``"ljpeg"``; ``note`` the operator's note (EXIF UserComment).
     """
     if raw.dtype != np.uint16 or raw.ndim != 2:
         raise ValueError(f"DNG needs a 2-D uint16 Bayer frame, got {raw.dtype} {raw.shape}")
@@ -161,7 +161,8 @@ def encode_dng(raw: np.ndarray, metadata: Mapping[str, Any], *, cfa: str, bit_de
     if recipe is not None:
         ifd0.set(DNG_PRIVATE_DATA, BYTE, encode_private_data(recipe))
         ifd0.set(700, BYTE, xmp_packet(recipe, identity.software))
-    ifd0.exif = exif_ifd(metadata, identity, when)
+    owner_tags(ifd0, identity)
+    ifd0.exif = exif_ifd(metadata, identity, when, note=note)
     return serialize(ifd0)
 
 

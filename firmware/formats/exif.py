@@ -20,7 +20,8 @@ from .identity import CameraIdentity
 from .tiff_ifd import ASCII, LONG, RATIONAL, SHORT, UNDEFINED, Ifd, rational, serialize
 
 # EXIF tags by name (EXIF 2.32; TIFF 6 for IFD0/IFD1).
-MAKE, MODEL, ORIENTATION, SOFTWARE, DATETIME = 271, 272, 274, 305, 306
+MAKE, MODEL, ORIENTATION, SOFTWARE, DATETIME, ARTIST, COPYRIGHT = 271, 272, 274, 305, 306, 315, 33432
+USER_COMMENT = 0x9286
 X_RESOLUTION, Y_RESOLUTION, RESOLUTION_UNIT, YCBCR_POSITIONING = 282, 283, 296, 531
 COMPRESSION, JPEG_OFFSET, JPEG_LENGTH = 259, 513, 514
 
@@ -39,9 +40,27 @@ def iso_speed(metadata: Mapping[str, Any]) -> int:
     return int(round(float(metadata.get("AnalogueGain", 1.0)) * float(metadata.get("DigitalGain", 1.0)) * 100))
 
 
+def owner_tags(ifd0: Ifd, identity: CameraIdentity) -> None:
+    """Artist and Copyright in IFD0 (where TIFF and EXIF put them), when the configuration names them. EXIF 2.32's
+    ASCII is 7-bit: other characters are written as '?' (the sidecar keeps the configured text)."""
+    if identity.artist:
+        ifd0.set(ARTIST, ASCII, identity.artist)
+    if identity.copyright:
+        ifd0.set(COPYRIGHT, ASCII, identity.copyright)
+
+
+def user_comment(text: str) -> bytes:
+    """EXIF UserComment: an 8-byte character code, then the text - ``ASCII`` when it is, else ``UNICODE``
+    (UCS-2 in the file's byte order, little-endian here, as exiftool reads it)."""
+    try:
+        return b"ASCII\0\0\0" + text.encode("ascii")
+    except UnicodeEncodeError:
+        return b"UNICODE\0" + text.encode("utf-16-le")
+
+
 def exif_ifd(metadata: Mapping[str, Any], identity: CameraIdentity, when: tuple[str, str, str], *,
-             manual_wb: bool = False) -> Ifd:
-    """The EXIF IFD of a shot, as both the JPEG and the DNG carry it."""
+             manual_wb: bool = False, note: str | None = None) -> Ifd:
+    """The EXIF IFD of a shot, as both the JPEG and the DNG carry it; ``note`` is the operator's UserComment."""
     stamp, subsec, offset = when
     e = Ifd()
     exposure_us = float(metadata.get("ExposureTime", 0) or 0)
@@ -72,6 +91,8 @@ def exif_ifd(metadata: Mapping[str, Any], identity: CameraIdentity, when: tuple[
         e.set(0xA432, RATIONAL, [rational(f, 100), rational(f, 100), rational(n, 100), rational(n, 100)])
     if identity.lens_model:
         e.set(0xA434, ASCII, identity.lens_model)
+    if note:
+        e.set(USER_COMMENT, UNDEFINED, user_comment(note))
     return e
 
 
@@ -81,11 +102,13 @@ def _resolution(ifd: Ifd) -> None:
 
 def exif_bytes(metadata: Mapping[str, Any], identity: CameraIdentity, wall_ns: int, *,
                size: tuple[int, int] | None = None, manual_wb: bool = False, orientation: int = 1,
-               when: tuple[str, str, str] | None = None, thumbnail: bytes | None = None) -> bytes:
+               when: tuple[str, str, str] | None = None, thumbnail: bytes | None = None,
+               note: str | None = None) -> bytes:
     """A JPEG's EXIF block (``Exif\\0\\0`` and a TIFF structure) for a capture.
 
     ``size``: the picture's (width, height); ``when`` = (DateTime, SubSec, Offset) overrides formatting
-    ``wall_ns`` locally; ``thumbnail``: a small baseline JPEG for IFD1 (``formats.previews.thumbnail_jpeg``).
+    ``wall_ns`` locally; ``thumbnail``: a small baseline JPEG for IFD1 (``formats.previews.thumbnail_jpeg``);
+    ``note``: the operator's note for this capture (UserComment).
     """
     when = when or exif_datetime(wall_ns)
     ifd0 = Ifd()
@@ -94,7 +117,8 @@ def exif_bytes(metadata: Mapping[str, Any], identity: CameraIdentity, wall_ns: i
     _resolution(ifd0)
     ifd0.set(SOFTWARE, ASCII, identity.software).set(DATETIME, ASCII, when[0])
     ifd0.set(YCBCR_POSITIONING, SHORT, 1)  # centred, as JFIF and libjpeg's 4:2:0 sampling have it
-    exif = exif_ifd(metadata, identity, when, manual_wb=manual_wb)
+    owner_tags(ifd0, identity)
+    exif = exif_ifd(metadata, identity, when, manual_wb=manual_wb, note=note)
     exif.set(0x9101, UNDEFINED, b"\x01\x02\x03\x00")  # ComponentsConfiguration: Y Cb Cr
     exif.set(0xA000, UNDEFINED, b"0100")  # FlashpixVersion
     exif.set(0xA001, SHORT, 1)  # ColorSpace: sRGB

@@ -15,3 +15,5 @@ class CameraIdentity:
     max_f_number: float | None = None  # the lens's widest aperture (EXIF MaxApertureValue); None: f_number
     lens_model: str | None = None
     serial: str | None = None
+    artist: str | None = None  # EXIF Artist (IFD0): who took it, from the configuration
+    copyright: str | None = None  # EXIF Copyright (IFD0)
