@@ -38,7 +38,7 @@ def shell(tmp: Path, rc_lines: list[str], env: dict | None = None) -> Terminal:
         if not link.exists():
             link.symlink_to(Path(sys.executable).parent / prog if (Path(sys.executable).parent / prog).exists()
                             else shutil.which("true"))
-    (home / ".bashrc").write_text("\n".join([f"PS1='$ '", f". {BASH_COMPLETION}", *rc_lines]) + "\n")
+    (home / ".bashrc").write_text("\n".join(["PS1='$ '", f". {BASH_COMPLETION}", *rc_lines]) + "\n")
     env = {"HOME": str(home), "PATH": f"{bin_dir}:/usr/bin:/bin", **(env or {})}
     term = Terminal("exec bash -i", env=env)
     term.wait_for(lambda rows: any(r.startswith("$") for r in rows))

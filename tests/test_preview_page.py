@@ -117,7 +117,7 @@ def test_in_chromium_the_page_loads_shows_frames_and_the_shutter_captures(daemon
     browser.get(f"http://127.0.0.1:{daemon.port}/")
     assert browser.title == "camerad preview"
     # The status line comes from the daemon.
-    assert until(lambda: browser.find_element(By.ID, "status").text.startswith("ready:"), timeout=30)
+    assert until(lambda: browser.find_element(By.ID, "status").text.startswith("ready · "), timeout=30)
     # The preview shows frames: the image decodes at the stream's size, the stream keeps sending, and what
     # is on screen changes (the mock's noise differs frame to frame).
     assert until(lambda: browser.execute_script("return document.getElementById('view').naturalWidth") == 640,
@@ -142,7 +142,7 @@ def test_in_chromium_the_page_loads_shows_frames_and_the_shutter_captures(daemon
     browser.find_element(By.ID, "shutter").click()
     assert until(lambda: "captured " in browser.find_element(By.ID, "last-capture").text, timeout=60), \
         browser.find_element(By.ID, "last-capture").text
-    names = browser.find_element(By.ID, "last-capture").text.split()[1:]
+    names = [a.get_attribute("download") for a in browser.find_elements(By.CSS_SELECTOR, "#downloads a")]
     jpg = next(n for n in names if n.endswith(".jpg"))
     assert jpg not in before and (daemon.captures / jpg).stat().st_size > 0
     browser.save_screenshot(str(tmp_path / "page.png"))

@@ -33,8 +33,13 @@ CHUNK = 1 << 20  # largest fetch chunk (base64 makes the response about 1.4 MB)
 _STEM = re.compile(r"^(\d{8}-\d{6})-(\d{3})(?:-\d+)?$")
 
 
+def captures_directory(app) -> Path:
+    """Where the camera writes its captures (the preview page serves them from there too)."""
+    return Path(app.writer.directory)
+
+
 def _directory(ctx: Context) -> Path:
-    return Path(ctx.app.writer.directory)
+    return captures_directory(ctx.app)
 
 
 def _free_bytes(ctx: Context) -> int | None:
@@ -118,35 +123,41 @@ def check_name(name: str, method: str = "fetch") -> str:
     return name
 
 
-def fetch(ctx: Context, p: dict) -> dict:
-    name = check_name(p["name"])
-    directory = _directory(ctx)
+def open_capture(directory: Path, name: str, method: str = "fetch") -> tuple[int, os.stat_result]:
+    """A descriptor and the status of the regular file ``name`` directly in ``directory`` (never through a link);
+    ``RequestError`` when there is none. The caller closes the descriptor."""
+    name = check_name(name, method)
     try:
         dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
-        raise RequestError("failed", f"fetch: {directory}: {exc.strerror or exc}") from exc
+        raise RequestError("failed", f"{method}: {directory}: {exc.strerror or exc}") from exc
     try:
-        try:
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
-        except FileNotFoundError:
-            raise RequestError("not_found", f"fetch: no capture file {name!r} in {directory}") from None
-        except OSError as exc:  # ELOOP: a symbolic link; EACCES
-            raise RequestError("not_found", f"fetch: {name!r} in {directory} cannot be read: "
-                                            f"{'a symbolic link' if exc.errno == 40 else exc.strerror}") from None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise RequestError("not_found", f"fetch: {name!r} is not a regular file")
-            if p["offset"] > st.st_size:
-                raise RequestError("out_of_range", f"fetch: offset {p['offset']} is past the end of {name} "
-                                                   f"({st.st_size} bytes)")
-            data = os.pread(fd, p["length"], p["offset"])
-        finally:
-            os.close(fd)
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
+    except FileNotFoundError:
+        raise RequestError("not_found", f"{method}: no capture file {name!r} in {directory}") from None
+    except OSError as exc:  # ELOOP: a symbolic link; EACCES
+        raise RequestError("not_found", f"{method}: {name!r} in {directory} cannot be read: "
+                                        f"{'a symbolic link' if exc.errno == 40 else exc.strerror}") from None
     finally:
         os.close(dfd)
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise RequestError("not_found", f"{method}: {name!r} is not a regular file")
+    return fd, st
+
+
+def fetch(ctx: Context, p: dict) -> dict:
+    fd, st = open_capture(_directory(ctx), p["name"])
+    try:
+        if p["offset"] > st.st_size:
+            raise RequestError("out_of_range", f"fetch: offset {p['offset']} is past the end of {p['name']} "
+                                               f"({st.st_size} bytes)")
+        data = os.pread(fd, p["length"], p["offset"])
+    finally:
+        os.close(fd)
     end = p["offset"] + len(data)
-    return {"name": name, "size": st.st_size, "offset": p["offset"], "length": len(data),
+    return {"name": p["name"], "size": st.st_size, "offset": p["offset"], "length": len(data),
             "data": base64.b64encode(data).decode("ascii"), "eof": end >= st.st_size}
 
 

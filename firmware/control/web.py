@@ -2,8 +2,8 @@
 
 It listens on 127.0.0.1 only (operators reach it with ``ssh -L 8088:127.0.0.1:8088 camera``), and only when
 ``[preview] enabled``. Every request passes ``web_guard`` first (its body read whole or the connection closed,
-one loopback Host, same-origin pages only, no framing), and a picture is taken only on a POST carrying
-``X-Camerad: 1``. A connection gets ``IDLE_TIMEOUT_S`` to start a request and ``REQUEST_TIMEOUT_S`` from its
+one loopback Host, same-origin pages only, no framing), and a picture is taken or a setting changed only on a
+POST carrying ``X-Camerad: 1``. A connection gets ``IDLE_TIMEOUT_S`` to start a request and ``REQUEST_TIMEOUT_S`` from its
 first byte to its last; at most ``MAX_CONNECTIONS`` are open at once (one more is told 503 and closed).
 Everything it shows comes through the same methods camctl calls.
 
@@ -11,11 +11,12 @@ Everything it shows comes through the same methods camctl calls.
 GET /                    the page
 GET /stream.mjpg         multipart/x-mixed-replace JPEG stream (``?zebra=1&peaking=1`` overlays)
 GET /frame.jpg           one JPEG (same options)
-GET /api/status          the ``status`` method's result
-GET /api/histogram       the ``histogram`` method's result
-GET /api/focus           the ``focus`` method's result
+GET /api/METHOD          the result of ``status``, ``histogram``, ``focus``, ``get``, ``looks``, ``files``
+                         (``?limit=N``) or ``timelapse.status`` (methods that change nothing)
 GET /api/stream          streams being served, frames sent, connections open and turned away
+GET /captures/NAME       a capture file, as a download (``?thumb=1``: a JPEG of it, 320 pixels at most)
 POST /api/shutter        the ``shutter`` method (the current drive mode); returns the files written
+POST /api/set            the ``set`` method, body ``{"values": {...}}`` (exposure, gain, awb, look, drive_mode...)
 =======================  ==========================================================================
 """
 
@@ -23,20 +24,21 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from ..clock import Clock
 from ..daemon import analysis
 from ..daemon.viewfinder import ViewfinderError
-from . import web_guard as guard
-from .connections import FD_ERRNOS, SEND_TIMEOUT_S, Deadlines, FdReserve, Slot, drain_and_close, fd_share, send_now
+from . import web_files, web_guard as guard
+from .connections import SEND_TIMEOUT_S, Deadlines, fd_share
+from .methods_files import captures_directory
 from .page import PAGE
 from .protocol import RequestError
+from .web_server import PreviewHttpServer
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..daemon.app import Camerad
@@ -44,16 +46,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
+# Methods the page may call with GET (they change nothing), and the POSTs (each needs X-Camerad: 1).
+READ_ONLY = {"status", "histogram", "focus", "get", "looks", "files", "timelapse.status"}
+ACTIONS = ("/api/shutter", "/api/set")
+
 _BOUNDARY = "camerad-frame"
 IDLE_TIMEOUT_S = 15.0     # a kept-alive connection with no new request is closed (the page polls every second)
 REQUEST_TIMEOUT_S = 10.0  # from a request's first byte to its last (head and body)
 MAX_CONNECTIONS = 32      # a browser opens 6 per host; never more than an eighth of the open-file limit
-
-
-def _canned(status: HTTPStatus, message: str) -> bytes:
-    body = json.dumps({"error": {"code": "busy" if status == 503 else "timeout", "message": message}}).encode()
-    return (f"HTTP/1.1 {status.value} {status.phrase}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\nRetry-After: 5\r\n\r\n").encode() + body
 
 
 class _HttpPeer:
@@ -74,7 +74,7 @@ class PreviewServer:
         self.frames_sent = 0
         self.active_streams = 0
         self._closing = threading.Event()
-        self._httpd = _Server((host, port), _handler_for(self), clock=clock, idle_timeout=idle_timeout,
+        self._httpd = PreviewHttpServer((host, port), _handler_for(self), clock=clock, idle_timeout=idle_timeout,
                               request_timeout=request_timeout, max_connections=min(max_connections, fd_share(1 / 8)),
                               closing=self._closing)
         self._thread: threading.Thread | None = None
@@ -109,82 +109,6 @@ class PreviewServer:
         self._httpd.reserve.close()
 
 
-class _Server(ThreadingHTTPServer):
-    """The standard library's threading HTTP server with deadlines, a connection cap, and a listener that
-    neither spins nor leaves clients hanging when the process is out of file descriptors."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-    def __init__(self, address, handler, *, clock, idle_timeout: float, request_timeout: float,
-                 max_connections: int, closing: threading.Event):
-        super().__init__(address, handler)
-        self.deadlines = Deadlines(clock, self._expire)
-        self.reserve = FdReserve("preview page", clock)
-        self.idle_timeout, self.request_timeout = idle_timeout, min(request_timeout, idle_timeout)
-        self.max_connections = max_connections
-        self.active = 0
-        self.turned_away = 0
-        self._count = threading.Lock()
-        self._closing = closing
-
-    def get_request(self):
-        try:
-            return super().get_request()
-        except OSError as exc:
-            if exc.errno in FD_ERRNOS and not self.reserve.refuse_one(self.socket, exc, _canned(
-                    HTTPStatus.SERVICE_UNAVAILABLE, "camerad is out of file descriptors; try again shortly")):
-                self._closing.wait(0.5)  # nothing to give up: wait rather than spin on a readable listener
-            raise
-
-    def process_request(self, request, client_address):
-        with self._count:
-            full = self.active >= self.max_connections
-            self.active += not full
-        if full:
-            self.turned_away += 1
-            if self.turned_away % 100 == 1:
-                log.warning("preview page: %d connections open; turning clients away (%d so far)",
-                            self.max_connections, self.turned_away)
-            send_now(request, _canned(HTTPStatus.SERVICE_UNAVAILABLE, f"{self.max_connections} connections are "
-                                                                      f"open; try again shortly"))
-            drain_and_close(request)
-            return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:  # no thread to be had: socketserver logs it and closes the connection
-            with self._count:
-                self.active -= 1
-            raise
-
-    def process_request_thread(self, request, client_address):
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self._count:
-                self.active -= 1
-
-    def shutdown_request(self, request):
-        drain_and_close(request)  # a refused request's unread body must not turn the close into a reset
-
-    def service_actions(self):
-        self.deadlines.reap()
-
-    def handle_error(self, request, client_address):
-        exc = sys.exc_info()[1]
-        if isinstance(exc, OSError):  # the client went away, or its deadline ended the connection
-            log.debug("preview page: %s: connection ended: %s", client_address, exc)
-        else:
-            log.exception("preview page: request from %s failed", client_address)
-
-    def _expire(self, slot: Slot) -> None:
-        if slot.phase == "request":
-            send_now(slot.conn, _canned(HTTPStatus.REQUEST_TIMEOUT, f"request not complete {slot.limit_s:g} s "
-                                                                    f"after its first byte"))
-        log.debug("preview page: %s: %s deadline passed, connection closed", slot.peer, slot.phase)
-
-
 def _handler_for(server: PreviewServer):
     class Handler(_PreviewHandler):
         preview = server
@@ -194,7 +118,7 @@ def _handler_for(server: PreviewServer):
 
 class _PreviewHandler(BaseHTTPRequestHandler):
     preview: PreviewServer
-    server: _Server
+    server: PreviewHttpServer
     server_version = "camerad-preview"
     protocol_version = "HTTP/1.1"
 
@@ -232,13 +156,16 @@ class _PreviewHandler(BaseHTTPRequestHandler):
         super().end_headers()
 
     def _admit(self) -> tuple[str, dict] | None:
-        """Check the request and read its body whole; its route and query, or None once refused."""
+        """Check the request and read its body whole (into ``self.body``); its route and query, or None once
+        refused."""
         self.rfile = self.raw_rfile
+        self.body = b""
         try:
             route, query = guard.check_target(self.path)
             host = guard.check_host(self.headers)
             length = guard.body_length(self.headers)
-            if length and len(self.rfile.read(length)) < length:
+            self.body = self.rfile.read(length) if length else b""
+            if len(self.body) < length:
                 self.close_connection = True  # the client went away, or its request deadline passed
                 return None
             if not self.server.deadlines.disarm(self.slot):
@@ -269,11 +196,16 @@ class _PreviewHandler(BaseHTTPRequestHandler):
             self._stream(**overlays)
         elif route == "/frame.jpg":
             self._frame(**overlays)
-        elif route in ("/api/status", "/api/histogram", "/api/focus"):
-            self._call(route.rsplit("/", 1)[1], {})
+        elif route.startswith("/api/") and route[5:] in READ_ONLY:
+            limit = query.get("limit", "")
+            self._call(route[5:], {"limit": int(limit)} if route == "/api/files" and limit.isdigit() else {})
         elif route == "/api/stream":
             self._json(HTTPStatus.OK, {"streams": self.preview.active_streams, "frames_sent": self.preview.frames_sent,
                                        "connections": self.server.active, "turned_away": self.server.turned_away})
+        elif route == "/favicon.ico":  # browsers ask for one; the page has none
+            self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
+        elif route.startswith("/captures/"):
+            self._capture(route[len("/captures/"):], thumbnail=query.get("thumb") == "1")
         else:
             self._json(HTTPStatus.NOT_FOUND, {"error": {"code": "not_found", "message": f"no page {route[:80]}"}})
 
@@ -282,14 +214,25 @@ class _PreviewHandler(BaseHTTPRequestHandler):
         if admitted is None:
             return
         route, _ = admitted
-        if route != "/api/shutter":
+        if route not in ACTIONS:
             self._json(HTTPStatus.NOT_FOUND, {"error": {"code": "not_found", "message": f"no action {route[:80]}"}})
             return
         if self.headers.get("X-Camerad") != "1":
             self._json(HTTPStatus.FORBIDDEN, {"error": {"code": "invalid_request",
-                                                        "message": "the shutter needs the X-Camerad: 1 header"}})
+                                                        "message": f"{route} needs the X-Camerad: 1 header"}})
             return
-        self._call("shutter", {"wait": True, "timeout": 60.0})
+        if route == "/api/shutter":
+            self._call("shutter", {"wait": True, "timeout": 60.0})
+            return
+        try:
+            values = json.loads(self.body or b"null").get("values")
+        except (ValueError, AttributeError):
+            values = None
+        if not isinstance(values, dict):
+            self._json(HTTPStatus.BAD_REQUEST, {"error": {"code": "invalid_params",
+                                                          "message": 'set: send {"values": {KEY: VALUE}} as JSON'}})
+            return
+        self._call("set", {"values": values})
 
     # -- responses -----------------------------------------------------------------------------------------
     def _call(self, method: str, params: dict) -> None:
@@ -314,6 +257,27 @@ class _PreviewHandler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
+
+    def _capture(self, name: str, thumbnail: bool) -> None:
+        """A capture file to download, or a small JPEG of it (``?thumb=1``) for the page."""
+        directory = captures_directory(self.preview.app)
+        try:
+            if thumbnail:
+                self._send(HTTPStatus.OK, web_files.thumbnail(directory, name), "image/jpeg")
+                return
+            fd, size = web_files.read_capture(directory, name)
+        except RequestError as exc:
+            status = HTTPStatus.NOT_FOUND if exc.code == "not_found" else HTTPStatus.BAD_REQUEST
+            self._json(status, {"error": {"code": exc.code, "message": exc.message}})
+            return
+        with open(fd, "rb") as f:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", web_files.content_type(name))
+            self.send_header("Content-Length", str(size))
+            self.send_header("Content-Disposition", f'attachment; filename="{name}"')
+            self.end_headers()
+            while chunk := f.read(1 << 18):
+                self.wfile.write(chunk)
 
     def _jpeg(self, frame, zebra: bool, peaking: bool) -> bytes:
         quality = self.preview.app.config.preview.jpeg_quality
