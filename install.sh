@@ -9,13 +9,14 @@ PREFIX=""
 DRY_RUN=0
 UNINSTALL=0
 PREVIEW=0
+METRICS=0
 PYTHON="${PYTHON:-python3}"
 PICAMERA2_VERSION=0.3.38  # the picamera2 whose API the backend is tested against
 
 usage() {
     cat <<'USAGE'
 usage: ./install.sh [--target auto|host|pi|qcom] [--prefix DIR] [--dry-run] [--uninstall] [--python PYTHON]
-                    [--preview]
+                    [--preview] [--metrics]
 
 Installs camerad from this checkout. Safe to run again: it only does what is missing.
 
@@ -44,6 +45,8 @@ options:
   --python PY   interpreter to build the venv from (default python3, 3.11 or newer)
   --preview     (pi, qcom) also install the unit drop-in that lets camerad serve its preview page on 127.0.0.1
                 (camerad.service otherwise allows no IP at all); turn the page on with [preview] enabled = true
+  --metrics     (pi, qcom) also install the drop-in that lets camerad write its Prometheus textfile into
+                node_exporter's /var/lib/prometheus/node-exporter ([metrics] textfile_directory)
   -h, --help    this text
 
 After a host install:  .venv/bin/camerad --mock --demo     and     .venv/bin/python -m pytest
@@ -65,6 +68,7 @@ while [ $# -gt 0 ]; do
         --dry-run) DRY_RUN=1; shift ;;
         --uninstall) UNINSTALL=1; shift ;;
         --preview) PREVIEW=1; shift ;;
+        --metrics) METRICS=1; shift ;;
         --python) [ $# -ge 2 ] || die "--python needs an interpreter"; PYTHON="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown option: $1" ;;
@@ -134,18 +138,21 @@ stock_tuning() {  # Debian's libcamera-ipa ships older stock tuning files; tests
     rm -rf "$tmp"
 }
 
-dev_shell() {  # bash-completion and tmux: camctl's tests type into a real interactive bash in a terminal
-    if dpkg-query -W -f='${Status}' bash-completion 2>/dev/null | grep -q "ok installed" && command -v tmux >/dev/null; then
-        say "bash-completion and tmux present"; return
+dev_shell() {  # bash-completion and tmux (camctl's tests type into a real bash in a terminal), node_exporter (the
+    # metrics test has it read camerad's textfile)
+    local pkgs=(bash-completion tmux prometheus-node-exporter)
+    if dpkg-query -W -f='${Status}' bash-completion 2>/dev/null | grep -q "ok installed" && command -v tmux >/dev/null \
+            && command -v prometheus-node-exporter >/dev/null; then
+        say "bash-completion, tmux and prometheus-node-exporter present"; return
     fi
-    if ! command -v apt-get >/dev/null 2>&1; then say "no apt here: skipping bash-completion and tmux (their tests will skip)"; return; fi
+    if ! command -v apt-get >/dev/null 2>&1; then say "no apt here: skipping ${pkgs[*]} (their tests will skip)"; return; fi
     if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
-        say "not root and no passwordless sudo: skipping bash-completion and tmux (their tests will skip)"; return
+        say "not root and no passwordless sudo: skipping ${pkgs[*]} (their tests will skip)"; return
     fi
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
-    apt_install bash-completion tmux || { run $sudo apt-get update -qq && apt_install bash-completion tmux; } \
-        || say "could not install bash-completion and tmux (offline?); their tests will skip"
+    apt_install "${pkgs[@]}" || { run $sudo apt-get update -qq && apt_install "${pkgs[@]}"; } \
+        || say "could not install ${pkgs[*]} (offline?); their tests will skip"
 }
 
 dev_tools() {  # dcraw: the ISP tests check that dcraw renders our DNGs right (they skip without it).
@@ -178,6 +185,7 @@ SYSTEM_FILES=(  # source in the checkout -> destination under PREFIX
 )
 UDEV_RULE="systemd/udev/60-camerad.rules:/usr/lib/udev/rules.d/60-camerad.rules"
 PREVIEW_DROPIN="systemd/camerad-preview.conf:$UNIT_DIR/camerad.service.d/preview.conf"
+METRICS_DROPIN="systemd/camerad-metrics.conf:$UNIT_DIR/camerad.service.d/metrics.conf"
 COMPLETION_DIR=/usr/share/bash-completion/completions
 DATA_DIRS=(tuning hw)
 
@@ -254,6 +262,7 @@ install_service() {  # $1: with the udev rule (qcom) or not (pi)
     for entry in "${SYSTEM_FILES[@]}"; do install_file "${entry%%:*}" "${entry#*:}"; done
     [ "$1" = 1 ] && install_file "${UDEV_RULE%%:*}" "${UDEV_RULE#*:}"
     [ "$PREVIEW" = 1 ] && install_file "${PREVIEW_DROPIN%%:*}" "${PREVIEW_DROPIN#*:}"
+    [ "$METRICS" = 1 ] && install_file "${METRICS_DROPIN%%:*}" "${METRICS_DROPIN#*:}"
     install_completions "$PREFIX$SERVICE_HOME/venv/bin/python" "$PREFIX$COMPLETION_DIR" ${PREFIX:+--staged}
     install_data
     install_config
@@ -270,7 +279,7 @@ uninstall_service() {
             run systemctl "${root[@]}" disable camerad.service camerad.socket || true
         fi
     fi
-    for entry in "${SYSTEM_FILES[@]}" "$UDEV_RULE" "$PREVIEW_DROPIN" "x:$COMPLETION_DIR/camctl" "x:$COMPLETION_DIR/camtune"; do
+    for entry in "${SYSTEM_FILES[@]}" "$UDEV_RULE" "$PREVIEW_DROPIN" "$METRICS_DROPIN" "x:$COMPLETION_DIR/camctl" "x:$COMPLETION_DIR/camtune"; do
         [ -e "$PREFIX${entry#*:}" ] && run rm -f "$PREFIX${entry#*:}"
     done
     [ -e "$PREFIX$SERVICE_HOME" ] && run rm -rf "$PREFIX$SERVICE_HOME"
