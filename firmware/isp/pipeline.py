@@ -111,7 +111,7 @@ def build_pipeline(tuning: TuningFile, *, demosaic: str = "hq", output_bits: int
                    sharpen: bool = True, saturation: float = 1.0) -> Pipeline:
     """The still pipeline for ``tuning``: every stage whose block the file enables, in libcamera's order.
 
-    black level, DPC, [denoise], lens shading, white balance, demosaic, CCM, tone, sharpening. ``denoiser``
+    black level, DPC, [denoise], lens shading, highlights, white balance, demosaic, CCM, tone, sharpening. ``denoiser``
     (a ``denoise.Denoiser``) fills the raw denoise hook; None leaves the stage out. ``output_bits`` 8 gives
     sRGB for JPEG, 16 keeps 16-bit sRGB (TIFF). Stages whose block is absent or disabled are left out, as
     libcamera leaves their algorithms out.
@@ -123,6 +123,7 @@ def build_pipeline(tuning: TuningFile, *, demosaic: str = "hq", output_bits: int
     from .demosaic import DemosaicStage
     from .denoise import DenoiseStage
     from .dpc import DpcStage
+    from .highlights import HighlightStage
     from .sharpen import SharpenStage
     from .white_balance import WhiteBalanceStage
 
@@ -137,6 +138,7 @@ def build_pipeline(tuning: TuningFile, *, demosaic: str = "hq", output_bits: int
         stages.append(DenoiseStage(denoiser))
     if tuning.block("rpi.alsc") is not None:
         stages.append(AlscStage(tuning))
+    stages.append(HighlightStage(tuning))  # clipped channels rebuilt, roll-off: before white balance saturates
     stages += [WhiteBalanceStage(tuning), DemosaicStage(demosaic), CcmStage(tuning, saturation),
                ContrastStage(tuning, bits=output_bits)]
     if sharpen and tuning.block("rpi.sharpen") is not None:
@@ -156,13 +158,14 @@ def build_preview_pipeline(tuning: TuningFile, *, size: tuple[int, int] | None =
     from .ccm import CcmStage
     from .contrast import ContrastStage
     from .demosaic import DemosaicStage
+    from .highlights import HighlightStage
     from .scale import ScaleStage
     from .white_balance import WhiteBalanceStage
 
     stages: list[Stage] = [BlackLevelStage(tuning)]
     if tuning.block("rpi.alsc") is not None:
         stages.append(AlscStage(tuning))
-    stages += [WhiteBalanceStage(tuning), DemosaicStage("fast")]
+    stages += [HighlightStage(tuning), WhiteBalanceStage(tuning), DemosaicStage("fast")]
     if size is not None:
         stages.append(ScaleStage(size))
     stages += [CcmStage(tuning, saturation), ContrastStage(tuning, bits=8)]
