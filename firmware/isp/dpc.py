@@ -1,25 +1,29 @@
-"""``rpi.dpc``: defective pixel correction - hot and dead photosites, singly or in pairs, replaced from their
-eight same-colour neighbours (two pixels away in the mosaic), leaving real detail alone.
+"""``rpi.dpc``: defective pixel correction - hot and dead photosites, single or in pairs, replaced by the
+median of their same-colour neighbourhood, while lines, edges and points of light stay as they are.
 
 libcamera passes ``strength`` straight to the ISP: 0 off, 1 normal, 2 strong. On the Pi 5's PiSP, normal sets
-``coeff_level`` 1 and ``coeff_range`` 8 - a site is corrected when it leaves its neighbours' range by more than
-a floor plus a share of that range - and strong sets both to 0: every site is clamped into its neighbours'
-range. We do the same, per site:
+``coeff_level`` 1 and ``coeff_range`` 8 - a site is corrected only when it leaves what its neighbours allow by
+a margin - and strong sets both to 0: every site is clamped into its neighbours' range. Here:
 
-* **strong**: clamp to the minimum and maximum of the eight neighbours (dense, cheap, softens fine detail).
-* **normal**, in two steps. First a cheap screen on each colour plane: a site is a candidate when it lies
-  above the median of its 3x3 plane neighbourhood by more than ``SPREAD`` times that neighbourhood's lower
-  spread (median - minimum) plus ``FLOOR``, or as far below on the other side. The median and the spread
-  ignore one or two outliers, so a pair of hot sites next to each other (a couplet) is found like a single
-  one; in flat areas the spread is the noise, so a defect needs to stand clear of the noise; in texture it
-  is the texture, so detail is not touched. Then each candidate is checked against its *second* brightest
-  (darkest) neighbour: a thin line or a corner has two or more neighbours as bright as itself and is kept; a
-  single or a couplet has at most one (its partner) and is replaced by the median.
+* **strong** clamps each site into the range of its eight same-colour neighbours (two pixels away).
+* **normal** judges each site against the frame's noise (its ``NoiseProfile``, else the tuning's
+  ``rpi.noise`` at its gain), in three steps:
 
-Hot sites are rare, so the second step works on a few candidates by index, not on the frame. Real detail
-that looks like a defect - an isolated point of light smaller than the lens blur - cannot be told from one.
-Measured (``tests/test_isp_dpc.py``): every defect of the mock's map removed from the JPEG, and clean natural
-crops kept at >= 50 dB.
+  1. *Screen* (whole planes, cheap): a site ``SCREEN`` noise sigmas from the median of its 3x3 same-colour
+     neighbourhood is a candidate. The median ignores a defect and its partner, so couplets are found too.
+  2. *Lines*: a candidate must stand ``CHECK`` sigmas above (hot) or ``DEAD`` times that below (dead) the
+     mean of each opposite pair of its neighbours - the four lines through it. A gradient, an edge or a line
+     has a pair along it at the site's own level; a single defect has none, nor has a same-colour couplet
+     (the partner lifts one pair by half).
+  3. *Detail*: a point of light the lens has drawn lifts the sites of other colours around it as well, a
+     line the next site along it; a defect lifts none. A candidate with two or more direct neighbours lifted
+     above their own medians is detail; with one, it is detail unless that neighbour stands off its own lines
+     like a defect - then the two are a couplet of different colours.
+
+Defects are rare, so steps 2 and 3 work on the few candidates by index. A feature of one site with nothing
+around it - what a sensor without a lens would deliver - cannot be told from a defect. Dead sites need a
+larger margin: texture dips as often as it peaks, while defects are mostly hot. Tests: the mock's defect
+map leaves nothing in the JPEG; clean pictures through the mock's lens keep >= 50 dB.
 """
 
 from __future__ import annotations
@@ -124,25 +128,43 @@ def _correct(rows: np.ndarray, screen: np.ndarray, sigma: np.ndarray) -> np.ndar
         return rows
     y, x = (np.concatenate(parts) for parts in zip(*found))
     padded = cv2.copyMakeBorder(rows, _PAD, _PAD, _PAD, _PAD, cv2.BORDER_REFLECT_101)
-    value = rows[y, x].astype(np.int32)
     median = medians[y % 2, x % 2, y // 2, x // 2]
-    hi, lo = _pair_means(padded, y, x)
     noise = sigma[median]
-    up = value - hi  # above every line through the site: hot
-    down = lo - value  # below every line: dead
-    excess = np.where(up > down, up, -down)
+    excess = _off_lines(padded, y, x)
     candidate = (excess > CHECK * noise) | (excess < -DEAD * CHECK * noise)
-    # Real detail spreads over several sites (the lens sees to that): a defect leaves its direct neighbours,
-    # of other colours, at their own medians; detail lifts at least one of them too.
-    lifted = np.zeros(len(y), np.int32)
+    defect = candidate & ~_detail(rows, padded, medians, y, x, excess, noise)
+    rows[y[defect], x[defect]] = median[defect]
+    return rows
+
+
+def _detail(rows, padded, medians, y, x, excess, noise) -> np.ndarray:
+    """Which candidates lift their direct neighbours (other colours) as real detail does (step 3)."""
+    h, w = rows.shape
+    lifts, near = [], []
     for oy, ox in ((0, -1), (0, 1), (-1, 0), (1, 0)):
         ny = np.abs(y + oy) - 2 * np.maximum(y + oy - (h - 1), 0)  # mirrored at the edges
         nx = np.abs(x + ox) - 2 * np.maximum(x + ox - (w - 1), 0)
         lift = rows[ny, nx].astype(np.int32) - medians[ny % 2, nx % 2, ny // 2, nx // 2]
-        np.maximum(lifted, np.where(excess > 0, lift, -lift), out=lifted)
-    defect = candidate & (lifted < LIFT * np.abs(excess) + 2 * noise)
-    rows[y[defect], x[defect]] = median[defect]
-    return rows
+        lifts.append(np.where(excess > 0, lift, -lift))
+        near.append((ny, nx))
+    lifted = np.stack(lifts, axis=1) > (LIFT * np.abs(excess) + 2 * noise)[:, None]
+    count = lifted.sum(axis=1)
+    one = np.nonzero(count == 1)[0]
+    if len(one):  # is that neighbour a couplet's partner, off its own lines too?
+        k = np.argmax(lifted[one], axis=1)
+        py = np.choose(k, [n[0][one] for n in near])
+        px = np.choose(k, [n[1][one] for n in near])
+        partner = _off_lines(padded, py, px)
+        count[one[np.where(excess[one] > 0, partner, -partner) > CHECK * noise[one]]] = 0
+    return count > 0
+
+
+def _off_lines(padded: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """How far mosaic sites (y, x) stand off the four lines through them (step 2): above the highest mean
+    of an opposite pair of same-colour neighbours (positive), or below the lowest (negative)."""
+    hi, lo = _pair_means(padded, y, x)
+    value = padded[y + _PAD, x + _PAD].astype(np.int32)
+    return np.where(value - hi > lo - value, value - hi, value - lo)
 
 
 def _pair_means(padded: np.ndarray, y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

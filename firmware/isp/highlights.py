@@ -7,14 +7,17 @@ while red and blue - scaled past white - turn the highlight magenta. This stage 
 white balance and hands it values that cannot saturate there, per 2x2 block of the CFA:
 
 1. **Reconstruction.** A site at the sensor's clip only says its channel is *at least* that bright. Each
-   clipped channel takes the larger of its own clip level and the mean of the block's unclipped channels
+   clipped channel takes the larger of its own clip level and the dimmest of the block's unclipped channels
    (white-balanced), so a highlight where green clipped and red and blue did not stays neutral, a sky where
-   only blue clipped stays blue, and where every channel clipped the block becomes neutral white at the
-   brightest clip level - never magenta, never salmon.
-2. **Roll-off.** The block's brightest channel ``m`` maps through a soft knee: unchanged up to ``KNEE`` of
-   white, then ``F(m) = k + (m - k) / (1 + (m - k) / L)``, which leaves the knee with slope 1 and reaches
-   white exactly at the brightest level the sensor can report after white balance (its clip times the largest
-   gain). All of the block's sites scale by ``F(m) / m``, so hue is kept while the tone rolls off.
+   only blue clipped stays blue, a lamp whose red and green clipped stays orange, and where every channel
+   clipped the block becomes neutral white at the brightest clip level - never magenta, never salmon.
+2. **Roll-off.** The block's brightness ``m`` - its brightest channel, white balanced, or after the colour
+   matrix if that is higher (the matrix lifts a saturated yellow's red past white while no input channel is
+   near it) - maps through a soft knee: unchanged up to ``KNEE`` of white, then
+   ``F(m) = k + (m - k) / (1 + (m - k) / L)``, which leaves the knee with slope 1 and reaches white exactly
+   at the brightest level the sensor can deliver (its clip, times the largest gain, times the matrix's reach).
+   All of the block's sites scale by ``F(m) / m``, so hue is kept while the tone rolls off, and neither
+   white balance nor the colour matrix saturates afterwards.
 
 Most frames have no site above the knee; then the stage is one pass looking for the band's maximum.
 Colour gains come from the frame, or - when it carries none - from white balance's own estimate, made here
@@ -51,10 +54,11 @@ class HighlightStage(Stage):
     halo = 0  # each 2x2 block on its own (bands start on a block)
     in_place = True
 
-    def __init__(self, tuning: TuningFile):
+    def __init__(self, tuning: TuningFile, ccm=None):
         from .white_balance import WhiteBalanceStage
 
         self.white_balance = WhiteBalanceStage(tuning)  # for frames that carry no gains
+        self.ccm = ccm  # the pipeline's CcmStage, whose matrix can push saturated colours past white
 
     def needs_frame(self, frame):
         return frame.colour_gains is None and self.white_balance.needs_frame(frame)
@@ -67,9 +71,13 @@ class HighlightStage(Stage):
         red, blue = frame.colour_gains
         cfa = check_cfa(frame.cfa)
         gain = {"R": float(red), "G": 1.0, "B": float(blue)}
-        # The brightest white-balanced level the sensor can report: a clipped site times the largest gain.
-        top = CLIP * max(gain.values())
-        lowest = KNEE * WHITE / max(gain.values())  # below this no site of any colour reaches the knee
+        matrix = self.ccm.matrix(frame) if self.ccm is not None else np.eye(3)
+        # How far the colour matrix can lift a channel above the brightest input channel (1 for greys).
+        reach = max(1.0, float(np.clip(matrix, 0.0, None).sum(axis=1).max()))
+        # The brightest level to fit under white: a clipped site times the largest gain, through the matrix.
+        top = CLIP * max(gain.values()) * reach
+        lowest = KNEE * WHITE / (max(gain.values()) * reach)  # below this no site can reach the knee
+        ceiling = np.array([np.floor(65535.0 / gain[c]) for c in cfa], np.float32).reshape(2, 2)  # white after WB
 
         def kernel(rows, top_row):
             if float(rows.max()) <= lowest:
@@ -79,14 +87,15 @@ class HighlightStage(Stage):
             busy = np.nonzero(blocks.max(axis=(1, 2, 3)) > lowest)[0]  # block rows with something to do
             work = blocks[busy].astype(np.float32)
             sites = {cfa[2 * i + j] + str(2 * i + j): work[:, i, :, j] for i in (0, 1) for j in (0, 1)}
-            _highlights([(sites[k], gain[k[0]], k[0]) for k in sorted(sites)], top)
-            blocks[busy] = np.clip(np.rint(work), 0, 65535).astype(np.uint16)
+            _highlights([(sites[k], gain[k[0]], k[0]) for k in sorted(sites)], top, matrix)
+            np.minimum(work, ceiling[None, :, None, :], out=work)
+            blocks[busy] = np.rint(work).astype(np.uint16)
             return rows
 
         return kernel
 
 
-def _highlights(sites: list[tuple[np.ndarray, float, str]], top: float) -> None:
+def _highlights(sites: list[tuple[np.ndarray, float, str]], top: float, matrix: np.ndarray) -> None:
     """Reconstruction and roll-off, in place, of the four sites of each CFA block: (values, gain, colour).
 
     Values are raw (before white balance), float32 arrays of the same shape, one element per block.
@@ -97,13 +106,18 @@ def _highlights(sites: list[tuple[np.ndarray, float, str]], top: float) -> None:
     # Per channel: white-balanced level, whether any of its sites clipped, and its clip level.
     x = {c: (sum(t[0] for t in ts) / len(ts), np.logical_or.reduce([t[1] for t in ts]), ts[0][2])
          for c, ts in level.items()}
-    free = sum((~hit).astype(np.float32) for _, hit, _ in x.values())
-    free_sum = sum(np.where(hit, 0.0, lv) for lv, hit, _ in x.values())
-    # With nothing unclipped, every channel goes to the brightest clip level: neutral white.
+    # A clipped channel: its clip level, or the dimmest unclipped channel if that is brighter (so a block
+    # turns neutral, never past the others' colour; and whether a neighbour's red just clipped or not, its
+    # green comes out the same). With nothing unclipped, every channel takes the brightest clip level.
     brightest_clip = np.max([np.where(hit, floor, 0.0) for _, hit, floor in x.values()], axis=0)
-    free_mean = np.where(free > 0, free_sum / np.maximum(free, 1.0), brightest_clip)
-    rebuilt = {c: np.where(hit, np.maximum(floor, free_mean), lv) for c, (lv, hit, floor) in x.items()}
+    dimmest_free = np.min([np.where(hit, np.inf, lv) for lv, hit, _ in x.values()], axis=0)
+    guess = np.where(np.isfinite(dimmest_free), dimmest_free, brightest_clip)
+    rebuilt = {c: np.where(hit, np.maximum(floor, guess), lv) for c, (lv, hit, floor) in x.items()}
+    # The block's brightness: its brightest site, or its brightest channel after the colour matrix (a
+    # saturated yellow's red can leave the matrix above white while no input channel is near it).
     m = np.max([np.where(x[c][1], rebuilt[c], v * g) for v, g, c in sites], axis=0)
+    rgb = np.stack([rebuilt[c] for c in "RGB"], axis=-1)
+    m = np.maximum(m, (rgb @ matrix.T.astype(np.float32)).max(axis=-1))
     scale = rolloff(m, top) / np.maximum(m, 1.0)
     for v, g, c in sites:
         own = np.where(x[c][1], rebuilt[c], v * g)  # a clipped channel's sites all take its rebuilt level

@@ -138,8 +138,9 @@ def build_pipeline(tuning: TuningFile, *, demosaic: str = "hq", output_bits: int
         stages.append(DenoiseStage(denoiser))
     if tuning.block("rpi.alsc") is not None:
         stages.append(AlscStage(tuning))
-    stages.append(HighlightStage(tuning))  # clipped channels rebuilt, roll-off: before white balance saturates
-    stages += [WhiteBalanceStage(tuning), DemosaicStage(demosaic), CcmStage(tuning, saturation),
+    ccm = CcmStage(tuning, saturation)
+    stages.append(HighlightStage(tuning, ccm))  # clipped channels rebuilt, roll-off: before WB and CCM saturate
+    stages += [WhiteBalanceStage(tuning), DemosaicStage(demosaic), ccm,
                ContrastStage(tuning, bits=output_bits)]
     if sharpen and tuning.block("rpi.sharpen") is not None:
         stages.append(SharpenStage(tuning, bits=output_bits))
@@ -165,8 +166,9 @@ def build_preview_pipeline(tuning: TuningFile, *, size: tuple[int, int] | None =
     stages: list[Stage] = [BlackLevelStage(tuning)]
     if tuning.block("rpi.alsc") is not None:
         stages.append(AlscStage(tuning))
-    stages += [HighlightStage(tuning), WhiteBalanceStage(tuning), DemosaicStage("fast")]
+    ccm = CcmStage(tuning, saturation)
+    stages += [HighlightStage(tuning, ccm), WhiteBalanceStage(tuning), DemosaicStage("fast")]
     if size is not None:
         stages.append(ScaleStage(size))
-    stages += [CcmStage(tuning, saturation), ContrastStage(tuning, bits=8)]
+    stages += [ccm, ContrastStage(tuning, bits=8)]
     return Pipeline(stages)
