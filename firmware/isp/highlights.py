@@ -11,13 +11,13 @@ white balance and hands it values that cannot saturate there, per 2x2 block of t
    (white-balanced), so a highlight where green clipped and red and blue did not stays neutral, a sky where
    only blue clipped stays blue, a lamp whose red and green clipped stays orange, and where every channel
    clipped the block becomes neutral white at the brightest clip level - never magenta, never salmon.
-2. **Roll-off.** The block's brightness ``m`` - its brightest channel, white balanced, or after the colour
-   matrix if that is higher (the matrix lifts a saturated yellow's red past white while no input channel is
-   near it) - maps through a soft knee: unchanged up to ``KNEE`` of white, then
-   ``F(m) = k + (m - k) / (1 + (m - k) / L)``, which leaves the knee with slope 1 and reaches white exactly
-   at the brightest level the sensor can deliver (its clip, times the largest gain, times the matrix's reach).
-   All of the block's sites scale by ``F(m) / m``, so hue is kept while the tone rolls off, and neither
-   white balance nor the colour matrix saturates afterwards.
+2. **Roll-off.** The block's brightest channel ``m`` (white balanced) maps through a soft knee: unchanged up
+   to ``KNEE`` of white, then ``F(m) = k + (m - k) / (1 + (m - k) / L)``, which leaves the knee with slope 1
+   and reaches white exactly at the brightest level the sensor can deliver (its clip times the largest
+   gain). All of the block's sites scale by ``F(m) / m``, so hue is kept while the tone rolls off. A
+   saturated colour the colour matrix would lift past white (a bright yellow's red) is eased the same way,
+   on its brightest channel after the matrix, from ``GAMUT_KNEE``. Neither white balance nor the colour
+   matrix saturates afterwards.
 
 Most frames have no site above the knee; then the stage is one pass looking for the band's maximum.
 Colour gains come from the frame, or - when it carries none - from white balance's own estimate, made here
@@ -34,6 +34,7 @@ from .cfa import check_cfa
 from .stage import BAYER_LINEAR16, Stage
 
 KNEE = 0.75  # of white (white-balanced): below it nothing changes
+GAMUT_KNEE = 0.9  # of white after the colour matrix: a saturated colour is eased only this close to white
 CLIP = 65535 - 64  # on the 16-bit scale: at or above this a site clipped on the sensor (or in lens shading)
 WHITE = 65535.0
 
@@ -74,11 +75,11 @@ class HighlightStage(Stage):
         matrix = self.ccm.matrix(frame) if self.ccm is not None else np.eye(3)
         # How far the colour matrix can lift a channel above the brightest input channel (1 for greys).
         reach = max(1.0, float(np.clip(matrix, 0.0, None).sum(axis=1).max()))
-        # The brightest level to fit under white: a clipped site times the largest gain, through the matrix.
-        top = CLIP * max(gain.values()) * reach
-        lowest = KNEE * WHITE / (max(gain.values()) * reach)  # below this no site can reach the knee
+        # The brightest level the sensor can deliver: a clipped site times the largest gain (and through the
+        # matrix); the roll-off fits it under white.
+        top = CLIP * max(gain.values())
+        lowest = min(KNEE / max(gain.values()), GAMUT_KNEE / (max(gain.values()) * reach)) * WHITE
         ceiling = np.array([np.floor(65535.0 / gain[c]) for c in cfa], np.float32).reshape(2, 2)  # white after WB
-
         def kernel(rows, top_row):
             if float(rows.max()) <= lowest:
                 return rows
@@ -87,7 +88,7 @@ class HighlightStage(Stage):
             busy = np.nonzero(blocks.max(axis=(1, 2, 3)) > lowest)[0]  # block rows with something to do
             work = blocks[busy].astype(np.float32)
             sites = {cfa[2 * i + j] + str(2 * i + j): work[:, i, :, j] for i in (0, 1) for j in (0, 1)}
-            _highlights([(sites[k], gain[k[0]], k[0]) for k in sorted(sites)], top, matrix)
+            _highlights([(sites[k], gain[k[0]], k[0]) for k in sorted(sites)], top, matrix, reach)
             np.minimum(work, ceiling[None, :, None, :], out=work)
             blocks[busy] = np.rint(work).astype(np.uint16)
             return rows
@@ -95,7 +96,7 @@ class HighlightStage(Stage):
         return kernel
 
 
-def _highlights(sites: list[tuple[np.ndarray, float, str]], top: float, matrix: np.ndarray) -> None:
+def _highlights(sites: list[tuple[np.ndarray, float, str]], top: float, matrix: np.ndarray, reach: float) -> None:
     """Reconstruction and roll-off, in place, of the four sites of each CFA block: (values, gain, colour).
 
     Values are raw (before white balance), float32 arrays of the same shape, one element per block.
@@ -113,12 +114,13 @@ def _highlights(sites: list[tuple[np.ndarray, float, str]], top: float, matrix: 
     dimmest_free = np.min([np.where(hit, np.inf, lv) for lv, hit, _ in x.values()], axis=0)
     guess = np.where(np.isfinite(dimmest_free), dimmest_free, brightest_clip)
     rebuilt = {c: np.where(hit, np.maximum(floor, guess), lv) for c, (lv, hit, floor) in x.items()}
-    # The block's brightness: its brightest site, or its brightest channel after the colour matrix (a
-    # saturated yellow's red can leave the matrix above white while no input channel is near it).
-    m = np.max([np.where(x[c][1], rebuilt[c], v * g) for v, g, c in sites], axis=0)
-    rgb = np.stack([rebuilt[c] for c in "RGB"], axis=-1)
-    m = np.maximum(m, (rgb @ matrix.T.astype(np.float32)).max(axis=-1))
-    scale = rolloff(m, top) / np.maximum(m, 1.0)
+    # The tone rolls off on the block's brightest site; a saturated colour also where the colour matrix
+    # would lift a channel near white (a yellow's red), with a knee of its own so it keeps its lightness.
+    m = np.maximum(np.max([np.where(x[c][1], rebuilt[c], v * g) for v, g, c in sites], axis=0), 1.0)
+    scale = rolloff(m, top) / m
+    out = np.maximum((np.stack([rebuilt[c] for c in "RGB"], axis=-1) @ matrix.T.astype(np.float32)).max(axis=-1),
+                     1.0)
+    np.minimum(scale, rolloff(out, top * reach, GAMUT_KNEE * WHITE) / out, out=scale)
     for v, g, c in sites:
         own = np.where(x[c][1], rebuilt[c], v * g)  # a clipped channel's sites all take its rebuilt level
         np.multiply(own, scale / g, out=v)
