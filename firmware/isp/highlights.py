@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from ..tuning import TuningFile
+from .black_level import site_map
 from .cfa import check_cfa
 from .stage import BAYER_LINEAR16, Stage
 
@@ -71,56 +72,54 @@ class HighlightStage(Stage):
         frame = self.refine(image, frame)
         red, blue = frame.colour_gains
         cfa = check_cfa(frame.cfa)
-        gain = {"R": float(red), "G": 1.0, "B": float(blue)}
-        matrix = self.ccm.matrix(frame) if self.ccm is not None else np.eye(3)
+        gains = [{"R": float(red), "G": 1.0, "B": float(blue)}[c] for c in cfa]
+        matrix = (self.ccm.matrix(frame) if self.ccm is not None else np.eye(3)).astype(np.float32)
         # How far the colour matrix can lift a channel above the brightest input channel (1 for greys).
         reach = max(1.0, float(np.clip(matrix, 0.0, None).sum(axis=1).max()))
-        # The brightest level the sensor can deliver: a clipped site times the largest gain (and through the
-        # matrix); the roll-off fits it under white.
-        top = CLIP * max(gain.values())
-        lowest = min(KNEE / max(gain.values()), GAMUT_KNEE / (max(gain.values()) * reach)) * WHITE
-        ceiling = np.array([np.floor(65535.0 / gain[c]) for c in cfa], np.float32).reshape(2, 2)  # white after WB
+        # Per CFA site, the raw level from which the site may take part: near the knee after white balance,
+        # or near the gamut knee after the matrix at its reach. Blocks with no such site are left as they are.
+        start = site_map(shape, [min(KNEE, GAMUT_KNEE / reach) * WHITE / g for g in gains])
+        layout = [(i // 2, i % 2, "RGB".index(c), g) for i, (c, g) in enumerate(zip(cfa, gains))]
+        top = CLIP * max(gains)  # the brightest level the sensor can deliver, white balanced
+
         def kernel(rows, top_row):
-            if float(rows.max()) <= lowest:
+            mask = cv2.compare(rows, start[top_row:top_row + len(rows)], cv2.CMP_GT)
+            if not cv2.countNonZero(mask):
                 return rows
-            h = rows.shape[0]
-            blocks = rows.reshape(h // 2, 2, -1, 2)  # (block rows, site row, block columns, site column)
-            busy = np.nonzero(blocks.max(axis=(1, 2, 3)) > lowest)[0]  # block rows with something to do
-            work = blocks[busy].astype(np.float32)
-            sites = {cfa[2 * i + j] + str(2 * i + j): work[:, i, :, j] for i in (0, 1) for j in (0, 1)}
-            _highlights([(sites[k], gain[k[0]], k[0]) for k in sorted(sites)], top, matrix, reach)
-            np.minimum(work, ceiling[None, :, None, :], out=work)
-            blocks[busy] = np.rint(work).astype(np.uint16)
+            blocks = cv2.resize(mask, (mask.shape[1] // 2, mask.shape[0] // 2), interpolation=cv2.INTER_AREA)
+            bx, by = cv2.findNonZero(blocks).reshape(-1, 2).T.astype(np.intp)  # blocks with a bright site
+            sites = [(2 * by + dy, 2 * bx + dx, ch, g) for dy, dx, ch, g in layout]
+            values = [rows[y, x].astype(np.float32) for y, x, _, _ in sites]
+            for (y, x, _, g), v in zip(sites, _highlights(values, layout, matrix, top)):
+                rows[y, x] = np.minimum(np.rint(v), np.floor(WHITE / g))  # at most white after WB
             return rows
 
         return kernel
 
 
-def _highlights(sites: list[tuple[np.ndarray, float, str]], top: float, matrix: np.ndarray, reach: float) -> None:
-    """Reconstruction and roll-off, in place, of the four sites of each CFA block: (values, gain, colour).
-
-    Values are raw (before white balance), float32 arrays of the same shape, one element per block.
-    """
-    level = {"R": [], "G": [], "B": []}
-    for v, g, c in sites:
-        level[c].append((v * g, v >= CLIP, CLIP * g))
-    # Per channel: white-balanced level, whether any of its sites clipped, and its clip level.
-    x = {c: (sum(t[0] for t in ts) / len(ts), np.logical_or.reduce([t[1] for t in ts]), ts[0][2])
-         for c, ts in level.items()}
+def _highlights(values: list[np.ndarray], layout, matrix: np.ndarray, top: float) -> list[np.ndarray]:
+    """Reconstruction and roll-off of CFA blocks: the four sites' raw values (float32, one element per block)
+    in, their new raw values out. ``layout``: per site (row, column, channel 0-2, white-balance gain)."""
+    wb = [v * g for v, (_, _, _, g) in zip(values, layout)]
+    clip = [v >= CLIP for v in values]
+    level, hit, floor = [], [], []
+    for ch in range(3):  # per channel: white-balanced level, whether a site clipped, its clip level
+        mine = [k for k, site in enumerate(layout) if site[2] == ch]
+        level.append(sum(wb[k] for k in mine) / len(mine))
+        hit.append(np.logical_or.reduce([clip[k] for k in mine]))
+        floor.append(CLIP * layout[mine[0]][3])
     # A clipped channel: its clip level, or the dimmest unclipped channel if that is brighter (so a block
     # turns neutral, never past the others' colour; and whether a neighbour's red just clipped or not, its
     # green comes out the same). With nothing unclipped, every channel takes the brightest clip level.
-    brightest_clip = np.max([np.where(hit, floor, 0.0) for _, hit, floor in x.values()], axis=0)
-    dimmest_free = np.min([np.where(hit, np.inf, lv) for lv, hit, _ in x.values()], axis=0)
+    brightest_clip = np.max([np.where(h, f, 0.0) for h, f in zip(hit, floor)], axis=0)
+    dimmest_free = np.min([np.where(h, np.inf, lv) for h, lv in zip(hit, level)], axis=0)
     guess = np.where(np.isfinite(dimmest_free), dimmest_free, brightest_clip)
-    rebuilt = {c: np.where(hit, np.maximum(floor, guess), lv) for c, (lv, hit, floor) in x.items()}
+    rebuilt = [np.where(h, np.maximum(f, guess), lv) for h, f, lv in zip(hit, floor, level)]
     # The tone rolls off on the block's brightest site; a saturated colour also where the colour matrix
     # would lift a channel near white (a yellow's red), with a knee of its own so it keeps its lightness.
-    m = np.maximum(np.max([np.where(x[c][1], rebuilt[c], v * g) for v, g, c in sites], axis=0), 1.0)
-    scale = rolloff(m, top) / m
-    out = np.maximum((np.stack([rebuilt[c] for c in "RGB"], axis=-1) @ matrix.T.astype(np.float32)).max(axis=-1),
-                     1.0)
-    np.minimum(scale, rolloff(out, top * reach, GAMUT_KNEE * WHITE) / out, out=scale)
-    for v, g, c in sites:
-        own = np.where(x[c][1], rebuilt[c], v * g)  # a clipped channel's sites all take its rebuilt level
-        np.multiply(own, scale / g, out=v)
+    own = [np.where(hit[site[2]], rebuilt[site[2]], w) for w, site in zip(wb, layout)]
+    m = np.maximum(np.max(own, axis=0), 1.0)
+    out = np.maximum((np.stack(rebuilt, axis=-1) @ matrix.T).max(axis=-1), 1.0)
+    scale = np.minimum(rolloff(m, top) / m, rolloff(out, top * float(np.clip(matrix, 0, None).sum(1).max()),
+                                                    GAMUT_KNEE * WHITE) / out)
+    return [o * scale / site[3] for o, site in zip(own, layout)]
