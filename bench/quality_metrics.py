@@ -157,10 +157,11 @@ def mtf50(gray: np.ndarray, oversample: int = 4) -> float:
     return float(freq[i - 1] + (mtf[i - 1] - 0.5) / (mtf[i - 1] - mtf[i]) * (freq[i] - freq[i - 1]))
 
 
-def defects_left(clean8: np.ndarray, defective8: np.ndarray, defects: np.ndarray, level: float = 4.0) -> int:
-    """How many defects still show in a developed picture: at each, the 3x3 mean of the picture with defects
-    minus the one without, in its most changed channel, beyond ``level`` and beyond three standard errors
-    of the clean picture's own local noise (a corrected site differs by one noise sample, not by a dot)."""
+def defects_left(clean8: np.ndarray, defective8: np.ndarray, defects: np.ndarray, level: float = 6.0) -> int:
+    """How many defects still show in a developed picture as a dot: at each, the 3x3 mean of the picture with
+    defects minus the one without, in its most changed channel, beyond ``level`` and beyond four standard
+    errors of the clean picture's own local noise. A corrected site differs by one noise sample, and a
+    defect within three sigmas of its neighbours is one more noise sample: neither shows as a dot."""
     a, b = clean8.astype(np.float32), defective8.astype(np.float32)
     h, w = a.shape[:2]
     left = 0
@@ -170,7 +171,7 @@ def defects_left(clean8: np.ndarray, defective8: np.ndarray, defects: np.ndarray
         bump = (b[y - 1:y + 2, x - 1:x + 2] - a[y - 1:y + 2, x - 1:x + 2]).reshape(-1, 3).mean(axis=0)
         noise = a[y - 6:y + 7, x - 6:x + 7].reshape(-1, 3).std(axis=0) / 3.0
         k = int(np.argmax(np.abs(bump)))
-        left += abs(bump[k]) > max(level, 3.0 * noise[k])
+        left += abs(bump[k]) > max(level, 4.0 * noise[k])
     return left
 
 

@@ -128,26 +128,35 @@ def _correct(rows: np.ndarray, screen: np.ndarray, sigma: np.ndarray) -> np.ndar
         return rows
     y, x = (np.concatenate(parts) for parts in zip(*found))
     padded = cv2.copyMakeBorder(rows, _PAD, _PAD, _PAD, _PAD, cv2.BORDER_REFLECT_101)
-    median = medians[y % 2, x % 2, y // 2, x // 2]
-    noise = sigma[median]
+    noise = sigma[medians[y % 2, x % 2, y // 2, x // 2]]
     excess = _off_lines(padded, y, x)
     candidate = (excess > CHECK * noise) | (excess < -DEAD * CHECK * noise)
-    defect = candidate & ~_detail(rows, padded, medians, y, x, excess, noise)
-    rows[y[defect], x[defect]] = median[defect]
+    defect = candidate & ~_detail(rows, padded, medians, y, x, excess, sigma)
+    if defect.any():
+        # The median of the eight neighbours (the site itself left out, so it pulls the value no way).
+        y, x = y[defect] + _PAD, x[defect] + _PAD
+        near = np.sort(np.stack([padded[y + dy, x + dx] for dy in (-2, 0, 2) for dx in (-2, 0, 2) if dy or dx],
+                                axis=1).astype(np.int32), axis=1)
+        rows[y - _PAD, x - _PAD] = (near[:, 3] + near[:, 4] + 1) // 2
     return rows
 
 
-def _detail(rows, padded, medians, y, x, excess, noise) -> np.ndarray:
-    """Which candidates lift their direct neighbours (other colours) as real detail does (step 3)."""
+def _detail(rows, padded, medians, y, x, excess, sigma) -> np.ndarray:
+    """Which candidates lift their direct neighbours (other colours) as real detail does (step 3).
+
+    A neighbour counts as lifted above its own median by ``LIFT`` of the candidate's excess plus two of its
+    own noise sigmas (``sigma`` by level): noise alone lifts one now and then, not two.
+    """
     h, w = rows.shape
-    lifts, near = [], []
+    lifted, near = [], []
     for oy, ox in ((0, -1), (0, 1), (-1, 0), (1, 0)):
         ny = np.abs(y + oy) - 2 * np.maximum(y + oy - (h - 1), 0)  # mirrored at the edges
         nx = np.abs(x + ox) - 2 * np.maximum(x + ox - (w - 1), 0)
-        lift = rows[ny, nx].astype(np.int32) - medians[ny % 2, nx % 2, ny // 2, nx // 2]
-        lifts.append(np.where(excess > 0, lift, -lift))
+        median = medians[ny % 2, nx % 2, ny // 2, nx // 2]
+        lift = rows[ny, nx].astype(np.int32) - median
+        lifted.append(np.where(excess > 0, lift, -lift) > LIFT * np.abs(excess) + 2 * sigma[median])
         near.append((ny, nx))
-    lifted = np.stack(lifts, axis=1) > (LIFT * np.abs(excess) + 2 * noise)[:, None]
+    lifted = np.stack(lifted, axis=1)
     count = lifted.sum(axis=1)
     one = np.nonzero(count == 1)[0]
     if len(one):  # is that neighbour a couplet's partner, off its own lines too?
@@ -155,7 +164,8 @@ def _detail(rows, padded, medians, y, x, excess, noise) -> np.ndarray:
         py = np.choose(k, [n[0][one] for n in near])
         px = np.choose(k, [n[1][one] for n in near])
         partner = _off_lines(padded, py, px)
-        count[one[np.where(excess[one] > 0, partner, -partner) > CHECK * noise[one]]] = 0
+        noise = sigma[medians[py % 2, px % 2, py // 2, px // 2]]
+        count[one[np.where(excess[one] > 0, partner, -partner) > CHECK * noise]] = 0
     return count > 0
 
 
