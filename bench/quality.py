@@ -70,14 +70,16 @@ def demosaic_figures(tuning) -> dict:
         mask = qm.edge_band(mosaic.shape) if scene == "slanted-edge" else None
         rgb = {m: DemosaicStage(m).process(mosaic.copy(), crop.frame) for m in ("hq", "fast")}
         rgb["libraw_ahd"] = qm.libraw_rgb(mosaic, crop.frame.cfa, tuning)
+        # The hq before this one: OpenCV's edge-aware demosaic (the mock's RGGB is OpenCV's "BG").
+        rgb["opencv_ea"] = cv2.cvtColor(mosaic, cv2.COLOR_BayerBG2RGB_EA)
         for method, picture in rgb.items():
             out[f"false_colour_{name}_{method}"] = qm.false_colour(picture, mask)
+            if name == "edge":  # the count: pixels with chroma over 15 in the edge's band
+                out[f"chroma_over_15_edge_{method}_pixels"] = int((qm.chroma(picture)[mask] > 15).sum())
             if name == "edge":
                 out[f"mtf50_{method}_cycles_per_pixel"] = qm.mtf50(picture[96:416, 206:306, 1])
         if name == "edge":
-            lens = qm.white_balanced(tuning, np.rint(crop.clean).astype(np.uint16), crop.frame)
-            green = DemosaicStage("hq").process(lens, crop.frame)[96:416, 206:306, 1]  # noise-free
-            out["mtf50_hq_noise_free_cycles_per_pixel"] = qm.mtf50(green)
+            out["mtf50_lens_cycles_per_pixel"] = qm.mtf50(qm.lens_green(scene, (512, 512), centre)[96:416, 206:306])
     return out
 
 
@@ -100,6 +102,13 @@ def look_figures(look: str, scene: str, rgb: np.ndarray, patches, raw, frame, tu
         out[f"{look}_clipped_patches"] = len(qm.clipped_patches(rgb, patches))
         out[f"{look}_white_patch"] = "/".join(f"{v:.0f}" for v in means[18])
         out[f"{look}_grey_18_luma"] = float(cv2.cvtColor(np.uint8([[means[21]]]), cv2.COLOR_RGB2GRAY)[0, 0])
+    elif scene == "slanted-edge":  # fringes in the JPEG: R-G and B-G beside the edge, and dark undershoot
+        band = qm.edge_band(rgb.shape, 6.0)
+        diff = rgb.astype(int)
+        out[f"{look}_edge_r_minus_g_max"] = int((diff[..., 0] - diff[..., 1])[band].max())
+        out[f"{look}_edge_b_minus_g_min"] = int((diff[..., 2] - diff[..., 1])[band].min())
+        dark = np.median(diff[:, : rgb.shape[1] // 4, 1])
+        out[f"{look}_edge_dark_undershoot"] = f"G {diff[..., 1][band].min()} against {dark:.0f}"
     elif scene == "dead-leaves":
         out[f"{look}_dead_leaves_{frame.lux:g}_lux_mean_luma"] = float(luma.mean())
     elif scene == "high-contrast":

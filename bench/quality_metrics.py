@@ -71,6 +71,23 @@ def render_crop(scene: str, size=(512, 512), centre=(0.5, 0.5), *, ct=5000.0, lu
     return Crop(raw, defective, frame, np.argwhere(defective != raw), np.minimum(noiseless, lv.white))
 
 
+def lens_green(scene: str, size=(512, 512), centre=(0.5, 0.5), ct=5000.0) -> np.ndarray:
+    """The noise-free green the lens puts on every pixel of the crop, no mosaic: what a perfect demosaic gives
+    (up to scale; the mock's colour shading left out)."""
+    from firmware.sensor.mock import optics
+
+    model = sensor_model(MODEL)
+    aw, ah = model.info.pixel_array_size
+    w, h = size
+    x0 = int(centre[0] * aw - w / 2) // 2 * 2
+    y0 = int(centre[1] * ah - h / 2) // 2 * 2
+    mode = SensorMode(size=(w, h), bit_depth=model.bit_depth, max_fps=10.0, crop=(x0, y0, w, h))
+    sc = make_scene(scene, model.info.pixel_array_size)
+    xs, ys = (x0 + np.arange(w) + 0.5) / aw, (y0 + np.arange(h) + 0.5) / ah
+    green = spectral.responses(sc.reflectances(), spectral.Lighting(ct, "auto", 1000.0))[:, 1]
+    return cv2.GaussianBlur(sc.plane(green, xs, ys), (0, 0), optics.blur_sigma(model, mode))
+
+
 def white_balanced(tuning: TuningFile, raw: np.ndarray, frame: FrameInfo) -> np.ndarray:
     """The mosaic as the demosaic sees it: black level out, white balanced (16-bit linear)."""
     return Pipeline([BlackLevelStage(tuning), WhiteBalanceStage(tuning)]).run(raw, frame)

@@ -9,7 +9,7 @@ import functools
 import numpy as np
 import pytest
 
-from bench.quality_metrics import edge_band, false_colour, libraw_rgb, mtf50, render_crop, white_balanced
+from bench.quality_metrics import edge_band, false_colour, lens_green, libraw_rgb, mtf50, render_crop, white_balanced
 from firmware.isp.demosaic import DemosaicStage
 from firmware.isp.frame import FrameInfo
 from firmware.sensor.mock.tuning_default import default_tuning
@@ -52,32 +52,13 @@ def test_hq_edges_are_as_sharp_as_the_lens_without_overshoot():
     m, frame = mosaic("slanted-edge", noiseless=True)
     roi = np.s_[40:280, 110:210]
     hq = ours(m, frame)
-    lens = mtf50(_truth_green()[roi])
+    lens = mtf50(lens_green("slanted-edge", SIZE)[roi])
     got = mtf50(hq[roi][..., 1])
     assert got == pytest.approx(lens, rel=0.01)
     assert got > 1.2 * mtf50(ours(m, frame, "fast")[roi][..., 1])  # bilinear blurs
     # No ringing: across the edge the green stays within the two sides' levels (a dark undershoot is a fringe).
     row = hq[160, 120:200, 1].astype(int)
     assert row.min() >= hq[160, 100:140, 1].min() - 200 and row.max() <= hq[160, 180:220, 1].max() + 200
-
-
-def _truth_green():
-    """The noise-free green plane at every site: the mock's scene through its lens, without the mosaic."""
-    from firmware.sensor.mock import optics, spectral
-    from firmware.sensor.mock.models import sensor_model
-    from firmware.sensor.mock.scenes import make_scene
-
-    model = sensor_model("imx477")
-    scene = make_scene("slanted-edge", model.info.pixel_array_size)
-    aw, ah = model.info.pixel_array_size
-    x0 = int(0.5 * aw - SIZE[0] / 2) // 2 * 2
-    y0 = int(0.5 * ah - SIZE[1] / 2) // 2 * 2
-    xs = (x0 + np.arange(SIZE[0]) + 0.5) / aw
-    ys = (y0 + np.arange(SIZE[1]) + 0.5) / ah
-    resp = spectral.responses(scene.reflectances(), spectral.Lighting(5000.0, "auto", 800.0))[:, 1]
-    import cv2
-
-    return cv2.GaussianBlur(scene.plane(resp, xs, ys), (0, 0), model.blur_sigma_px)
 
 
 @pytest.mark.parametrize("cfa", ["RGGB", "BGGR", "GRBG", "GBRG"])
