@@ -38,6 +38,8 @@ KNEE = 0.75  # of white (white-balanced): below it nothing changes
 GAMUT_KNEE = 0.9  # of white after the colour matrix: a saturated colour is eased only this close to white
 CLIP = 65535 - 64  # on the 16-bit scale: at or above this a site clipped on the sensor (or in lens shading)
 WHITE = 65535.0
+RIM_COLOUR = 0.35  # what a block on the rim of a clipped region keeps of its rebuilt colour
+_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
 def rolloff(m: np.ndarray, top: float, knee: float = KNEE * WHITE) -> np.ndarray:
@@ -90,16 +92,36 @@ class HighlightStage(Stage):
             bx, by = cv2.findNonZero(blocks).reshape(-1, 2).T.astype(np.intp)  # blocks with a bright site
             sites = [(2 * by + dy, 2 * bx + dx, ch, g) for dy, dx, ch, g in layout]
             values = [rows[y, x].astype(np.float32) for y, x, _, _ in sites]
-            for (y, x, _, g), v in zip(sites, _highlights(values, layout, matrix, top)):
+            rim = _rims(rows)[by, bx]
+            for (y, x, _, g), v in zip(sites, _highlights(values, layout, matrix, top, rim)):
                 rows[y, x] = np.minimum(np.rint(v), np.floor(WHITE / g))  # at most white after WB
             return rows
 
         return kernel
 
 
-def _highlights(values: list[np.ndarray], layout, matrix: np.ndarray, top: float) -> list[np.ndarray]:
+def _rims(rows: np.ndarray) -> np.ndarray:
+    """Per CFA block: whether it holds a clipped site while a block beside it is clearly below the clip (no site
+    at 80 % of it).
+
+    There the block's sites straddle the edge of a clipped region (its red site in the glare, its greens
+    beside it), and rebuilding its channels would paint the edge in one colour.
+    """
+    h, w = rows.shape
+
+    def blocks_with(level):  # blocks with a site above ``level``
+        sites = cv2.compare(rows, level, cv2.CMP_GT)
+        return cv2.compare(cv2.resize(sites, (w // 2, h // 2), interpolation=cv2.INTER_AREA), 0, cv2.CMP_GT)
+
+    dark_beside = cv2.dilate(cv2.bitwise_not(blocks_with(int(0.8 * CLIP))), _CROSS, borderType=cv2.BORDER_REPLICATE)
+    return cv2.bitwise_and(blocks_with(CLIP - 1), dark_beside) > 0
+
+
+def _highlights(values: list[np.ndarray], layout, matrix: np.ndarray, top: float,
+                rim: np.ndarray) -> list[np.ndarray]:
     """Reconstruction and roll-off of CFA blocks: the four sites' raw values (float32, one element per block)
-    in, their new raw values out. ``layout``: per site (row, column, channel 0-2, white-balance gain)."""
+    in, their new raw values out. ``layout``: per site (row, column, channel 0-2, white-balance gain);
+    ``rim``: the blocks on the edge of a clipped region (their colour is taken out)."""
     wb = [v * g for v, (_, _, _, g) in zip(values, layout)]
     clip = [v >= CLIP for v in values]
     level, hit, floor = [], [], []
@@ -115,6 +137,10 @@ def _highlights(values: list[np.ndarray], layout, matrix: np.ndarray, top: float
     dimmest_free = np.min([np.where(h, np.inf, lv) for h, lv in zip(hit, level)], axis=0)
     guess = np.where(np.isfinite(dimmest_free), dimmest_free, brightest_clip)
     rebuilt = [np.where(h, np.maximum(f, guess), lv) for h, f, lv in zip(hit, floor, level)]
+    if rim.any():  # the edge of a clipped region: most of the colour taken out, towards the channels' mean
+        mean = sum(rebuilt) / 3.0
+        rebuilt = [np.where(rim, mean + RIM_COLOUR * (r - mean), r) for r in rebuilt]
+        hit = [h | rim for h in hit]
     # The tone rolls off on the block's brightest site; a saturated colour also where the colour matrix
     # would lift a channel near white (a yellow's red), with a knee of its own so it keeps its lightness.
     own = [np.where(hit[site[2]], rebuilt[site[2]], w) for w, site in zip(wb, layout)]
