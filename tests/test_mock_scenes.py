@@ -6,7 +6,8 @@ import pytest
 from firmware.clock import FakeClock
 from firmware.errors import CameradError
 from firmware.sensor.mock import scenes
-from firmware.sensor.mock.scenes import NATURAL_IMAGES, SCENES, SceneError, check_scene, make_scene
+from firmware.sensor.mock.scene_check import SceneError, check_scene
+from firmware.sensor.mock.scenes import NATURAL_IMAGES, SCENES, make_scene
 from firmware.sensor.mock.sensor import MockSensor
 from firmware.sensor.mock.spectral import Lighting
 
