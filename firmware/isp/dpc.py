@@ -41,7 +41,6 @@ from .stage import BAYER_LINEAR16, Stage
 NEIGHBOURS = np.zeros((5, 5), np.uint8)
 NEIGHBOURS[::2, ::2] = 1
 NEIGHBOURS[2, 2] = 0
-_PAD = 2  # mosaic border for the second step: a candidate's neighbours two away
 _LINES = ((0, 1), (1, 0), (1, 1), (1, -1))  # the four lines through a site (steps of two mosaic pixels)
 SCREEN = 4.0  # noise sigmas from the median that make a candidate
 CHECK = 3.0  # noise sigmas beyond every opposite-neighbour pair's mean that make a defect
@@ -127,21 +126,28 @@ def _correct(rows: np.ndarray, screen: np.ndarray, sigma: np.ndarray) -> np.ndar
     if not found:
         return rows
     y, x = (np.concatenate(parts) for parts in zip(*found))
-    padded = cv2.copyMakeBorder(rows, _PAD, _PAD, _PAD, _PAD, cv2.BORDER_REFLECT_101)
     noise = sigma[medians[y % 2, x % 2, y // 2, x // 2]]
-    excess = _off_lines(padded, y, x)
+    excess = _off_lines(rows, y, x)
     candidate = (excess > CHECK * noise) | (excess < -DEAD * CHECK * noise)
-    defect = candidate & ~_detail(rows, padded, medians, y, x, excess, sigma)
+    defect = candidate & ~_detail(rows, medians, y, x, excess, sigma)
     if defect.any():
         # The median of the eight neighbours (the site itself left out, so it pulls the value no way).
-        y, x = y[defect] + _PAD, x[defect] + _PAD
-        near = np.sort(np.stack([padded[y + dy, x + dx] for dy in (-2, 0, 2) for dx in (-2, 0, 2) if dy or dx],
-                                axis=1).astype(np.int32), axis=1)
-        rows[y - _PAD, x - _PAD] = (near[:, 3] + near[:, 4] + 1) // 2
+        y, x = y[defect], x[defect]
+        near = np.sort(np.stack([_at(rows, y + dy, x + dx) for dy in (-2, 0, 2) for dx in (-2, 0, 2) if dy or dx],
+                                axis=1), axis=1)
+        rows[y, x] = (near[:, 3] + near[:, 4] + 1) // 2
     return rows
 
 
-def _detail(rows, padded, medians, y, x, excess, sigma) -> np.ndarray:
+def _at(rows: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``rows[y, x]`` as int32, the indices mirrored about the edges as OpenCV's BORDER_REFLECT_101 does."""
+    h, w = rows.shape
+    y = np.abs(y) - 2 * np.maximum(y - (h - 1), 0)
+    x = np.abs(x) - 2 * np.maximum(x - (w - 1), 0)
+    return rows[y, x].astype(np.int32)
+
+
+def _detail(rows, medians, y, x, excess, sigma) -> np.ndarray:
     """Which candidates lift their direct neighbours (other colours) as real detail does (step 3).
 
     A neighbour counts as lifted above its own median by ``LIFT`` of the candidate's excess plus two of its
@@ -163,28 +169,26 @@ def _detail(rows, padded, medians, y, x, excess, sigma) -> np.ndarray:
         k = np.argmax(lifted[one], axis=1)
         py = np.choose(k, [n[0][one] for n in near])
         px = np.choose(k, [n[1][one] for n in near])
-        partner = _off_lines(padded, py, px)
+        partner = _off_lines(rows, py, px)
         noise = sigma[medians[py % 2, px % 2, py // 2, px // 2]]
         count[one[np.where(excess[one] > 0, partner, -partner) > CHECK * noise]] = 0
     return count > 0
 
 
-def _off_lines(padded: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+def _off_lines(rows: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
     """How far mosaic sites (y, x) stand off the four lines through them (step 2): above the highest mean
     of an opposite pair of same-colour neighbours (positive), or below the lowest (negative)."""
-    hi, lo = _pair_means(padded, y, x)
-    value = padded[y + _PAD, x + _PAD].astype(np.int32)
+    hi, lo = _pair_means(rows, y, x)
+    value = rows[y, x].astype(np.int32)
     return np.where(value - hi > lo - value, value - hi, value - lo)
 
 
-def _pair_means(padded: np.ndarray, y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pair_means(rows: np.ndarray, y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Highest and lowest mean of the four opposite pairs of same-colour neighbours of mosaic sites (y, x).
 
-    ``padded`` is the mosaic mirrored by ``_PAD`` on every side. A gradient, an edge or a line through a site has
-    a pair (along it) whose mean is the site's own level; a single defect has none, nor has a couplet (its
-    partner lifts one pair by half).
+    A gradient, an edge or a line through a site has a pair (along it) whose mean is the site's own level;
+    a single defect has none, nor has a couplet (its partner lifts one pair by half).
     """
-    y, x = y + _PAD, x + _PAD
-    means = np.stack([padded[y - 2 * oy, x - 2 * ox].astype(np.int32) + padded[y + 2 * oy, x + 2 * ox]
-                      for oy, ox in _LINES], axis=1) // 2
+    means = np.stack([_at(rows, y - 2 * oy, x - 2 * ox) + _at(rows, y + 2 * oy, x + 2 * ox) for oy, ox in _LINES],
+                     axis=1) // 2
     return means.max(axis=1), means.min(axis=1)

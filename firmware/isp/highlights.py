@@ -82,6 +82,7 @@ class HighlightStage(Stage):
         # or near the gamut knee after the matrix at its reach. Blocks with no such site are left as they are.
         start = site_map(shape, [min(KNEE, GAMUT_KNEE / reach) * WHITE / g for g in gains])
         layout = [(i // 2, i % 2, "RGB".index(c), g) for i, (c, g) in enumerate(zip(cfa, gains))]
+        colours = [(ch, sum(site[2] == ch for site in layout)) for ch in range(3)]  # sites per channel
         top = CLIP * max(gains)  # the brightest level the sensor can deliver, white balanced
 
         def kernel(rows, top_row):
@@ -90,14 +91,36 @@ class HighlightStage(Stage):
                 return rows
             blocks = cv2.resize(mask, (mask.shape[1] // 2, mask.shape[0] // 2), interpolation=cv2.INTER_AREA)
             bx, by = cv2.findNonZero(blocks).reshape(-1, 2).T.astype(np.intp)  # blocks with a bright site
+            values = [rows[2 * by + dy, 2 * bx + dx].astype(np.float32) for dy, dx, _, _ in layout]
+            # Of those, the blocks the knees reach: the brightest site, or a channel after the matrix.
+            wb = [v * g for v, (_, _, _, g) in zip(values, layout)]
+            channels = [sum(w for w, site in zip(wb, layout) if site[2] == ch) / count for ch, count in colours]
+            busy = _brightest(wb) > KNEE * WHITE
+            busy |= _brightest(_through(matrix, channels)) > GAMUT_KNEE * WHITE
+            if not busy.any():
+                return rows
+            by, bx = by[busy], bx[busy]
             sites = [(2 * by + dy, 2 * bx + dx, ch, g) for dy, dx, ch, g in layout]
-            values = [rows[y, x].astype(np.float32) for y, x, _, _ in sites]
-            rim = _rims(rows)[by, bx]
+            values = [v[busy] for v in values]
+            rim = _rims(rows)[by, bx] if cv2.minMaxLoc(rows)[1] >= CLIP else np.zeros(len(by), bool)
             for (y, x, _, g), v in zip(sites, _highlights(values, layout, matrix, top, rim)):
                 rows[y, x] = np.minimum(np.rint(v), np.floor(WHITE / g))  # at most white after WB
             return rows
 
         return kernel
+
+
+def _brightest(planes: list[np.ndarray]) -> np.ndarray:
+    """Element-wise maximum of equal-shaped arrays (a reduction over a short axis is slow in numpy)."""
+    out = planes[0].copy()
+    for p in planes[1:]:
+        np.maximum(out, p, out=out)
+    return out
+
+
+def _through(matrix: np.ndarray, rgb: list[np.ndarray]) -> list[np.ndarray]:
+    """The colour matrix applied to three channel arrays: its three output channels."""
+    return [sum(float(matrix[i, j]) * rgb[j] for j in range(3)) for i in range(3)]
 
 
 def _rims(rows: np.ndarray) -> np.ndarray:
@@ -133,8 +156,8 @@ def _highlights(values: list[np.ndarray], layout, matrix: np.ndarray, top: float
     # A clipped channel: its clip level, or the dimmest unclipped channel if that is brighter (so a block
     # turns neutral, never past the others' colour; and whether a neighbour's red just clipped or not, its
     # green comes out the same). With nothing unclipped, every channel takes the brightest clip level.
-    brightest_clip = np.max([np.where(h, f, 0.0) for h, f in zip(hit, floor)], axis=0)
-    dimmest_free = np.min([np.where(h, np.inf, lv) for h, lv in zip(hit, level)], axis=0)
+    brightest_clip = _brightest([np.where(h, f, 0.0) for h, f in zip(hit, floor)])
+    dimmest_free = -_brightest([np.where(h, -np.inf, -lv) for h, lv in zip(hit, level)])
     guess = np.where(np.isfinite(dimmest_free), dimmest_free, brightest_clip)
     rebuilt = [np.where(h, np.maximum(f, guess), lv) for h, f, lv in zip(hit, floor, level)]
     if rim.any():  # the edge of a clipped region: most of the colour taken out, towards the channels' mean
@@ -144,8 +167,8 @@ def _highlights(values: list[np.ndarray], layout, matrix: np.ndarray, top: float
     # The tone rolls off on the block's brightest site; a saturated colour also where the colour matrix
     # would lift a channel near white (a yellow's red), with a knee of its own so it keeps its lightness.
     own = [np.where(hit[site[2]], rebuilt[site[2]], w) for w, site in zip(wb, layout)]
-    m = np.maximum(np.max(own, axis=0), 1.0)
-    out = np.maximum((np.stack(rebuilt, axis=-1) @ matrix.T).max(axis=-1), 1.0)
+    m = np.maximum(_brightest(own), 1.0)
+    out = np.maximum(_brightest(_through(matrix, rebuilt)), 1.0)
     scale = np.minimum(rolloff(m, top) / m, rolloff(out, top * float(np.clip(matrix, 0, None).sum(1).max()),
                                                     GAMUT_KNEE * WHITE) / out)
     return [o * scale / site[3] for o, site in zip(own, layout)]
