@@ -40,18 +40,24 @@ class Crop:
     clean: np.ndarray  # the noise-free mosaic (float32, same units as ``raw``, black included)
 
 
+def crop_mode(size, centre) -> tuple:
+    """The mock model and a full-resolution sensor mode reading ``size`` pixels around ``centre`` (fractions
+    of the pixel array), starting on a CFA block."""
+    model = sensor_model(MODEL)
+    aw, ah = model.info.pixel_array_size
+    w, h = size
+    x0 = int(centre[0] * aw - w / 2) // 2 * 2
+    y0 = int(centre[1] * ah - h / 2) // 2 * 2
+    return model, SensorMode(size=(w, h), bit_depth=model.bit_depth, max_fps=10.0, crop=(x0, y0, w, h))
+
+
 def render_crop(scene: str, size=(512, 512), centre=(0.5, 0.5), *, ct=5000.0, lux=800.0, gain=1.0,
                 peak=0.7, seed=0, hot_pixels=3000, exposure_us: float | None = None) -> Crop:
     """Render ``size`` pixels around ``centre`` (fractions of the array) of ``scene`` at full resolution.
 
     Without ``exposure_us`` the exposure puts the brightest 0.5 % of photosites at ``peak`` of full scale.
     """
-    model = sensor_model(MODEL)
-    aw, ah = model.info.pixel_array_size
-    w, h = size
-    x0 = int(centre[0] * aw - w / 2) // 2 * 2
-    y0 = int(centre[1] * ah - h / 2) // 2 * 2
-    mode = SensorMode(size=(w, h), bit_depth=model.bit_depth, max_fps=10.0, crop=(x0, y0, w, h))
+    model, mode = crop_mode(size, centre)
     light = spectral.Lighting(ct, "auto", lux)
     sc = make_scene(scene, model.info.pixel_array_size, seed)
     clean = Renderer(model, sc, seed, hot_pixels=0)
@@ -76,13 +82,10 @@ def lens_green(scene: str, size=(512, 512), centre=(0.5, 0.5), ct=5000.0) -> np.
     (up to scale; the mock's colour shading left out)."""
     from firmware.sensor.mock import optics
 
-    model = sensor_model(MODEL)
-    aw, ah = model.info.pixel_array_size
-    w, h = size
-    x0 = int(centre[0] * aw - w / 2) // 2 * 2
-    y0 = int(centre[1] * ah - h / 2) // 2 * 2
-    mode = SensorMode(size=(w, h), bit_depth=model.bit_depth, max_fps=10.0, crop=(x0, y0, w, h))
+    model, mode = crop_mode(size, centre)
     sc = make_scene(scene, model.info.pixel_array_size)
+    aw, ah = model.info.pixel_array_size
+    x0, y0, w, h = mode.crop
     xs, ys = (x0 + np.arange(w) + 0.5) / aw, (y0 + np.arange(h) + 0.5) / ah
     green = spectral.responses(sc.reflectances(), spectral.Lighting(ct, "auto", 1000.0))[:, 1]
     return cv2.GaussianBlur(sc.plane(green, xs, ys), (0, 0), optics.blur_sigma(model, mode))

@@ -5,12 +5,10 @@ import functools
 import numpy as np
 import pytest
 
+from bench.quality import capture
 from bench.quality_metrics import clipped_patches
-from firmware.clock import FakeClock
 from firmware.isp import FrameInfo, Pipeline, build_pipeline
 from firmware.isp.highlights import CLIP, HighlightStage, rolloff
-from firmware.sensor.mock.sensor import MockSensor
-from firmware.sensor.mock.spectral import Lighting
 from firmware.sensor.mock.tuning_default import default_tuning
 from firmware.tuning.looks import apply_look, list_looks
 
@@ -79,16 +77,8 @@ def test_a_brightening_neutral_never_turns_magenta():
 @functools.lru_cache(maxsize=None)
 def chart(scene="colorchecker", mode="2028x1520"):
     """A capture at the auto exposure the mock's IPA settles on (the demo's scene and light)."""
-    cam = MockSensor("imx477", scene, Lighting(5000, "auto", 800), clock=FakeClock())
-    cam.configure(cam.info.mode(mode), 4)
-    cam.start()
-    for _ in range(24):
-        cam.next_request(1.0).release()
-    with cam.next_request(1.0) as req:
-        raw, md = req.make_array("raw").copy(), req.get_metadata()
-    patches = cam.patches()
-    cam.close()
-    return raw, FrameInfo.from_metadata(md, "RGGB", 12), patches
+    raw, frame, patches, _ = capture(scene, 800, mode)
+    return raw, frame, patches
 
 
 @pytest.mark.parametrize("look", list_looks())
