@@ -25,6 +25,7 @@ from firmware.sensor.mock.render import Renderer, mode_levels
 from firmware.sensor.mock.scenes import make_scene
 from firmware.sensor.protocol import SensorMode
 from firmware.tuning import TuningFile
+from firmware.tuning.blocks import Awb, BlackLevel
 
 MODEL = "imx477"
 
@@ -93,7 +94,7 @@ def lens_green(scene: str, size=(512, 512), centre=(0.5, 0.5), ct=5000.0) -> np.
 
 def white_balanced(tuning: TuningFile, raw: np.ndarray, frame: FrameInfo) -> np.ndarray:
     """The mosaic as the demosaic sees it: black level out, white balanced (16-bit linear)."""
-    return Pipeline([BlackLevelStage(tuning), WhiteBalanceStage(tuning)]).run(raw, frame)
+    return Pipeline([BlackLevelStage(BlackLevel.read(tuning)), WhiteBalanceStage(Awb.read(tuning))]).run(raw, frame)
 
 
 def libraw_rgb(mosaic: np.ndarray, cfa: str, tuning: TuningFile, algorithm: str = "AHD") -> np.ndarray:

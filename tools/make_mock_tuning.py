@@ -68,7 +68,7 @@ def build(model_name: str, target: str) -> TuningFile:
     ref_y = sig.green_mean * lv.dn_per_electron / (lv.white - lv.black) * 65535.0
     # Every block calibration does not measure comes from the same defaults camtune calibrate uses, so the
     # ideal and the calibrated files differ only where calibration measured something.
-    tf = default_tuning(platform_for(target), source=f"<ideal {model_name}>")
+    tf = default_tuning(platform_for(target), source=f"<ideal {model_name}>", max_gain=model.gain_range[1])
     tf.set_block("rpi.black_level", {"black_level": model.info.black_level_16})
     tf.set_block("rpi.lux", {"reference_shutter_speed": 10000, "reference_gain": 1.0, "reference_aperture": 1.0,
                              "reference_lux": 1000, "reference_Y": int(round(ref_y))})

@@ -7,10 +7,13 @@ while red and blue - scaled past white - turn the highlight magenta. This stage 
 white balance and hands it values that cannot saturate there, per 2x2 block of the CFA:
 
 1. **Reconstruction.** A site at the sensor's clip only says its channel is *at least* that bright. Each
-   clipped channel takes the larger of its own clip level and the dimmest of the block's unclipped channels
-   (white-balanced), so a highlight where green clipped and red and blue did not stays neutral, a sky where
-   only blue clipped stays blue, a lamp whose red and green clipped stays orange, and where every channel
-   clipped the block becomes neutral white at the brightest clip level - never magenta, never salmon.
+   clipped channel takes the larger of its own clip level and the unclipped channels' level (white-balanced:
+   their mean when they are within ``NEAR`` of each other, else the dimmest, so a coloured light's colour
+   does not depend on whether its brightest channel just clipped). A highlight where green clipped and red
+   and blue did not stays neutral, a sky where only blue clipped stays blue, a lamp whose red and green
+   clipped stays orange, and where every channel clipped the block becomes neutral white at the brightest
+   clip level - never magenta, never salmon. On the rim of a clipped region (a block beside one clearly
+   below the clip) the block's sites straddle the edge; there it keeps only ``RIM_COLOUR`` of its colour.
 2. **Roll-off.** The block's brightest channel ``m`` (white balanced) maps through a soft knee: unchanged up
    to ``KNEE`` of white, then ``F(m) = k + (m - k) / (1 + (m - k) / L)``, which leaves the knee with slope 1
    and reaches white exactly at the brightest level the sensor can deliver (its clip times the largest
@@ -29,7 +32,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..tuning import TuningFile
 from .black_level import site_map
 from .cfa import check_cfa
 from .stage import BAYER_LINEAR16, Stage
@@ -38,6 +40,7 @@ KNEE = 0.75  # of white (white-balanced): below it nothing changes
 GAMUT_KNEE = 0.9  # of white after the colour matrix: a saturated colour is eased only this close to white
 CLIP = 65535 - 64  # on the 16-bit scale: at or above this a site clipped on the sensor (or in lens shading)
 WHITE = 65535.0
+NEAR = 1.25  # unclipped channels within this ratio count as one level (a near-neutral highlight)
 RIM_COLOUR = 0.35  # what a block on the rim of a clipped region keeps of its rebuilt colour
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
@@ -58,10 +61,8 @@ class HighlightStage(Stage):
     halo = 0  # each 2x2 block on its own (bands start on a block)
     in_place = True
 
-    def __init__(self, tuning: TuningFile, ccm=None):
-        from .white_balance import WhiteBalanceStage
-
-        self.white_balance = WhiteBalanceStage(tuning)  # for frames that carry no gains
+    def __init__(self, white_balance, ccm=None):
+        self.white_balance = white_balance  # the pipeline's WhiteBalanceStage: its gains, or its estimate
         self.ccm = ccm  # the pipeline's CcmStage, whose matrix can push saturated colours past white
 
     def needs_frame(self, frame):
@@ -153,12 +154,18 @@ def _highlights(values: list[np.ndarray], layout, matrix: np.ndarray, top: float
         level.append(sum(wb[k] for k in mine) / len(mine))
         hit.append(np.logical_or.reduce([clip[k] for k in mine]))
         floor.append(CLIP * layout[mine[0]][3])
-    # A clipped channel: its clip level, or the dimmest unclipped channel if that is brighter (so a block
-    # turns neutral, never past the others' colour; and whether a neighbour's red just clipped or not, its
-    # green comes out the same). With nothing unclipped, every channel takes the brightest clip level.
+    # A clipped channel: its clip level, or the unclipped channels' level if that is brighter (so a block
+    # turns neutral, never past the others' colour). With nothing unclipped, every channel takes the
+    # brightest clip level.
     brightest_clip = _brightest([np.where(h, f, 0.0) for h, f in zip(hit, floor)])
     dimmest_free = -_brightest([np.where(h, -np.inf, -lv) for h, lv in zip(hit, level)])
-    guess = np.where(np.isfinite(dimmest_free), dimmest_free, brightest_clip)
+    brightest_free = _brightest([np.where(h, -np.inf, lv) for h, lv in zip(hit, level)])
+    free = sum((~h).astype(np.float32) for h in hit)
+    mean_free = sum(np.where(h, 0.0, lv) for h, lv in zip(hit, level)) / np.maximum(free, 1.0)
+    # Unclipped channels close to each other (a near-neutral highlight): their mean; far apart (a coloured
+    # light): the dimmest, so the block's colour does not depend on whether its brightest channel clipped.
+    guess = np.where(brightest_free <= NEAR * dimmest_free, mean_free, dimmest_free)
+    guess = np.where(free > 0, guess, brightest_clip)
     rebuilt = [np.where(h, np.maximum(f, guess), lv) for h, f, lv in zip(hit, floor, level)]
     if rim.any():  # the edge of a clipped region: most of the colour taken out, towards the channels' mean
         mean = sum(rebuilt) / 3.0

@@ -128,7 +128,7 @@ class MockSensor:
             self._buffer_count = buffer_count
             self._levels = mode_levels(self.model, mode)
             self._ipa = MockIpa(self.tuning, self._levels, mode, self.model.gain_range, self.model.exposure_range_us,
-                                array_size=self.model.info.pixel_array_size)
+                                array_size=self.model.info.pixel_array_size, cfa=self.model.info.cfa)
             self._ipa.apply_controls(self._initial)
 
     def start(self) -> None:
