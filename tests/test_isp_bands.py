@@ -94,9 +94,9 @@ def test_isp_bands_copy_shared_rows_before_a_stage_writes_in_place(small_bands):
 
 def test_isp_band_margins_cover_every_halo_in_whole_cfa_blocks():
     pipe = build_pipeline(TUNING)
-    assert [s.halo for s in pipe.stages] == [0, 4, 0, 0, 0, 4, 0, 0, 2]
-    # sharpen 2; demosaic 4 more (already whole CFA blocks); DPC 4 more.
-    assert bands.margins(pipe.stages) == [10, 10, 6, 6, 6, 6, 2, 2, 2, 0]
+    assert [s.halo for s in pipe.stages] == [0, 4, 0, 2, 0, 4, 0, 0, 2]
+    # sharpen 2; demosaic 4 more (already whole CFA blocks); highlights 2 more; DPC 4 more.
+    assert bands.margins(pipe.stages) == [12, 12, 8, 8, 6, 6, 2, 2, 2, 0]
 
 
 class _Recorder(Stage):

@@ -46,6 +46,8 @@ SCREEN = 4.0  # noise sigmas from the median that make a candidate
 CHECK = 3.0  # noise sigmas beyond every opposite-neighbour pair's mean that make a defect
 DEAD = 3.0  # dead sites: CHECK times this (texture has as many dips as peaks; defects are mostly hot)
 LIFT = 0.1  # real detail: a direct neighbour lifted by this share of the site's excess (plus 2 sigmas)
+SPREAD = 3.0  # screen: also times the 3x3 neighbourhood's spread from its median
+_BOX = np.ones((3, 3), np.uint8)
 FLOOR = 64.0  # on the 16-bit scale: quantisation and black-level residue a noise model leaves out
 # Without a noise profile (frame or tuning): a 12-bit sensor at gain 4 on the normalised signal (var = S x + O).
 _DEFAULT_NOISE = NoiseProfile(shot=4e-4, read=2.5e-6)
@@ -118,7 +120,14 @@ def _correct(rows: np.ndarray, screen: np.ndarray, sigma: np.ndarray) -> np.ndar
             plane = columns[dx][dy::2]
             median = cv2.medianBlur(plane, 3, dst=medians[dy, dx])
             np.right_shift(median, 8, out=top_byte, casting="unsafe")
-            far = cv2.compare(cv2.absdiff(plane, median), cv2.LUT(top_byte, screen), cv2.CMP_GT)
+            # The noise profile's threshold, or three times the neighbourhood's spread from its median (the
+            # smaller side, which a defect does not widen: about four sigmas of the noise actually there)
+            # where that is more: a frame noisier than its profile says (a wrong profile, an unknown gain)
+            # does not make every site a candidate.
+            spread = cv2.min(cv2.subtract(median, cv2.erode(plane, _BOX, borderType=cv2.BORDER_REPLICATE)),
+                             cv2.subtract(cv2.dilate(plane, _BOX, borderType=cv2.BORDER_REPLICATE), median))
+            threshold = cv2.max(cv2.LUT(top_byte, screen), cv2.multiply(spread, SPREAD))
+            far = cv2.compare(cv2.absdiff(plane, median), threshold, cv2.CMP_GT)
             points = cv2.findNonZero(far)
             if points is not None:
                 xs, ys = points.reshape(-1, 2).T.astype(np.intp)

@@ -58,7 +58,7 @@ class HighlightStage(Stage):
     name = "highlights"
     input = BAYER_LINEAR16
     output = BAYER_LINEAR16
-    halo = 0  # each 2x2 block on its own (bands start on a block)
+    halo = 2  # a 2x2 block, and whether the blocks beside it are clear of the clip (its rim)
     in_place = True
 
     def __init__(self, white_balance, ccm=None):
