@@ -92,7 +92,11 @@ class DpcStage(Stage):
         # The screen's threshold per 256 levels of the median (an 8-bit lookup, OpenCV's fast path), taken
         # at each step's dark end: never above the noise it stands for.
         screen = np.minimum(np.rint(SCREEN * sigma[::256]), 65535).astype(np.uint16)
-        return lambda rows, top: _correct(rows, screen, sigma.astype(np.float32))
+        # A frame that states its noise (a DNG's profile, a capture's gain) is screened by it alone; one that
+        # does not is also screened by the noise its neighbourhoods show, so a frame noisier than the
+        # tuning's guess does not make every site a candidate.
+        measured = frame.noise is None
+        return lambda rows, top: _correct(rows, screen, sigma.astype(np.float32), measured)
 
 
 def _clamp(rows: np.ndarray, top: int) -> np.ndarray:
@@ -103,11 +107,11 @@ def _clamp(rows: np.ndarray, top: int) -> np.ndarray:
     return cv2.max(rows, lo, dst=rows)
 
 
-def _correct(rows: np.ndarray, screen: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+def _correct(rows: np.ndarray, screen: np.ndarray, sigma: np.ndarray, measured: bool) -> np.ndarray:
     """Normal: singles and couplets replaced by their neighbourhood's median (in place).
 
     ``screen``: the candidates' distance from their median, by the median's top byte; ``sigma`` the noise
-    at each level.
+    at each level; ``measured``: also screen by the neighbourhood's own spread.
     """
     h, w = rows.shape
     # Even and odd columns apart in one pass (a row of pairs is a two-channel image); rows by slicing.
@@ -120,13 +124,11 @@ def _correct(rows: np.ndarray, screen: np.ndarray, sigma: np.ndarray) -> np.ndar
             plane = columns[dx][dy::2]
             median = cv2.medianBlur(plane, 3, dst=medians[dy, dx])
             np.right_shift(median, 8, out=top_byte, casting="unsafe")
-            # The noise profile's threshold, or three times the neighbourhood's spread from its median (the
-            # smaller side, which a defect does not widen: about four sigmas of the noise actually there)
-            # where that is more: a frame noisier than its profile says (a wrong profile, an unknown gain)
-            # does not make every site a candidate.
-            spread = cv2.min(cv2.subtract(median, cv2.erode(plane, _BOX, borderType=cv2.BORDER_REPLICATE)),
-                             cv2.subtract(cv2.dilate(plane, _BOX, borderType=cv2.BORDER_REPLICATE), median))
-            threshold = cv2.max(cv2.LUT(top_byte, screen), cv2.multiply(spread, SPREAD))
+            threshold = cv2.LUT(top_byte, screen)
+            if measured:  # three times the spread from the median on the side a defect does not widen
+                spread = cv2.min(cv2.subtract(median, cv2.erode(plane, _BOX, borderType=cv2.BORDER_REPLICATE)),
+                                 cv2.subtract(cv2.dilate(plane, _BOX, borderType=cv2.BORDER_REPLICATE), median))
+                cv2.max(threshold, cv2.multiply(spread, SPREAD), dst=threshold)
             far = cv2.compare(cv2.absdiff(plane, median), threshold, cv2.CMP_GT)
             points = cv2.findNonZero(far)
             if points is not None:
