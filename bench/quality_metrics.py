@@ -135,6 +135,21 @@ def edge_band(shape, width: float = 8.0, angle_deg: float = 5.0, centre=None) ->
     return np.abs((xx - cx + 0.5) * np.cos(a) - (yy - cy + 0.5) * np.sin(a)) <= width
 
 
+def edge_profile(rgb: np.ndarray, reach: float = 8.0, angle_deg: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+    """The mean R, G, B across the slanted edge through the picture's centre, in half-pixel steps of distance
+    (dark side first): noise averages out along the edge, what stays is the fringe and the ringing."""
+    h, w = rgb.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    a = np.radians(angle_deg)
+    d = (xx - w / 2 + 0.5) * np.cos(a) - (yy - h / 2 + 0.5) * np.sin(a)
+    near = np.abs(d) <= reach
+    bins = np.rint(d[near] * 2).astype(int)
+    bins -= bins.min()
+    counts = np.bincount(bins)
+    prof = np.stack([np.bincount(bins, weights=rgb[..., c][near].astype(float)) / counts for c in range(3)], -1)
+    return np.unique(np.rint(d[near] * 2)) / 2, prof
+
+
 def false_colour(rgb16: np.ndarray, mask: np.ndarray | None = None, border: int = 4) -> float:
     """Mean chroma over ``mask`` (all of it by default), ``border`` pixels from the crop's edges left out."""
     c = chroma(rgb16)
