@@ -95,7 +95,7 @@ def defect_figures(tuning) -> dict:
     return out
 
 
-def look_figures(look: str, scene: str, rgb: np.ndarray, patches, raw, frame, tuning) -> dict:
+def look_figures(look: str, scene: str, lux: float, rgb: np.ndarray, patches) -> dict:
     out = {}
     luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     if scene == "colorchecker":
@@ -106,7 +106,7 @@ def look_figures(look: str, scene: str, rgb: np.ndarray, patches, raw, frame, tu
     elif scene == "slanted-edge":  # fringes and ringing in the JPEG, on the mean profile across the edge
         out.update(fringe_figures(look, rgb))
     elif scene == "dead-leaves":
-        out[f"{look}_dead_leaves_{frame.lux:g}_lux_mean_luma"] = float(luma.mean())
+        out[f"{look}_dead_leaves_{lux:g}_lux_mean_luma"] = float(luma.mean())
     elif scene == "high-contrast":
         h, w = luma.shape
         cloud = rgb[int(0.24 * h):int(0.26 * h), int(0.16 * w):int(0.18 * w)].reshape(-1, 3).mean(axis=0)
@@ -157,8 +157,9 @@ def label(image: np.ndarray, text: str) -> np.ndarray:
 def detail(rgb: np.ndarray, scene: str) -> np.ndarray:
     """A 100 % crop where the scene's detail is (the edge, the zone plate's fine rings, a patch corner...)."""
     h, w = rgb.shape[:2]
-    cy, cx = {"colorchecker": (0.36, 0.32), "zone-plate": (0.5, ZONE[0]), "high-contrast": (0.25, 0.2)}.get(
-        scene, (0.5, 0.5))
+    spots = {"colorchecker": (0.36, 0.32), "zone-plate": (0.5, ZONE[0]), "high-contrast": (0.31, 0.19),
+             "natural:astronaut": (0.72, 0.33)}  # (row, column) fractions
+    cy, cx = spots.get(scene, (0.5, 0.5))
     y, x = int(cy * h) - THUMB[1] // 4, int(cx * w) - THUMB[0] // 4
     crop = rgb[max(y, 0):max(y, 0) + THUMB[1] // 2, max(x, 0):max(x, 0) + THUMB[0] // 2]
     return cv2.resize(crop, THUMB, interpolation=cv2.INTER_NEAREST)  # 200 % of 100 %: pixels visible
@@ -178,7 +179,7 @@ def run(quick: bool = False, sheet: Path | None = None) -> dict:
         tiles = []
         for look in looks:
             rgb = build_pipeline(apply_look(tuning, look)).run(raw, frame)
-            out.update(look_figures(look, scene, rgb, patches, raw, frame, tuning))
+            out.update(look_figures(look, scene, lux, rgb, patches))
             tiles.append(label(cv2.resize(rgb, THUMB, interpolation=cv2.INTER_AREA), f"{title}: {look}"))
             if look == "neutral":
                 tiles.append(label(detail(rgb, scene), f"{title}: 100 % crop, x2"))
