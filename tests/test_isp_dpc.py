@@ -92,7 +92,8 @@ def _no_dpc():
 @pytest.mark.parametrize("scene, centre", [("natural:coffee", (0.5, 0.5)), ("natural:astronaut", (0.45, 0.6)),
                                            ("natural:rocket", (0.5, 0.5)), ("dead-leaves", (0.4, 0.6))])
 def test_dpc_keeps_clean_natural_pictures(scene, centre):
-    """Noise-free pictures as the lens delivers them pass through DPC at >= 50 dB (measured 53-inf)."""
+    """Noise-free pictures as the lens delivers them pass through DPC at >= 50 dB (measured: coffee and
+    astronaut untouched, rocket 71 dB, dead leaves 67 dB)."""
     crop = render_crop(scene, (384, 384), centre, hot_pixels=0)
     bayer = np.rint((crop.clean - 256) * (65535 / 3839)).clip(0, 65535).astype(np.uint16)
     out = DpcStage(TUNING).process(bayer.copy(), crop.frame)
