@@ -18,6 +18,7 @@ import pytest
 import rawpy
 
 from firmware.camtune.cli import main as camtune
+from firmware.colour.matrices import XYZ_TO_SRGB
 from firmware.sensor.mock import spectral, truth
 from firmware.sensor.mock.models import sensor_model
 from firmware.tuning import TuningFile
@@ -134,7 +135,7 @@ def _best_delta_e(linear_srgb: np.ndarray, xyz_ref: np.ndarray) -> float:
 
     d65 = colour.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"]
     lab_ref = colour.XYZ_to_Lab(xyz_ref, d65)
-    to_xyz = np.linalg.inv(truth.XYZ_TO_SRGB)
+    to_xyz = np.linalg.inv(XYZ_TO_SRGB)
 
     def mean_de(log_scale):
         lab = colour.XYZ_to_Lab(linear_srgb * np.exp(log_scale) @ to_xyz.T, d65)
@@ -167,8 +168,8 @@ def test_no_3x3_matrix_reaches_1_5_at_2850k_against_the_d65_chart():
     ref = truth.colorchecker_xyz()
     d65 = colour.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"]
     lab_ref = colour.XYZ_to_Lab(ref, d65)
-    to_xyz = np.linalg.inv(truth.XYZ_TO_SRGB)
-    m0 = np.linalg.lstsq(cam, ref @ truth.XYZ_TO_SRGB.T, rcond=None)[0].T
+    to_xyz = np.linalg.inv(XYZ_TO_SRGB)
+    m0 = np.linalg.lstsq(cam, ref @ XYZ_TO_SRGB.T, rcond=None)[0].T
 
     def mean_de(p):  # any 3x3 at all: not even white-preserving
         return float(np.mean(colour.delta_E(colour.XYZ_to_Lab(cam @ p.reshape(3, 3).T @ to_xyz.T, d65), lab_ref,

@@ -23,6 +23,7 @@ from firmware.sensor.mock.models import sensor_model  # noqa: E402
 from firmware.sensor.mock.render import Renderer, mode_levels  # noqa: E402
 from firmware.sensor.mock.scenes import make_scene  # noqa: E402
 from firmware.tuning import TuningFile  # noqa: E402
+from firmware.tuning.calibrate.ccm import white_preserving_lstsq  # noqa: E402
 from firmware.tuning.defaults import default_tuning  # noqa: E402
 from firmware.tuning.hardware import platform_for  # noqa: E402
 
@@ -49,7 +50,7 @@ def build(model_name: str, target: str) -> TuningFile:
         white = truth.white_rgb(light)
         wb = truth.colorchecker_camera(light) / white  # white-balanced: greys have R = G = B
         wb *= ref[18, 1] / wb[18, 1]  # exposed so the white patch matches the reference
-        ccms.append({"ct": ct, "ccm": _r(truth.fit_ccm_least_squares(wb, ref), 5)})
+        ccms.append({"ct": ct, "ccm": _r(white_preserving_lstsq(wb, ref), 5)})
     grid = platform_for(target).alsc_grid
     cr, cb, lum = [], [], None
     for ct in ALSC_CTS:
