@@ -30,10 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from firmware.clock import FakeClock
 from firmware.isp import FrameInfo, build_pipeline
-from firmware.sensor.mock.sensor import MockSensor
-from firmware.sensor.mock.spectral import Lighting
 from firmware.tuning.looks import apply_look, list_looks
 
 from . import quality_metrics as qm
@@ -48,16 +45,13 @@ THUMB = (320, 240)
 
 def capture(scene: str, lux: float, mode: str):
     """One frame after the mock's AE and AWB settle: raw, frame facts, chart patches, base tuning."""
-    cam = MockSensor(qm.MODEL, scene, Lighting(5000, "auto", lux), clock=FakeClock())
-    cam.configure(cam.info.mode(mode), 4)
-    cam.start()
-    for _ in range(30):
-        cam.next_request(5.0).release()
-    with cam.next_request(5.0) as req:
-        raw, md = req.make_array("raw").copy(), req.get_metadata()
-    patches, tuning = cam.patches(), cam.tuning
-    cam.close()
-    return raw, FrameInfo.from_metadata(md, cam.info.cfa, cam.info.mode(mode).bit_depth), patches, tuning
+    from firmware.sensor.mock.models import sensor_model
+
+    from .colour import capture as settled
+
+    raw, md, patches, tuning = settled(scene, 5000.0, lux, mode=mode)
+    info = sensor_model(qm.MODEL).info
+    return raw, FrameInfo.from_metadata(md, info.cfa, info.mode(mode).bit_depth), patches, tuning
 
 
 def demosaic_figures(tuning) -> dict:
