@@ -95,9 +95,32 @@ def run_set(client, args) -> int:
     res = client.call("set", values=values)
     if args.json:
         emit_json(res)
-    else:
-        say(*(f"{key} = {show_value(key, value)}" for key, value in res["values"].items()))
+        return 0
+    say(*(f"{key} = {show_value(key, value)}" for key, value in res["values"].items()))
+    if res["values"].get("awb") not in (None, "custom") and res["values"].get("colour_gains", "auto") == "auto":
+        settling = awb_settling(client)
+        if settling:
+            say(settling)
     return 0
+
+
+def awb_settling(client) -> str | None:
+    """How long the white balance takes to move to a new AWB mode. libcamera's AwbMode only narrows the search
+    range; the result is IIR-filtered at ``rpi.awb`` ``speed`` each controller frame (Awb::prepare), and the
+    controller runs at most 30 times a second (ipa_base.cpp) - the mock runs it every frame."""
+    import math
+
+    try:
+        speed = float(client.call("tuning.show", block="rpi.awb")["params"].get("speed", 0.05))
+        s = client.call("status")
+    except Exception:  # noqa: BLE001 - a hint only: no tuning block, no status, nothing said
+        return None
+    fps = s.get("fps") or 0
+    if not 0 < speed < 1 or not fps:
+        return None
+    frames = math.ceil(math.log(0.05) / math.log(1 - speed))  # 95 % of the way
+    rate = fps if s["sensor"].get("mock") else min(fps, 30.0)
+    return f"  (as in libcamera, AWB eases there: 95 % in {frames} frames, ~{frames / rate:.1f} s at {rate:.0f} fps)"
 
 
 # -- looks, tuning -----------------------------------------------------------------------------------------

@@ -218,6 +218,20 @@ class MockSensor:
             if self._streaming:
                 self._renderer.signal(self._mode, self.lighting)
 
+    def set_scene(self, name: str) -> None:
+        """Put another scene (a name of ``scenes.SCENES``, ``natural:IMAGE``) in front of the mock from the next
+        frame on; ``ValueError`` for a name there is none of."""
+        scene = make_scene(name, self.model.info.pixel_array_size, self.seed)
+        with self._lock:
+            self._scene, self._scene_name = scene, name
+            self._make_renderers()
+            if self._streaming:
+                self._renderer.signal(self._mode, self.lighting)
+
+    @property
+    def scene_name(self) -> str:
+        return self._scene_name
+
     @property
     def defocus_px(self) -> float:
         """The ring's extra blur (Gaussian sigma in pixel-array pixels); 0 in focus."""
