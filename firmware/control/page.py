@@ -12,9 +12,11 @@ STYLE = """
   body { margin: 0; background: #111; color: #ddd; font: 14px/1.4 system-ui, sans-serif; }
   header { padding: 6px 12px; background: #000; font-family: ui-monospace, monospace; font-size: 13px; }
   header.error, .error { color: #f66; }
-  main { display: flex; flex-wrap: wrap; gap: 12px; padding: 12px; }
-  #view { max-width: 100%; background: #222; min-width: 320px; min-height: 240px; }
-  aside { display: flex; flex-direction: column; gap: 8px; min-width: 300px; max-width: 340px; }
+  main { display: flex; flex-wrap: wrap; gap: 16px; padding: 12px; }
+  section, aside { display: flex; flex-direction: column; gap: 6px; }
+  #view { max-width: 100%; width: 640px; background: #222; min-height: 240px; }
+  .meters { display: flex; gap: 14px; align-items: flex-end; }
+  aside { min-width: 300px; max-width: 340px; }
   fieldset { border: 1px solid #333; padding: 6px 10px; }
   legend { color: #999; }
   .row { display: flex; justify-content: space-between; align-items: center; margin: 3px 0; }
@@ -200,15 +202,21 @@ PAGE = ("""<!doctype html>
 <body>
 <header id="status">connecting…</header>
 <main>
-  <img id="view" alt="live preview" src="/stream.mjpg">
-  <aside>
+  <section>
+    <img id="view" alt="live preview" src="/stream.mjpg">
     <div>
       <label><input type="checkbox" id="zebra"> zebras (clipped highlights)</label>
       <label><input type="checkbox" id="peaking"> focus peaking</label>
     </div>
-    <canvas id="hist" width="256" height="100"></canvas>
-    <div id="clipping" class="num"></div>
-    <div>focus <span id="focus" class="num">–</span></div>
+    <div class="meters">
+      <canvas id="hist" width="256" height="100"></canvas>
+      <div>
+        <div id="clipping" class="num"></div>
+        <div>focus <span id="focus" class="num">–</span></div>
+      </div>
+    </div>
+  </section>
+  <aside>
     <fieldset>
       <legend>camera</legend>
       <div class="row"><span>shutter</span><select id="exposure"></select></div>
