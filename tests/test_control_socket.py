@@ -51,8 +51,7 @@ def test_the_socket_is_a_socket_with_mode_0660_and_goes_away_with_the_daemon(tmp
 
 
 def test_a_stale_socket_from_a_crashed_daemon_is_replaced(tmp_path):
-    d = Daemon(tmp_path)
-    d.sock.parent.mkdir(parents=True)
+    d = Daemon(tmp_path)  # makes the socket's directory
     stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     stale.bind(str(d.sock))
     stale.close()  # a socket file nobody listens on, as a kill -9 leaves it

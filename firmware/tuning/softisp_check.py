@@ -27,11 +27,17 @@ PR19_KEYS = {"Adjust": {"gamma": (0.1, 10.0), "contrast": (0.0, 2.0)}}
 
 
 def looks_softisp(data: Any) -> bool:
-    """True for a parsed file shaped as the soft ISP's: version below 2 with a list of algorithms."""
+    """True for a parsed file shaped as the soft ISP's: a version below 2 (libcamera reads a quoted number as the
+    number) with a list of algorithms (a Raspberry Pi file of version 1 is a flat object of blocks)."""
     if not isinstance(data, dict) or not isinstance(data.get("algorithms"), list):
         return False
     version = data.get("version", 0)
-    return not isinstance(version, (int, float)) or isinstance(version, bool) or version < 2
+    try:
+        if isinstance(version, bool) or float(version) >= 2:
+            return False
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def read(path: str | Path) -> Any:
