@@ -1,0 +1,121 @@
+"""``merge_burst``: align every frame of a burst onto a reference and merge them into one raw frame.
+
+>>> merged = merge_burst(frames, reference=0)                  # doctest: +SKIP
+>>> merged.raw.dtype, merged.noise, merged.frames_merged       # doctest: +SKIP
+(dtype('uint16'), NoiseProfile(shot=2.1e-05, read=3.0e-07), 7.4)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from ..isp.noise import NoiseProfile
+from .align import Reference, TileGrid, align
+from .burst import MERGED_BLACK, MERGED_WHITE, BurstFrame, FrameReport, MergedRaw, check_burst
+from .merge import WIENER_K, merge_planes
+
+log = logging.getLogger(__name__)
+
+
+def choose_reference(frames: Sequence[BurstFrame], candidates: int = 3) -> int:
+    """The reference a merge should keep: among the shortest exposures (their highlights survive), the
+    sharpest of the first ``candidates`` (HDR+ picks the sharpest of the first three: least hand blur)."""
+    shortest = min(f.exposure for f in frames)
+    pool = [i for i, f in enumerate(frames) if f.exposure <= shortest * 1.01][:candidates]
+    if len(pool) == 1:
+        return pool[0]
+
+    def sharpness(i: int) -> float:
+        y = frames[i].luma()
+        y = cv2.resize(y, (y.shape[1] // 2, y.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        return float(cv2.Laplacian(y, cv2.CV_32F).var() / max(float(y.mean()), 1e-6) ** 2)
+
+    return max(pool, key=sharpness)
+
+
+def _fit_profile(level: np.ndarray, var: np.ndarray) -> NoiseProfile:
+    """Least-squares variance = S x + O over the merged tiles (both kept non-negative)."""
+    x = np.clip(level.ravel(), 0.0, 1.0)
+    v = var.ravel()
+    ok = np.isfinite(v) & (x < 0.95)
+    x, v = x[ok], v[ok]
+    if len(x) < 2 or np.ptp(x) < 1e-6:
+        return NoiseProfile(0.0, float(np.mean(v)) if len(v) else 0.0)
+    # Weighted by 1/v so the dark tiles (where the read term lives) count as much as the bright ones.
+    wt = 1.0 / np.maximum(v, 1e-14)
+    design = np.stack([x, np.ones_like(x)], axis=1) * wt[:, None]
+    (s, o), *_ = np.linalg.lstsq(design, v * wt, rcond=None)
+    if o < 0:
+        s, o = float(np.sum(v * x * wt**2) / np.sum((x * wt) ** 2)), 0.0
+    return NoiseProfile(max(float(s), 0.0), max(float(o), 0.0))
+
+
+def _to_mosaic(planes: np.ndarray) -> np.ndarray:
+    """Merged planes (4, h/2, w/2) on the 0..1 scale -> the uint16 Bayer frame on the 16-bit scale."""
+    _, h, w = planes.shape
+    out = np.empty((2 * h, 2 * w), np.uint16)
+    span = np.float32(MERGED_WHITE - MERGED_BLACK)
+    for i in range(4):
+        sy, sx = divmod(i, 2)
+        p = planes[i] * span
+        p += np.float32(MERGED_BLACK + 0.5)
+        np.clip(p, 0, MERGED_WHITE, out=p)
+        out[sy::2, sx::2] = p.astype(np.uint16)
+    return out
+
+
+def merge_burst(frames: Sequence[BurstFrame], reference: int | None = None, *, threads: int = 2,
+                k: float = WIENER_K) -> MergedRaw:
+    """Align and merge ``frames`` onto ``reference`` (default: ``choose_reference``) into a ``MergedRaw``.
+
+    Frames may differ in exposure (the merge weighs each by its noise and ignores what a longer frame clipped),
+    black level and noise profile; they must share size and CFA. ``threads`` work on bands of tiles.
+    """
+    check_burst(frames)
+    if reference is None:
+        reference = choose_reference(frames)
+    if not 0 <= reference < len(frames):
+        raise ValueError(f"reference {reference} is not a frame of this {len(frames)}-frame burst")
+    times: dict[str, float] = {}
+    t = time.perf_counter()
+    ref = frames[reference]
+    ratios = [f.exposure / ref.exposure for f in frames]
+    grid = TileGrid.for_plane((ref.raw.shape[0] // 2, ref.raw.shape[1] // 2))
+    ref_luma = ref.luma()
+    reference_view = Reference(ref_luma, grid)
+    alignments, reports = [], []
+    for i, f in enumerate(frames):
+        if i == reference:
+            alignments.append(None)
+            continue
+        luma = f.luma(ratios[i])
+        # Each luma pixel averages 4 sites: a quarter of their variance, in each frame.
+        def noise_var(y, f=f, r=ratios[i]):
+            y = np.maximum(y, 0.0)
+            return 0.25 * (ref.noise.shot * y + ref.noise.read), 0.25 * (f.noise.shot * r * y + f.noise.read) / (r * r)
+        if ratios[i] > 1.01:
+            # A longer frame clips first: compare both where neither is clipped, or clipping looks like motion.
+            top = np.float32(0.97 / ratios[i])
+            view = Reference(np.minimum(ref_luma, top), grid)
+            alignments.append(align(view, np.minimum(luma, top), noise_var))
+        else:
+            alignments.append(align(reference_view, luma, noise_var))
+    times["align"] = time.perf_counter() - t
+    t = time.perf_counter()
+    planes, level, var, merged = merge_planes(frames, reference, ratios, alignments, grid, threads, k)
+    times["merge"] = time.perf_counter() - t
+    for i, f in enumerate(frames):
+        a = alignments[i]
+        reports.append(FrameReport(i, f.exposure, 0.0 if a is None else a.motion,
+                                   1.0 if a is None else float(np.median(a.residual)), float(merged[i])))
+    raw = _to_mosaic(planes)
+    noise = _fit_profile(level, var)
+    log.debug("merged %d frames onto %d in %.2f s (align %.2f s): %.1f frames' worth", len(frames), reference,
+              sum(times.values()), times["align"], sum(r.merged for r in reports))
+    return MergedRaw(raw=raw, noise=noise, reference=reference, exposure=ref.exposure, frames=tuple(reports),
+                     timings=times)
