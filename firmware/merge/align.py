@@ -30,6 +30,8 @@ import cv2
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from . import field
+
 TILE = 16  # merge tile side in Bayer-plane (= binned luma) pixels
 STEP = TILE // 2
 # (downsampling from the level below, tile side, search radius) for levels 1..3; level 0 is the tile grid.
@@ -194,38 +196,6 @@ def _margin(coarse, factor, t, r) -> int:
     return int(math.ceil(np.abs(coarse).max(initial=0) * factor)) + r + t
 
 
-def _global_motion(shift: np.ndarray, info: np.ndarray, oy: np.ndarray, ox: np.ndarray) -> np.ndarray:
-    """The affine motion field (n, 2) that best explains the tiles' displacements, each weighed by its
-    information (n, 2, 2) and down-weighted (Huber) where it disagrees: hand shake is a translation and a
-    small rotation, so a moving object or a tile lost in noise does not bend it."""
-    n = len(shift)
-    scale = max(float(oy.max()), float(ox.max()), 1.0)
-    y, x = (oy - oy.mean()) / scale, (ox - ox.mean()) / scale
-    basis = np.zeros((n, 2, 6))
-    basis[:, 0, 0:3] = np.stack([np.ones(n), y, x], 1)
-    basis[:, 1, 3:6] = basis[:, 0, 0:3]
-    # Cap the information at (0.05 px)^-2 so a few very sharp tiles cannot outvote the rest.
-    info = info * np.minimum(1.0, 400.0 / np.maximum(np.trace(info, axis1=1, axis2=2), 1e-12))[:, None, None]
-    weight = np.ones(n)
-    for _ in range(4):
-        wi = info * weight[:, None, None]
-        lhs = np.einsum("nki,nkl,nlj->ij", basis, wi, basis)
-        rhs = np.einsum("nki,nkl,nl->i", basis, wi, shift)
-        params = np.linalg.lstsq(lhs + 1e-9 * np.eye(6), rhs, rcond=None)[0]
-        fit = basis @ params
-        r = shift - fit
-        dist = np.sqrt(np.maximum(np.einsum("nk,nkl,nl->n", r, info, r), 1e-12))
-        weight = np.minimum(1.0, 3.0 / dist)
-    return fit
-
-
-def _combine(shift, info, prior, prior_info: float) -> np.ndarray:
-    """Each tile's estimate and the prior, combined by their information: (J + P)^-1 (J d + P d_prior)."""
-    total = info + prior_info * np.eye(2)
-    rhs = np.einsum("nkl,nl->nk", info, shift) + prior_info * prior
-    return np.linalg.solve(total, rhs[..., None])[..., 0]
-
-
 def pyramid(luma: np.ndarray) -> list[np.ndarray]:
     """The binned luma and its three downsampled levels (box filter: each pixel the mean of its block)."""
     levels = [luma]
@@ -237,28 +207,34 @@ def pyramid(luma: np.ndarray) -> list[np.ndarray]:
 
 
 class Reference:
-    """What aligning onto one reference needs, computed once per burst: pyramid, smoothed luma, gradients."""
+    """What aligning onto one reference needs, computed once per burst: its pyramid, and at the finest level
+    its tiles, smoothed tiles and gradients. The finest level aligns every other merge tile (16 px every 16);
+    the merge's tiles in between take the mean of their neighbours' displacements."""
 
     def __init__(self, luma: np.ndarray, grid: TileGrid):
         self.grid = grid
         self.levels = pyramid(luma)
         self.padded = pad_plane(luma, grid)
         self.smooth = cv2.GaussianBlur(self.padded, (0, 0), 1.0)
-        oy, ox = grid.origins()
-        self.oy, self.ox = oy, ox
-        self.tiles = sliding_window_view(self.padded, (TILE, TILE))[oy, ox]
-        self.smooth_tiles = sliding_window_view(self.smooth, (TILE, TILE))[oy, ox]
+        self.rows, self.cols = (grid.rows + 1) // 2, (grid.cols + 1) // 2
+        oy, ox = np.meshgrid(np.arange(self.rows) * TILE, np.arange(self.cols) * TILE, indexing="ij")
+        self.oy, self.ox = oy.ravel(), ox.ravel()
+        self.tiles = sliding_window_view(self.padded, (TILE, TILE))[self.oy, self.ox]
+        self.smooth_tiles = sliding_window_view(self.smooth, (TILE, TILE))[self.oy, self.ox]
         gy, gx = np.gradient(self.smooth)
-        self.gy = sliding_window_view(gy.astype(np.float32), (TILE, TILE))[oy, ox]
-        self.gx = sliding_window_view(gx.astype(np.float32), (TILE, TILE))[oy, ox]
-        sxx = np.einsum("nij,nij->n", self.gx, self.gx)
-        syy = np.einsum("nij,nij->n", self.gy, self.gy)
-        sxy = np.einsum("nij,nij->n", self.gx, self.gy)
-        self.hessian = (sxx, sxy, syy)
+        self.gy = sliding_window_view(gy.astype(np.float32), (TILE, TILE))[self.oy, self.ox]
+        self.gx = sliding_window_view(gx.astype(np.float32), (TILE, TILE))[self.oy, self.ox]
+        self.hessian = tuple(_tile_dot(a, b) for a, b in ((self.gx, self.gx), (self.gx, self.gy),
+                                                           (self.gy, self.gy)))
         self.level_mean = self.tiles.mean(axis=(1, 2))
 
 
-def align(ref: Reference, luma: np.ndarray, noise_var: Callable[[np.ndarray], np.ndarray]) -> Alignment:
+def _tile_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-tile sum of products of two (n, t, t) stacks."""
+    return np.einsum("nij,nij->n", a, b)
+
+
+def align(ref: Reference, luma: np.ndarray, noise_var: Callable) -> Alignment:
     """Displacements of ``luma`` (a frame's binned luma, brightness matched to the reference's) per merge tile.
 
     ``noise_var(level) -> (reference, frame)``: the noise variance of one luma pixel of each at a luma level;
@@ -274,12 +250,12 @@ def align(ref: Reference, luma: np.ndarray, noise_var: Callable[[np.ndarray], np
         step = t
     if coarse is None:
         raise ValueError(f"a {luma.shape[1]}x{luma.shape[0]} luma is too small to align")
-    grid = ref.grid
-    padded = pad_plane(luma, grid)
+    padded = pad_plane(luma, ref.grid)
     smooth = cv2.GaussianBlur(padded, (0, 0), 1.0)
     oy, ox = ref.oy, ref.ox
-    # Level-1 tiles are ``step`` level-1 pixels; the merge grid's origins are offset by the 8-pixel padding.
-    var = np.maximum(sum(noise_var(ref.level_mean)), 1e-12).astype(np.float32)
+    var_ref, var_alt = noise_var(ref.level_mean)
+    var = np.maximum(var_ref + var_alt, 1e-12).astype(np.float32)
+    # Candidates from level 1; the tiles' origins there are offset by the merge grid's 8-pixel padding.
     init = _best_candidate(ref.smooth_tiles, smooth, oy, ox, TILE,
                            _candidates(coarse, LEVELS[0][0], oy - STEP, ox - STEP, TILE, step),
                            _margin(coarse, LEVELS[0][0], TILE, 2), var * SMOOTHED_VAR)
@@ -287,34 +263,30 @@ def align(ref: Reference, luma: np.ndarray, noise_var: Callable[[np.ndarray], np
     sxx, sxy, syy = ref.hessian
     # The reference's own noise adds n * GRADIENT_VAR * var to each diagonal term without carrying any
     # displacement: left in, it shrinks every estimate towards zero in the dark (attenuation bias).
-    floor = np.maximum(noise_var(ref.level_mean)[0], 0.0) * (TILE * TILE * GRADIENT_VAR)
+    floor = np.maximum(var_ref, 0.0) * (TILE * TILE * GRADIENT_VAR)
     sxx, syy = np.maximum(sxx - floor, 0.01 * floor), np.maximum(syy - floor, 0.01 * floor)
     limit = np.sqrt(0.95 * sxx * syy)
     sxy = np.clip(sxy, -limit, limit)  # stays positive definite
-    var_e = var * SMOOTHED_VAR
-    damp = var_e / LK_PRIOR_PX**2  # a weak prior: flat tiles must not run off before the global fit
+    damp = var * SMOOTHED_VAR / LK_PRIOR_PX**2  # a weak prior: flat tiles must not run off before the fit
     margin = int(np.abs(init).max(initial=0)) + TILE + LK_STEPS + 2
     for _ in range(LK_STEPS):
         whole = np.rint(shift).astype(np.int64)
         e = _gather(smooth, oy + whole[:, 0], ox + whole[:, 1], TILE, margin) - ref.smooth_tiles
-        bx = np.einsum("nij,nij->n", ref.gx, e)
-        by = np.einsum("nij,nij->n", ref.gy, e)
+        bx, by = _tile_dot(ref.gx, e), _tile_dot(ref.gy, e)
         a, b, c = sxx + damp, sxy, syy + damp
         det = a * c - b * b
-        fx = -(c * bx - b * by) / det
-        fy = -(a * by - b * bx) / det
-        shift = whole + np.clip(np.stack([fy, fx], axis=1), -1.0, 1.0)
-    # What each tile's estimate is worth (inverse covariance, (dy, dx) order), then the camera's motion as a
-    # robust affine fit to all of them, and each tile's estimate combined with that fit.
-    # The smoothed difference is correlated over ~1/SMOOTHED_VAR pixels, so an estimate's variance is var / H.
+        step_yx = np.stack([-(a * by - b * bx) / det, -(c * bx - b * by) / det], axis=1)
+        shift = whole + np.clip(step_yx, -1.0, 1.0)
+    # Each estimate's information ((dy, dx) order): the smoothed difference is correlated over about
+    # 1/SMOOTHED_VAR pixels, so an estimate's variance is var / H. Then the camera's motion fitted to all.
     info = np.stack([np.stack([syy, sxy], -1), np.stack([sxy, sxx], -1)], -2) / var[:, None, None]
-    prior = _global_motion(shift, info, oy, ox)
-    shift = _combine(shift, info, prior, 1.0 / LOCAL_PX**2)
+    shift = field.combine(shift, info, field.global_motion(shift, info, oy, ox), 1.0 / LOCAL_PX**2)
     whole = np.rint(shift).astype(np.int64)
-    frac = shift - whole
+    frac = (shift - whole).astype(np.float32)
     d = _gather(padded, oy + whole[:, 0], ox + whole[:, 1], TILE, margin) - ref.tiles
     # First-order correction for the fractional part, so the residual measures what the merge will see.
     d += ref.gy * frac[:, 0, None, None] + ref.gx * frac[:, 1, None, None]
-    residual = np.einsum("nij,nij->n", d, d) / (TILE * TILE) / var
-    return Alignment(shift.reshape(grid.rows, grid.cols, 2).astype(np.float32),
-                     residual.reshape(grid.rows, grid.cols).astype(np.float32))
+    residual = _tile_dot(d, d) / (TILE * TILE) / var
+    rows, cols = ref.grid.rows, ref.grid.cols
+    return Alignment(field.upsample(shift.reshape(ref.rows, ref.cols, 2).astype(np.float32), rows, cols),
+                     field.upsample(residual.reshape(ref.rows, ref.cols).astype(np.float32), rows, cols))

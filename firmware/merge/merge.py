@@ -13,21 +13,23 @@ kept, so moving things never ghost. The frames are then averaged with exposure-a
 each frame's noise variance at the tile's level, zero for a tile a longer frame has clipped - so an AEB
 bracket's long frames fill the shadows and its short ones the highlights.
 
-Sub-pixel displacements are applied before the window, by Keys' cubic interpolation (a = -0.5) of a slightly
-larger patch: the window stays where the reference's is, so the tiles still sum exactly to one. Interpolation
-smooths a frame's noise a little (to 41 % of its variance at half a pixel); the expected differences and the
-merged noise take that into account. (A phase ramp on the transformed tile keeps the noise but moves the window
-with the content: the tiles then no longer sum to one, and flat bright areas show it.)
+Each other frame is resampled onto the reference before it is cut into tiles: OpenCV's bicubic remap along the
+displacement field (interpolated between the tiles' centres), so sub-pixel shifts cost one pass per plane and
+the window stays where the reference's is (the tiles still sum exactly to one). Interpolation smooths a frame's
+noise a little (to about 40 % of its variance at half a pixel); the expected differences and the merged noise
+take that into account. (A phase ramp on the transformed tile keeps the noise but moves the window with the
+content: the tiles then no longer sum to one, and flat bright areas show it.)
 
-Work runs in bands of tile rows on a few threads (scipy's FFTs and numpy's kernels release the GIL); each band
-gathers its tiles from every frame straight from the uint16 frames, so memory beyond the inputs stays at the
-merged planes plus a few megabytes per thread.
+Work runs in bands of two tile rows on a few threads (OpenCV, scipy's FFTs and numpy's kernels release the
+GIL); each band reads its rows of every frame straight from the uint16 frames, so memory beyond the inputs
+stays at the merged planes plus a few megabytes per thread.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
@@ -45,99 +47,108 @@ _WSUM = float(np.sum(WINDOW))  # DC of a windowed tile of ones
 
 
 def _reflect(idx: np.ndarray, n: int) -> np.ndarray:
-    """Reflect indices into 0..n-1 about the edges without repeating them: keeps the CFA's parity."""
+    """Reflect indices into 0..n-1 about the edges without repeating them (so a Bayer site stays one)."""
     period = 2 * (n - 1)
     idx = np.abs(idx) % period
     return np.where(idx >= n, period - idx, idx)
 
 
-MARGIN = 2  # extra plane pixels around a tile for the cubic interpolation's taps
+def _cubic_kept(frac: np.ndarray) -> np.ndarray:
+    """Share of white noise's variance that OpenCV's bicubic interpolation (a = -0.75) keeps at a fraction."""
+    a = -0.75
+    t = np.abs(frac)
+    d = np.stack([1 + t, t, 1 - t, 2 - t], axis=-1)
+    w = np.where(d <= 1, (a + 2) * d**3 - (a + 3) * d**2 + 1, a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a)
+    return np.sum(w * w, axis=-1)
 
 
-def _keys(t: np.ndarray) -> np.ndarray:
-    """Keys' cubic convolution weights (n, 4) for taps at -1, 0, 1, 2 around a fraction t in [0, 1)."""
-    a = -0.5
-    d = np.stack([1 + t, t, 1 - t, 2 - t], axis=1)
-    near = (a + 2) * d**3 - (a + 3) * d**2 + 1
-    far = a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a
-    return np.where(d <= 1, near, far).astype(np.float32)
-
-
-def _taps(frac: np.ndarray) -> np.ndarray:
-    """Weights (n, 5) on patch offsets 0..4 that sample a 20-pixel patch at x + 2 + frac for x in 0..15."""
-    base = np.floor(frac).astype(np.int64)  # -1 or 0 for frac in [-0.5, 0.5]
-    w = _keys(frac - base)
-    out = np.zeros((len(frac), 5), np.float32)
-    out[np.arange(len(frac))[:, None], base[:, None] + 1 + np.arange(4)[None, :]] = w
-    return out
-
-
-def _interpolate(p: np.ndarray, wy: np.ndarray, wx: np.ndarray) -> np.ndarray:
-    """(n, 4, 20, 20) patches -> (n, 4, 16, 16) tiles sampled at the fractional offsets the weights encode."""
-    rows = sum(wy[:, j, None, None, None] * p[:, :, j:j + TILE, :] for j in range(5))
-    return sum(wx[:, j, None, None, None] * rows[:, :, :, j:j + TILE] for j in range(5))
+def _field_rows(field: np.ndarray, coords: np.ndarray, axis: int) -> np.ndarray:
+    """Linear interpolation of ``field`` along ``axis`` at tile coordinates ``coords`` (clamped at the ends)."""
+    n = field.shape[axis]
+    c = np.clip(coords, 0, n - 1)
+    lo = np.minimum(np.floor(c).astype(int), n - 1)
+    hi = np.minimum(lo + 1, n - 1)
+    w = (c - lo).astype(np.float32)
+    shape = [1] * field.ndim
+    shape[axis] = -1
+    w = w.reshape(shape)
+    return np.take(field, lo, axis=axis) * (1 - w) + np.take(field, hi, axis=axis) * w
 
 
 class _Source:
-    """One frame as the band workers read it: normalisation per site, noise, and its tiles' displacements."""
+    """One frame as the band workers read it: normalisation per site, noise, and its displacement field."""
 
     def __init__(self, frame, ratio: float, shift: np.ndarray | None, clip: bool):
         self.raw = frame.raw
-        self.black = np.asarray(frame.black_levels, np.float32).reshape(1, 4, 1, 1)
-        self.scale = (1.0 / (frame.span * ratio)).astype(np.float32).reshape(1, 4, 1, 1)
+        self.black = np.asarray(frame.black_levels, np.float32)
+        self.scale = (1.0 / (frame.span * ratio)).astype(np.float32)
         self.ratio = ratio
         self.shot, self.read = frame.noise.shot, frame.noise.read
         self.shift = shift  # (rows, cols, 2) plane pixels, None for the reference
-        self.clip = (frame.white_level - (1 - CLIP) * frame.span.min()) if clip else None
+        self.clip = CLIP / ratio if clip else None  # on the reference's normalised scale
 
     def variance(self, level: np.ndarray) -> np.ndarray:
         """Noise variance of this frame, on the reference's scale, at reference-scale ``level``."""
         return (self.shot * self.ratio * np.maximum(level, 0.0) + self.read) / (self.ratio * self.ratio)
 
-    def tiles(self, grid: TileGrid, rows: slice, oy: np.ndarray, ox: np.ndarray):
-        """Windowed tiles (n, 4, 16, 16) float32 of this frame for the band, the share of its noise variance
-        the interpolation kept (n, 1), and which tiles hold clipped samples (n, 4) or None."""
+    def _planes(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The four Bayer planes (4, len(rows), len(cols)) float32 at plane rows/cols (reflected at the edges),
+        normalised: 0 at black, 1 at the reference's white."""
+        h, w = self.raw.shape[0] // 2, self.raw.shape[1] // 2
+        r, c = _reflect(rows, h), _reflect(cols, w)
+        out = np.empty((4, len(r), len(c)), np.float32)
+        for i in range(4):
+            sy, sx = divmod(i, 2)
+            p = self.raw[2 * r + sy][:, 2 * c + sx].astype(np.float32)
+            p -= self.black[i]
+            p *= self.scale[i]
+            out[i] = p
+        return out
+
+    def band(self, grid: TileGrid, r0: int, r1: int):
+        """This frame on the reference's padded plane rows 8 r0 .. 8 r1 + 8, all columns: (4, h, w) planes,
+        the share of noise variance resampling kept per tile (n, 1), and clipped tiles (n, 4) or None."""
+        ys = np.arange(STEP * r0, STEP * (r1 + 1)) - STEP  # unpadded plane rows of the band
+        xs = np.arange(STEP * (grid.cols + 1)) - STEP
+        kept = np.ones(((r1 - r0) * grid.cols, 1), np.float32)
         if self.shift is None:
-            size, dy, dx = TILE, 0, 0
+            planes = self._planes(ys, xs)
         else:
-            size = TILE + 2 * MARGIN
-            s = self.shift[rows].reshape(-1, 2)
-            whole = np.rint(s).astype(np.int64)
-            dy, dx = whole[:, 0] - MARGIN, whole[:, 1] - MARGIN
-            frac = (s - whole).astype(np.float32)
-        # Plane origin of each tile (or patch) in the unpadded plane, then its raw window of twice the size.
-        py, px = oy - STEP + dy, ox - STEP + dx
-        h, w = self.raw.shape
-        y0, x0 = int(np.min(py)), int(np.min(px))
-        rows_idx = _reflect(np.arange(2 * y0, 2 * (int(np.max(py)) + size)), h)
-        cols_idx = _reflect(np.arange(2 * x0, 2 * (int(np.max(px)) + size)), w)
-        band = self.raw[rows_idx][:, cols_idx]
-        g = sliding_window_view(band, (2 * size, 2 * size))[2 * (py - y0), 2 * (px - x0)]
-        q = g.reshape(-1, size, 2, size, 2)
+            # Displacement at every pixel: linear between the tiles' centres (tile i's centre is at 8 i - 0.5).
+            d = _field_rows(self.shift, (ys + 0.5) / STEP, 0)
+            d = _field_rows(d, (xs + 0.5) / STEP, 1)  # (h, w, 2)
+            map_y = ys[:, None] + d[..., 0]
+            map_x = xs[None, :] + d[..., 1]
+            y0, y1 = int(np.floor(map_y.min())) - 2, int(np.ceil(map_y.max())) + 3
+            x0, x1 = int(np.floor(map_x.min())) - 2, int(np.ceil(map_x.max())) + 3
+            src = self._planes(np.arange(y0, y1), np.arange(x0, x1))
+            map_y = (map_y - y0).astype(np.float32)
+            map_x = (map_x - x0).astype(np.float32)
+            planes = np.stack([cv2.remap(p, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
+                               for p in src])
+            s = self.shift[r0:r1].reshape(-1, 2)
+            f = s - np.rint(s)
+            kept = (_cubic_kept(f[:, 0]) * _cubic_kept(f[:, 1]))[:, None].astype(np.float32)
         clipped = None
         if self.clip is not None:
-            clipped = (q.max(axis=(1, 3)) >= self.clip).reshape(-1, 4)
-        t = q.transpose(0, 2, 4, 1, 3).reshape(-1, 4, size, size).astype(np.float32)
-        t -= self.black
-        t *= self.scale
-        kept = np.ones((len(oy), 1), np.float32)
-        if self.shift is not None:
-            wy, wx = _taps(frac[:, 0]), _taps(frac[:, 1])
-            t = _interpolate(t, wy, wx)
-            kept = (np.sum(wy * wy, axis=1) * np.sum(wx * wx, axis=1))[:, None]
-        t *= WINDOW
-        return t, kept, clipped
+            top = sliding_window_view(planes, (TILE, TILE), axis=(1, 2))[:, ::STEP, ::STEP].max(axis=(3, 4))
+            clipped = (top >= self.clip).reshape(4, -1).T
+        return planes, kept, clipped
+
+
+def _tiles(planes: np.ndarray) -> np.ndarray:
+    """Windowed tiles (n, 4, 16, 16), row-major, every 8 pixels of a band's (4, 8 rows + 8, 8 cols + 8) planes."""
+    view = sliding_window_view(planes, (TILE, TILE), axis=(1, 2))[:, ::STEP, ::STEP].transpose(1, 2, 0, 3, 4)
+    out = np.empty(view.shape, np.float32)
+    np.multiply(view, WINDOW, out=out)
+    return out.reshape(-1, 4, TILE, TILE)
 
 
 def merge_band(sources: list[_Source], grid: TileGrid, r0: int, r1: int, k: float):
     """Merge tile rows r0..r1: (first tile row, merged planes block, (levels, merged variances, shares))."""
-    rows = slice(r0, r1)
-    oy, ox = grid.origins()
-    sel = slice(r0 * grid.cols, r1 * grid.cols)
-    oy, ox = oy[sel], ox[sel]
     ref = sources[0]
-    t0, _, _ = ref.tiles(grid, rows, oy, ox)
-    f0 = scipy.fft.rfft2(t0)
+    planes, _, _ = ref.band(grid, r0, r1)
+    f0 = scipy.fft.rfft2(_tiles(planes))
     level = f0[..., 0, 0].real / _WSUM  # (n, 4) mean of each tile on the reference's scale
     var0 = ref.variance(level)
     w0 = 1.0 / var0
@@ -147,20 +158,24 @@ def merge_band(sources: list[_Source], grid: TileGrid, r0: int, r1: int, k: floa
     spread = np.zeros_like(w0)  # sum over frames of (weight x (1 - A))^2 x variance: the merged noise
     merged_share = []
     for src in sources[1:]:
-        t, kept, clipped = src.tiles(grid, rows, oy, ox)
-        f = scipy.fft.rfft2(t)
+        planes, kept, clipped = src.band(grid, r0, r1)
+        f = scipy.fft.rfft2(_tiles(planes))
         var = src.variance(level) * kept
         wz = 1.0 / var
         if clipped is not None:
             wz = np.where(clipped, 0.0, wz)
         d = f0 - f
-        p = d.real * d.real
-        p += d.imag * d.imag
-        noise = ((var0 + var) * (_W2 * k)).astype(np.float32)[..., None, None]
-        a = p / (p + noise)
-        f += a * d
-        acc += f * wz[..., None, None].astype(np.float32)
+        dv = d.view(np.float32).reshape(d.shape + (2,))
+        a = np.einsum("...k,...k->...", dv, dv)  # |D|^2
+        np.divide(a, a + ((var0 + var) * (_W2 * k)).astype(np.float32)[..., None, None], out=a)
         abar = a.mean(axis=(2, 3))
+        # acc += wz (F + A D), in place: these arrays are the band's largest.
+        wzb = wz[..., None, None].astype(np.float32)
+        a *= wzb
+        d *= a
+        f *= wzb
+        acc += f
+        acc += d
         wsum += wz
         keep0 += wz * abar
         spread += (wz * (1.0 - abar)) ** 2 * var
