@@ -37,6 +37,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .align import STEP, TILE, Alignment, TileGrid
 
 WIENER_K = 8.0  # HDR+'s c: how many noise variances a difference must exceed before the reference wins
+IMBALANCE = 16.0  # at most this much more is asked of a frame cleaner than the reference (see merge_band)
 CLIP = 0.97  # a longer frame's sample this close to its white counts as clipped
 BAND_ROWS = 2  # tile rows per unit of work
 
@@ -167,7 +168,10 @@ def merge_band(sources: list[_Source], grid: TileGrid, r0: int, r1: int, k: floa
         d = f0 - f
         dv = d.view(np.float32).reshape(d.shape + (2,))
         a = np.einsum("...k,...k->...", dv, dv)  # |D|^2
-        np.divide(a, a + ((var0 + var) * (_W2 * k)).astype(np.float32)[..., None, None], out=a)
+        # A frame much cleaner than the reference (a bracket's long frame) would take the reference's noise in
+        # with every A it gets from noise alone (~1/k): ask more of the difference before handing back to it.
+        kz = k * np.clip(var0 / var, 1.0, IMBALANCE)
+        np.divide(a, a + ((var0 + var) * _W2 * kz).astype(np.float32)[..., None, None], out=a)
         abar = a.mean(axis=(2, 3))
         # acc += wz (F + A D), in place: these arrays are the band's largest.
         wzb = wz[..., None, None].astype(np.float32)

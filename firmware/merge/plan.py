@@ -30,7 +30,7 @@ MODES = ("hdr", "night")
 # The brightest 0.1 % may clip in hdr (the sun, glints); 1 % at night (street lamps, lit signs).
 HIGHLIGHT_QUANTILE = {"hdr": 0.999, "night": 0.99}
 HIGHLIGHT_TARGET = 0.85  # where the highlight quantile lands in the short frames
-MAX_UNDEREXPOSURE = 16.0  # hdr: the short frames at most 4 stops under the long ones
+MAX_UNDEREXPOSURE = 16.0  # hdr: the long frames 4 stops over the short ones (the merged 16 bits hold that)
 MAX_LIFT = 4.0  # hdr: the tone mapping brings the midtones up at most 2 stops beyond what the AE chose
 MAX_COMPRESSION = 64.0  # hdr: at most 6 stops between the synthetic long exposure and the reference
 Y_TARGET = 0.16  # the AE's mean-luma target (rpi.agc's y_target)
@@ -108,44 +108,58 @@ def _split(product: float, gain_hint: float, lim: Limits) -> FramePlan:
     return FramePlan(int(round(exposure)), round(float(gain), 4))
 
 
-def _protect(stats: StreamStats, mode: str) -> float:
-    """How many times shorter than the metered frame the highlights need (above 1 only when they clip)."""
+def _highlights(metering: list[StreamStats], mode: str) -> float:
+    """The exposure product (us x gain) that puts the highlights at HIGHLIGHT_TARGET.
+
+    From the metering frames whose highlights are not clipped, the most precise estimate (the brightest such
+    frame's); when all clip, the true level is unknown: the shortest frame is extrapolated, the further the more
+    of it clips beyond what may (HDR+ meters from an underexposed viewfinder to avoid exactly this guess).
+    """
     quantile = HIGHLIGHT_QUANTILE[mode]
-    level, clipped = stats.highlight(quantile)
-    if level < 0.98:
-        return max(level / HIGHLIGHT_TARGET, 1e-3)
-    # Clipped: the true level is unknown. The more of the frame is clipped beyond what may clip, the further
-    # above white it likely goes; metering the next stream frame again refines it.
-    return 2.0 * (1.0 + 100.0 * max(clipped - (1 - quantile), 0.0)) / HIGHLIGHT_TARGET
+    best, fallback = None, None
+    for st in sorted(metering, key=lambda m: m.exposure_us * m.gain):
+        level, clipped = st.highlight(quantile)
+        product = st.exposure_us * st.gain
+        if level < 0.98:
+            best = product * HIGHLIGHT_TARGET / max(level, 1e-3)
+        elif fallback is None:
+            fallback = product * HIGHLIGHT_TARGET / (2.0 * (1.0 + 10.0 * max(clipped - (1 - quantile), 0.0)))
+    return best if best is not None else fallback
 
 
-def plan_burst(mode: str, stats: StreamStats, limits: Limits = Limits(), frames: int | None = None) -> BurstPlan:
-    """The burst for ``mode`` (``hdr`` or ``night``) from the stream's statistics; ``frames`` forces N."""
+def plan_burst(mode: str, stats, limits: Limits = Limits(), frames: int | None = None) -> BurstPlan:
+    """The burst for ``mode`` (``hdr`` or ``night``) from the stream's statistics; ``frames`` forces N.
+
+    ``stats``: one ``StreamStats`` (a frame at the AE's exposure), or several - the first at the AE's exposure,
+    others shorter, to meter highlights that the AE's frame clips.
+    """
     if mode not in MODES:
         raise ValueError(f"merge mode {mode!r} is not one of {', '.join(MODES)}")
     if frames is not None and not 2 <= frames <= limits.max_frames:
         raise ValueError(f"frames must be 2..{limits.max_frames}, got {frames}")
-    metered = stats.exposure_us * stats.gain
+    metering = [stats] if isinstance(stats, StreamStats) else list(stats)
+    ae = metering[0]
+    metered = ae.exposure_us * ae.gain
     # What the AE would want for a normal frame: the mean brought to its target.
-    wanted = metered * Y_TARGET / max(stats.mean_luma, 1e-4)
-    return (_plan_hdr if mode == "hdr" else _plan_night)(stats, limits, frames, metered, wanted)
+    wanted = metered * Y_TARGET / max(ae.mean_luma, 1e-4)
+    plan = _plan_hdr if mode == "hdr" else _plan_night
+    return plan(ae, limits, frames, metered, wanted, _highlights(metering, mode))
 
 
-def _plan_hdr(stats, lim, frames, metered, wanted) -> BurstPlan:
+def _plan_hdr(stats, lim, frames, metered, wanted, highlights) -> BurstPlan:
     normal = min(wanted, lim.max_exposure_us * lim.max_gain)
     # The synthetic long exposure puts the midtones (the median, not the mean a bright window drags up) at the
     # AE's target - up to MAX_LIFT beyond the AE - and the short frames keep the highlights.
     midtones = metered * Y_TARGET / max(stats.median_luma, 1e-4)
     synthetic = min(max(normal, midtones), normal * MAX_LIFT)
-    short = min(metered / _protect(stats, "hdr"), normal)
-    short = max(short, synthetic / MAX_COMPRESSION)
-    # The long frames gather light for the shadows: as long as the synthetic exposure, the motion and the
-    # merge's precision (16 bits: up to 16x the reference) allow; past the motion limit they take gain.
+    short = max(min(highlights, normal), synthetic / MAX_COMPRESSION)
+    # The long frames gather light for the shadows: as much as the merge's precision allows (16 bits: 16x the
+    # reference) and the sensor gives; past what the motion allows they take gain instead of time.
     motion_cap = BLUR_PX / max(stats.motion_px_per_s, 1e-6) * 1e6
-    long_product = min(synthetic, short * MAX_UNDEREXPOSURE, lim.max_exposure_us * lim.max_gain)
+    long_product = min(short * MAX_UNDEREXPOSURE, lim.max_exposure_us * lim.max_gain)
     under = long_product / short
     n = frames or int(np.clip(round(4 + 2 * math.log2(max(under, 1.0))), 3, lim.max_frames))
-    longs = 0 if under < 1.5 else (1 if n <= 8 else 2)
+    longs = 0 if under < 1.5 else max(1, n // 4)  # a quarter of the burst: the shadows need fewer frames
     long_plan = _split(long_product, max(stats.gain, long_product / motion_cap), lim)
     short_plan = _split(short, stats.gain, lim)
     plan = (short_plan,) * (n - longs) + (long_plan,) * longs
@@ -155,7 +169,7 @@ def _plan_hdr(stats, lim, frames, metered, wanted) -> BurstPlan:
                      + f", tone gain x{synthetic / short:.1f}")
 
 
-def _plan_night(stats, lim, frames, metered, wanted) -> BurstPlan:
+def _plan_night(stats, lim, frames, metered, wanted, highlights) -> BurstPlan:
     still = stats.motion_px_per_s < STILL_PX_PER_S
     t_max = min(STILL_S if still else HANDHELD_S, BLUR_PX / max(stats.motion_px_per_s, 1e-6))
     t = min(max(t_max * 1e6, lim.min_exposure_us), lim.max_exposure_us)
@@ -163,7 +177,7 @@ def _plan_night(stats, lim, frames, metered, wanted) -> BurstPlan:
     target = wanted * min(1.0, (800_000.0 / wanted) ** 0.25)
     # Per frame: enough gain to reach the target (read noise falls with gain), but keep what is not clipped now
     # from clipping, and never less than the target spread over the whole burst.
-    per_frame = min(target, metered / _protect(stats, "night"))
+    per_frame = min(target, highlights)
     n = frames or int(np.clip(math.ceil(min(target / per_frame, NIGHT_BUDGET_S * 1e6 / t)), 2, lim.max_frames))
     f = _split(per_frame, per_frame / t, lim)
     return BurstPlan("night", (f,) * n, 0, float(max(target / (f.exposure_us * f.gain), 1.0)),
