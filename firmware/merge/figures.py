@@ -21,7 +21,7 @@ from .burst import MERGED_BLACK, MERGED_WHITE, BurstFrame, MergedRaw
 class MockBurst:
     frames: list[BurstFrame]
     timestamps: list[int]
-    truth: list[np.ndarray]  # per frame: noise-free signal (h, w) normalised to 0..1 of that frame's white
+    truth: list  # per frame: noise-free signal (h, w) normalised to 0..1 of that frame's white, or None
     ae: tuple[int, float]  # what the mock's AE chose (exposure us, gain)
 
 
@@ -49,8 +49,9 @@ def mock_ae(renderer, tuning, mode, lighting, frames: int = 40):
 
 
 def render_burst(renderer, mode, lighting, exposures: list[tuple[int, float]], t0_ns: int = 1_000_000_000,
-                 period_ns: int = 100_000_000, truth: bool = True) -> MockBurst:
-    """Frames at ``t0 + i * period`` with the given (exposure us, gain), their noise profiles and truths."""
+                 period_ns: int = 100_000_000, truth=None) -> MockBurst:
+    """Frames at ``t0 + i * period`` with the given (exposure us, gain), their noise profiles, and the truths of
+    the frames ``truth`` names (default all; the others' entries are None)."""
     from ..sensor.mock.motion import truth_dn
     from ..sensor.mock.render import mode_levels
 
@@ -63,8 +64,8 @@ def render_burst(renderer, mode, lighting, exposures: list[tuple[int, float]], t
         frames.append(BurstFrame(raw, (float(lv.black),) * 4, lv.white, mock_profile(renderer.model, mode, g),
                                  float(e * g)))
         stamps.append(ts)
-        if truth:
-            truths.append(truth_dn(renderer, mode, lighting, e, g, ts) / np.float32(span))
+        want = truth is None or i in truth
+        truths.append(truth_dn(renderer, mode, lighting, e, g, ts) / np.float32(span) if want else None)
     return MockBurst(frames, stamps, truths, exposures[0])
 
 
