@@ -38,21 +38,23 @@ def choose_reference(frames: Sequence[BurstFrame], candidates: int = 3) -> int:
     return max(pool, key=sharpness)
 
 
-def _fit_profile(level: np.ndarray, var: np.ndarray) -> NoiseProfile:
-    """Least-squares variance = S x + O over the merged tiles (both kept non-negative)."""
-    x = np.clip(level.ravel(), 0.0, 1.0)
-    v = var.ravel()
-    ok = np.isfinite(v) & (x < 0.95)
-    x, v = x[ok], v[ok]
-    if len(x) < 2 or np.ptp(x) < 1e-6:
-        return NoiseProfile(0.0, float(np.mean(v)) if len(v) else 0.0)
-    # Weighted by 1/v so the dark tiles (where the read term lives) count as much as the bright ones.
-    wt = 1.0 / np.maximum(v, 1e-14)
-    design = np.stack([x, np.ones_like(x)], axis=1) * wt[:, None]
-    (s, o), *_ = np.linalg.lstsq(design, v * wt, rcond=None)
-    if o < 0:
-        s, o = float(np.sum(v * x * wt**2) / np.sum((x * wt) ** 2)), 0.0
-    return NoiseProfile(max(float(s), 0.0), max(float(o), 0.0))
+def _merged_profile(ref: NoiseProfile, level: np.ndarray, var: np.ndarray) -> NoiseProfile:
+    """The merged frame's profile: the reference's, each term scaled by how much the merge reduced the noise
+    where that term dominates (median over tiles) - the shot term by the bright tiles, the read term by the
+    dark ones, which a bracket's long frames clean more. Tiles where motion kept the reference count too, so the
+    profile describes the frame as it is, not the best of it."""
+    x = np.maximum(level.ravel(), 0.0)
+    single = ref.shot * x + ref.read
+    ratio = var.ravel() / np.maximum(single, 1e-20)
+    ok = np.isfinite(ratio) & (x < 0.95)
+    shot_led = ok & (ref.shot * x > ref.read)
+    read_led = ok & ~shot_led
+    overall = float(np.median(ratio[ok])) if ok.any() else 1.0
+
+    def scale(sel):
+        return float(np.median(ratio[sel])) if sel.sum() >= 16 else overall
+
+    return NoiseProfile(ref.shot * scale(shot_led), ref.read * scale(read_led))
 
 
 def _to_mosaic(planes: np.ndarray) -> np.ndarray:
@@ -114,7 +116,7 @@ def merge_burst(frames: Sequence[BurstFrame], reference: int | None = None, *, t
         reports.append(FrameReport(i, f.exposure, 0.0 if a is None else a.motion,
                                    1.0 if a is None else float(np.median(a.residual)), float(merged[i])))
     raw = _to_mosaic(planes)
-    noise = _fit_profile(level, var)
+    noise = _merged_profile(ref.noise, level, var)
     log.debug("merged %d frames onto %d in %.2f s (align %.2f s): %.1f frames' worth", len(frames), reference,
               sum(times.values()), times["align"], sum(r.merged for r in reports))
     return MergedRaw(raw=raw, noise=noise, reference=reference, exposure=ref.exposure, frames=tuple(reports),

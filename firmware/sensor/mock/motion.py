@@ -169,6 +169,15 @@ class Dynamic(Scene):
                   @ np.array([[1, 0, -ox - dx], [0, 1, -oy - dy], [0, 0, 1]]))
         return unpose @ to_array @ site
 
+    def plane_shift(self, mode, reference_ns: int, timestamp_ns: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """Where the scene point at Bayer-plane pixel (ys, xs) of the frame at ``reference_ns`` appears in the
+        frame at ``timestamp_ns``, as a displacement (n, 2) = (dy, dx) in plane pixels: the true alignment."""
+        ref = self._to_scene(mode, reference_ns / 1e9, 0, 0)
+        other = self._to_scene(mode, timestamp_ns / 1e9, 0, 0)
+        pts = np.stack([np.asarray(xs, float), np.asarray(ys, float), np.ones(len(xs))])
+        q = np.linalg.inv(other) @ ref @ pts
+        return np.stack([q[1] - pts[1], q[0] - pts[0]], axis=1)
+
     def mosaic_at(self, model, mode, lighting, timestamp_ns: int, objects_ns: int | None = None) -> np.ndarray:
         """Electrons per photosite in 10 ms at gain 1 (as ``Signal.mosaic``) at ``timestamp_ns``'s pose, with
         the objects where they are at ``objects_ns`` (default the same time)."""

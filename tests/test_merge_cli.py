@@ -1,0 +1,103 @@
+"""``camtune merge``: bursts of DNGs in, one merged DNG out that real readers (LibRaw, tifffile) accept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from firmware.camtune.cli import main
+from firmware.formats.dng import encode_dng
+from firmware.formats.dng_read import read_dng
+from firmware.formats.identity import CameraIdentity
+from firmware.sensor.mock.models import sensor_model
+from firmware.sensor.mock.render import Renderer
+from firmware.sensor.mock.scenes import make_scene
+from firmware.sensor.mock.spectral import Lighting
+from firmware.sensor.mock.tuning_default import default_tuning
+from firmware.sensor.protocol import SensorMode
+
+MODEL = sensor_model("imx477")
+MODE = SensorMode((512, 384), 12, 10.0, (1700, 1400, 512, 384), 1)
+
+
+def _burst(directory: Path, exposures, gain: float = 8.0, size=MODE) -> list[Path]:
+    """DNGs of a hand-held burst from the mock, written by the capture path's own DNG writer."""
+    r = Renderer(MODEL, make_scene("night-street+shake", MODEL.info.pixel_array_size, 6), seed=6)
+    tuning = default_tuning("imx477")
+    paths = []
+    for i, e in enumerate(exposures):
+        ts = 1_000_000_000 + i * 100_000_000
+        md = {"ExposureTime": e, "AnalogueGain": gain, "DigitalGain": 1.0, "ColourGains": (1.9, 2.1),
+              "SensorBlackLevels": (4096,) * 4, "SensorTimestamp": ts, "ColourTemperature": 4000}
+        raw = r.render(size, Lighting(4000, "auto", 3.0), e, gain, ts)
+        path = directory / f"burst_{i}.dng"
+        path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=12, tuning=tuning, wall_ns=0,
+                                    identity=CameraIdentity(make="camerad", model="imx477 (mock)")))
+        paths.append(path)
+    return paths
+
+
+def test_merge_cli_writes_a_cleaner_dng_libraw_reads(tmp_path, capsys):
+    import rawpy
+
+    inputs = _burst(tmp_path, [40_000] * 5)
+    out = tmp_path / "merged.dng"
+    assert main(["merge", *map(str, inputs), "-o", str(out), "--jpeg", str(tmp_path / "merged.jpg")]) == 0
+    said = capsys.readouterr().out
+    assert "5 frames onto frame" in said and "merged.jpg" in said
+    merged, single = read_dng(out), read_dng(inputs[0])
+    assert merged.raw.shape == single.raw.shape and merged.cfa == "RGGB"
+    assert merged.white_level == 65535 and merged.black_levels == (4096.0,) * 4
+    # The merged frame's own noise profile: several times lower than one frame's.
+    assert merged.noise_profile.shot < single.noise_profile.shot / 3
+    assert merged.noise_profile.read < single.noise_profile.read / 3
+    assert merged.baseline_exposure == 0.0 and merged.make == "camerad" and merged.exposure_us == 40_000
+    with rawpy.imread(str(out)) as raw:
+        assert raw.raw_image.shape == (384, 512)
+        assert raw.white_level == 65535 and list(raw.black_level_per_channel) == [4096] * 4
+        rgb = raw.postprocess()
+    assert rgb.shape == (384, 512, 3) and rgb.mean() > 5
+    import cv2
+
+    assert cv2.imread(str(tmp_path / "merged.jpg")).shape == (384, 512, 3)
+
+
+def test_merge_cli_bracket_brightens_to_its_middle_exposure(tmp_path):
+    inputs = _burst(tmp_path, [10_000, 40_000, 160_000])
+    out = tmp_path / "hdr.dng"
+    assert main(["merge", *map(str, inputs), "-o", str(out)]) == 0
+    merged = read_dng(out)
+    assert merged.baseline_exposure == pytest.approx(2.0)  # the reference is the shortest; the middle is 4x
+    assert merged.exposure_us == 10_000
+
+
+def test_merge_cli_reference_is_chosen_by_position(tmp_path, capsys):
+    inputs = _burst(tmp_path, [40_000] * 3)
+    assert main(["merge", *map(str, inputs), "-o", str(tmp_path / "m.dng"), "--reference", "3"]) == 0
+    assert "onto frame 3" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def bad_inputs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    pair = _burst(d, [40_000] * 2)
+    small = _burst(d / "x" if (d / "x").mkdir() is None else d, [40_000],
+                   size=SensorMode((256, 192), 12, 10.0, (1700, 1400, 256, 192), 1))[0]
+    (d / "junk.dng").write_bytes(b"not a dng at all")
+    return d, pair, small
+
+
+@pytest.mark.parametrize("make_args, words", [
+    (lambda d, p, s: [str(p[0]), "-o", str(d / "o.dng")], "at least 2"),
+    (lambda d, p, s: [str(p[0]), str(d / "nope.dng"), "-o", str(d / "o.dng")], "no such file"),
+    (lambda d, p, s: [*map(str, p), "-o", str(d / "o.dng"), "--reference", "9"], "--reference 9"),
+    (lambda d, p, s: [*map(str, p), "-o", str(d / "o.dng"), "--jpeg", str(d / "o.jpg"), "--look", "nope"], "nope"),
+    (lambda d, p, s: [str(p[0]), str(s), "-o", str(d / "o.dng")], "256x192"),
+    (lambda d, p, s: [str(p[0]), str(d / "junk.dng"), "-o", str(d / "o.dng")], "junk.dng"),
+])
+def test_merge_cli_errors_are_one_line(bad_inputs, capsys, make_args, words):
+    assert main(["merge", *make_args(*bad_inputs)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and "\n" not in err and "Traceback" not in err
