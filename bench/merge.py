@@ -106,7 +106,7 @@ def night(quick: bool) -> tuple[dict, dict]:
     tuning = default_tuning("imx477")
     ae = fg.mock_ae(r, tuning, MODEL.info.mode("2028x1520"), light)
     # Motion metering on two consecutive stream frames (what the daemon does on its lores stream).
-    lores = SensorMode((640, 480), 12, 30.0, (0, 0, 4056, 3040), 6)
+    lores = SensorMode((1014, 760), 12, 30.0, (0, 0, 4056, 3040), 4)
     pair = fg.render_burst(r, lores, light, [(ae.exposure_us, ae.gain)] * 2, t0_ns=400_000_000, truth=())
     motion = measure_motion(pair.frames[0], pair.frames[1], 0.1, MODEL.info.pixel_array_size[0])
     stats = _stats(r, lores, light, ae.exposure_us, ae.gain, 300_000_000)

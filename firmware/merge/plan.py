@@ -11,8 +11,10 @@ it takes to gather the light the AE wanted, within a total time budget. The rend
 the light, so a night shot still looks like night.
 
 Motion comes from the images (the prototype has no gyro): ``measure_motion`` aligns two consecutive stream
-frames with the merge's own alignment and reports how fast the picture moves - the 90th percentile over its
-tiles, so a subject crossing the frame counts, not only the hand.
+frames with the merge's own alignment and reports how fast the picture moves: the camera's own motion (the
+tiles' median displacement), which the plan uses, and the 90th percentile of the tiles' speeds (a subject
+crossing the frame), which is noisier in the dark and reported for the sidecar. Moving subjects are the
+merge's business: it keeps the reference wherever a frame does not match.
 
 >>> stats = StreamStats.from_raw(raw, black_levels, white_level, exposure_us=20000, gain=2.0)   # doctest: +SKIP
 >>> plan = plan_burst("night", stats, Limits(max_exposure_us=1_000_000, max_gain=16.0))        # doctest: +SKIP
@@ -177,7 +179,8 @@ def _plan_night(stats, lim, frames, metered, wanted, highlights) -> BurstPlan:
     target = wanted * min(1.0, (800_000.0 / wanted) ** 0.25)
     # Per frame: enough gain to reach the target (read noise falls with gain), but keep what is not clipped now
     # from clipping, and never less than the target spread over the whole burst.
-    per_frame = min(target, highlights)
+    # Time is capped by the motion; gain by the sensor: a frame never gets longer to make up for either.
+    per_frame = min(target, highlights, t * lim.max_gain)
     n = frames or int(np.clip(math.ceil(min(target / per_frame, NIGHT_BUDGET_S * 1e6 / t)), 2, lim.max_frames))
     f = _split(per_frame, per_frame / t, lim)
     return BurstPlan("night", (f,) * n, 0, float(max(target / (f.exposure_us * f.gain), 1.0)),
@@ -191,8 +194,8 @@ def _describe(f: FramePlan) -> str:
 
 @dataclass(frozen=True)
 class Motion:
-    px_per_s: float  # 90th percentile of the tiles' speed, full-resolution pixels per second
-    global_px_per_s: float  # the median tile's speed (the camera's own motion)
+    px_per_s: float  # the camera's own motion (the tiles' median displacement), full-resolution pixels/s
+    subject_px_per_s: float  # the 90th percentile of the tiles' speeds: a subject crossing (noisier)
     residual: float  # median alignment residual (1: the frames agree to within noise)
 
 
@@ -202,7 +205,7 @@ def measure_motion(previous, current, dt_s: float, full_width: int) -> Motion:
 
     ref_luma = previous.luma()
     grid = TileGrid.for_plane(ref_luma.shape)
-    scale = full_width / (2 * ref_luma.shape[1])  # luma pixels -> full-resolution pixels
+    scale = full_width / ref_luma.shape[1]  # luma pixels (one per Bayer quad) -> full-resolution pixels
 
     def noise_var(y):
         y = np.maximum(y, 0.0)
@@ -210,5 +213,6 @@ def measure_motion(previous, current, dt_s: float, full_width: int) -> Motion:
 
     a = align(Reference(ref_luma, grid), current.luma(current.exposure / previous.exposure), noise_var)
     speed = np.hypot(a.shift[..., 0], a.shift[..., 1]).ravel() * scale / max(dt_s, 1e-6)
-    return Motion(float(np.quantile(speed, 0.9)), float(np.median(speed)), float(np.median(a.residual)))
+    # The camera's own motion from the median displacement (a median of lengths would grow with the noise).
+    return Motion(a.motion * scale / max(dt_s, 1e-6), float(np.quantile(speed, 0.9)), float(np.median(a.residual)))
 
