@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
 import cv2
@@ -17,7 +18,7 @@ import numpy as np
 from ..isp.noise import NoiseProfile
 from .align import Reference, TileGrid, align
 from .burst import MERGED_BLACK, MERGED_WHITE, BurstFrame, FrameReport, MergedRaw, check_burst
-from .merge import WIENER_K, merge_planes
+from .merge import CLIP, WIENER_K, merge_planes
 
 log = logging.getLogger(__name__)
 
@@ -89,24 +90,33 @@ def merge_burst(frames: Sequence[BurstFrame], reference: int | None = None, *, t
     ratios = [f.exposure / ref.exposure for f in frames]
     grid = TileGrid.for_plane((ref.raw.shape[0] // 2, ref.raw.shape[1] // 2))
     ref_luma = ref.luma()
-    reference_view = Reference(ref_luma, grid)
-    alignments, reports = [], []
-    for i, f in enumerate(frames):
-        if i == reference:
-            alignments.append(None)
-            continue
-        luma = f.luma(ratios[i])
-        # Each luma pixel averages 4 sites: a quarter of their variance, in each frame.
-        def noise_var(y, f=f, r=ratios[i]):
+    views: dict[float, Reference] = {1.0: Reference(ref_luma, grid)}
+
+    def view_for(ratio: float) -> Reference:
+        # A longer frame clips first: compare both where neither is clipped, or clipping looks like motion.
+        key = 1.0 if ratio <= 1.01 else ratio
+        if key not in views:
+            views[key] = Reference(np.minimum(ref_luma, np.float32(CLIP / ratio)), grid)
+        return views[key]
+
+    def align_one(i: int):
+        f, r = frames[i], ratios[i]
+
+        def noise_var(y):  # each luma pixel averages 4 sites: a quarter of their variance, in each frame
             y = np.maximum(y, 0.0)
             return 0.25 * (ref.noise.shot * y + ref.noise.read), 0.25 * (f.noise.shot * r * y + f.noise.read) / (r * r)
-        if ratios[i] > 1.01:
-            # A longer frame clips first: compare both where neither is clipped, or clipping looks like motion.
-            top = np.float32(0.97 / ratios[i])
-            view = Reference(np.minimum(ref_luma, top), grid)
-            alignments.append(align(view, np.minimum(luma, top), noise_var))
-        else:
-            alignments.append(align(reference_view, luma, noise_var))
+
+        luma = f.luma(r)
+        return align(view_for(r), np.minimum(luma, np.float32(CLIP / r)) if r > 1.01 else luma, noise_var)
+
+    for r in sorted(set(ratios)):
+        view_for(r)  # built here, once each, before the threads share them
+    others = [i for i in range(len(frames)) if i != reference]
+    alignments: list = [None] * len(frames)
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        for i, a in zip(others, pool.map(align_one, others)):
+            alignments[i] = a
+    reports = []
     times["align"] = time.perf_counter() - t
     t = time.perf_counter()
     planes, level, var, merged = merge_planes(frames, reference, ratios, alignments, grid, threads, k)
