@@ -22,19 +22,24 @@ MODEL = sensor_model("imx477")
 MODE = SensorMode((512, 384), 12, 10.0, (1700, 1400, 512, 384), 1)
 
 
-def _burst(directory: Path, exposures, gain: float = 8.0, size=MODE) -> list[Path]:
-    """DNGs of a hand-held burst from the mock, written by the capture path's own DNG writer."""
+def _burst(directory: Path, exposures, gain: float = 8.0, size=MODE, bggr: bool = False,
+           tuning=None) -> list[Path]:
+    """DNGs of a hand-held burst from the mock, written by the capture path's own DNG writer; ``bggr`` crops
+    a row and a column off (another camera's CFA order), ``tuning`` without ``rpi.noise`` leaves out the
+    NoiseProfile (as picamera2's DNGs do)."""
     r = Renderer(MODEL, make_scene("night-street+shake", MODEL.info.pixel_array_size, 6), seed=6)
-    tuning = default_tuning("imx477")
+    tuning = tuning or default_tuning("imx477")
     paths = []
     for i, e in enumerate(exposures):
         ts = 1_000_000_000 + i * 100_000_000
         md = {"ExposureTime": e, "AnalogueGain": gain, "DigitalGain": 1.0, "ColourGains": (1.9, 2.1),
               "SensorBlackLevels": (4096,) * 4, "SensorTimestamp": ts, "ColourTemperature": 4000}
         raw = r.render(size, Lighting(4000, "auto", 3.0), e, gain, ts)
+        if bggr:
+            raw = np.ascontiguousarray(raw[1:-1, 1:-1])
         path = directory / f"burst_{i}.dng"
-        path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=12, tuning=tuning, wall_ns=0,
-                                    identity=CameraIdentity(make="camerad", model="imx477 (mock)")))
+        path.write_bytes(encode_dng(raw, md, cfa="BGGR" if bggr else "RGGB", bit_depth=12, tuning=tuning,
+                                    wall_ns=0, identity=CameraIdentity(make="camerad", model="imx477 (mock)")))
         paths.append(path)
     return paths
 
@@ -62,6 +67,22 @@ def test_merge_cli_writes_a_cleaner_dng_libraw_reads(tmp_path, capsys):
     import cv2
 
     assert cv2.imread(str(tmp_path / "merged.jpg")).shape == (384, 512, 3)
+
+
+def test_merge_cli_takes_other_cfa_orders_and_dngs_without_a_noise_profile(tmp_path):
+    import rawpy
+
+    from firmware.sensor.mock.tuning_default import uncalibrated
+
+    inputs = _burst(tmp_path, [40_000] * 4, bggr=True, tuning=uncalibrated("imx477"))
+    assert read_dng(inputs[0]).noise_profile is None and read_dng(inputs[0]).cfa == "BGGR"
+    out = tmp_path / "merged.dng"
+    assert main(["merge", *map(str, inputs), "-o", str(out)]) == 0
+    merged = read_dng(out)
+    assert merged.cfa == "BGGR" and merged.raw.shape == (382, 510)
+    assert merged.noise_profile is not None and merged.noise_profile.shot > 0  # estimated, then merged
+    with rawpy.imread(str(out)) as raw:
+        assert "".join(raw.color_desc.decode()[i] for i in raw.raw_pattern.ravel()) == "BGGR"
 
 
 def test_merge_cli_bracket_brightens_to_its_middle_exposure(tmp_path):

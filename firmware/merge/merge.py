@@ -10,8 +10,9 @@ where sigma_D^2 is what |D_z|^2 would be if the two tiles differed by noise alon
 profiles (variance = S x + O) at the tile's level. Where a frame differs by noise, A is small and it merges;
 where it differs by more (motion, misalignment, an object that moved) A goes to one and the reference's tile is
 kept, so moving things never ghost. The frames are then averaged with exposure-aware weights: the inverse of
-each frame's noise variance at the tile's level, zero for a tile a longer frame has clipped - so an AEB
-bracket's long frames fill the shadows and its short ones the highlights.
+each frame's noise variance at the tile's level, zero for a tile where that frame is clipped (beyond white
+nothing is known, and resampling a clipped edge would darken it) - so an AEB bracket's long frames fill the
+shadows and its short ones the highlights, and clipped lamps stay as the reference has them.
 
 Each other frame is resampled onto the reference before it is cut into tiles: OpenCV's bicubic remap along the
 displacement field (interpolated between the tiles' centres), so sub-pixel shifts cost one pass per plane and
@@ -38,7 +39,7 @@ from .align import STEP, TILE, Alignment, TileGrid
 
 WIENER_K = 8.0  # HDR+'s c: how many noise variances a difference must exceed before the reference wins
 IMBALANCE = 16.0  # at most this much more is asked of a frame cleaner than the reference (see merge_band)
-CLIP = 0.97  # a longer frame's sample this close to its white counts as clipped
+CLIP = 0.97  # a frame's sample this close to its white counts as clipped
 BAND_ROWS = 4  # tile rows per unit of work
 
 _W1 = (0.5 - 0.5 * np.cos(2 * np.pi * (np.arange(TILE) + 0.5) / TILE)).astype(np.float32)
@@ -203,7 +204,7 @@ def merge_planes(frames, reference: int, ratios, alignments: list[Alignment | No
     """Merged planes (4, h/2, w/2) float32 on the reference's normalised scale, and per-tile statistics."""
     order = [reference] + [i for i in range(len(frames)) if i != reference]
     sources = [_Source(frames[i], ratios[i], None if i == reference else alignments[i].shift,
-                       clip=ratios[i] > ratios[reference] * 1.01) for i in order]
+                       clip=i != reference) for i in order]
     ph, pw = grid.padded
     planes = np.zeros((4, ph, pw), np.float32)
     bands = [(r, min(r + BAND_ROWS, grid.rows)) for r in range(0, grid.rows, BAND_ROWS)]
