@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import CameradError
-from ..tuning import TuningFile
+from ..tuning import TuningFile, load_checked
 from ..tuning.looks import apply_look, load_look
 
 LIBCAMERA_DIRS = (Path("/usr/share/libcamera/ipa/rpi"), Path("/usr/local/share/libcamera/ipa/rpi"))
@@ -126,7 +126,7 @@ class Developer:
     def tuning_for(self, dng) -> tuple[Path, TuningFile]:
         path = self.args.tuning or default_tuning_path(dng.make, dng.model, (dng.raw.shape[1], dng.raw.shape[0]))
         if path not in self._tunings:
-            base = TuningFile.load(path)
+            base = load_checked(path)  # refused in one line naming block and key, as the daemon does
             self._tunings[path] = apply_look(base, self.args.look) if self.args.look else base
         return path, self._tunings[path]
 

@@ -39,6 +39,9 @@ class SensorConfig:
 @dataclass(frozen=True)
 class MockConfig:
     model: Literal["imx477", "imx708"] = "imx477"
+    # Be the sensor a stock libcamera tuning file describes: "imx477", "pisp/imx477" or a file's path; empty
+    # keeps the hand-made model above (see README, "The mock sensor").
+    like: str = ""
     scene: str = "colorchecker"
     colour_temperature: float = rng(5000.0, 1800.0, 12000.0)
     illuminant: Literal["auto", "daylight", "planckian", "fluorescent"] = "auto"
@@ -141,9 +144,10 @@ class ControlConfig:
     # Socket path when systemd does not hand one over; empty: /run/camerad/control.sock where writable, else
     # $XDG_RUNTIME_DIR/camerad/control.sock. camerad --socket and $CAMERAD_SOCKET override it.
     socket: str = ""
-    # A connection with no complete request for this many seconds is closed.
+    # A connection that begins no request for this many seconds is closed (a begun one has 10 s from its first
+    # byte, or this if shorter).
     idle_timeout: float = rng(30.0, 1.0, 3600.0)
-    # Connections served at once; one more is told "busy" and closed.
+    # Connections served at once (at most a quarter of the open-file limit); one more is told "busy" and closed.
     max_clients: int = rng(128, 1, 1024)
 
 

@@ -131,7 +131,7 @@ class Dynamic(Scene):
     # -- rendering --------------------------------------------------------------------------------------------
     def _planes(self, model, mode, lighting):
         """Each channel's blurred, unshaded scene on the mode's grid padded by a margin, and the site shading."""
-        key = (model.info.model, model.blur_sigma_px, mode, lighting)
+        key = (model, mode, lighting)  # models compare by identity
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
@@ -143,7 +143,7 @@ class Dynamic(Scene):
             margin = int(math.ceil((tb + rb * math.hypot(self.aw, self.ah) / 2) / px)) + 4
             xs = (cx + (np.arange(-margin, w + margin) + 0.5) * px) / self.aw
             ys = (cy + (np.arange(-margin, h + margin) + 0.5) * ch / h) / self.ah
-            resp = spectral.responses(self.reflectances(), lighting) * model.white_electrons_1000lux_10ms
+            resp = model.camera.responses(self.reflectances(), lighting) * model.white_electrons_1000lux_10ms
             sigma = optics.blur_sigma(model, mode)
             planes = []
             for c in range(3):
