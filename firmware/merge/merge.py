@@ -130,9 +130,11 @@ class _Source:
             f = s - np.rint(s)
             kept = (_cubic_kept(f[:, 0]) * _cubic_kept(f[:, 1]))[:, None].astype(np.float32)
         clipped = None
-        if self.clip is not None:
-            top = sliding_window_view(quads, (TILE, TILE), axis=(0, 1))[::STEP, ::STEP].max(axis=(3, 4))
-            clipped = (top >= self.clip).reshape(-1, 4)
+        if self.clip is not None and quads.max() >= self.clip:  # most bands have nothing clipped
+            hb, wb = quads.shape[0] // STEP, quads.shape[1] // STEP
+            blocks = quads.reshape(hb, STEP, wb, STEP, 4).max(axis=(1, 3)) >= self.clip
+            # A tile is clipped where any of its 2 x 2 blocks of 8 x 8 is.
+            clipped = (blocks[:-1, :-1] | blocks[1:, :-1] | blocks[:-1, 1:] | blocks[1:, 1:]).reshape(-1, 4)
         return quads, kept, clipped
 
 
