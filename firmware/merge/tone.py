@@ -18,7 +18,8 @@ lowers what the long exposure clips.
 The stage sits after lens shading (so vignetting does not read as a shadow to lift) and before white balance:
 
 >>> pipe = with_local_tone(build_pipeline(tuning, denoiser=d))       # doctest: +SKIP
->>> rgb = pipe.run(merged.raw, merged.frame_info(frame, tone_gain=plan.tone_gain))   # doctest: +SKIP
+>>> info = merged.frame_info(replace(frame, extra={"tone_gain": plan.tone_gain}))   # doctest: +SKIP
+>>> rgb = pipe.run(merged.raw, info)                                  # doctest: +SKIP
 """
 
 from __future__ import annotations
