@@ -14,7 +14,8 @@ import warnings
 
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
-BENCHMARKS = ("mock", "isp", "controls", "capture", "control", "denoise", "colour", "stock", "merge")
+BENCHMARKS = ("mock", "isp", "controls", "capture", "control", "denoise", "colour", "stock", "files", "dngfuzz",
+              "merge")
 
 
 def machine() -> str:

@@ -1,31 +1,31 @@
-"""``camtune develop``: develop Bayer DNGs with the software ISP - ours, rpicam-still's or picamera2's.
+"""``camtune develop``: develop Bayer DNGs with the software ISP - picamera2's, rpicam-still's, ours, a converter's.
 
 Each file's own metadata drives the ISP: CFA order, black and white levels, the as-shot neutral (white
 balance, and through the tuning's ``ct_curve`` the colour temperature that CCM and lens shading are
-interpolated at), the noise profile. The tuning is the file named with ``--tuning``, else the one for the
-DNG's camera: the mock's calibrated file for mock captures, libcamera's installed file for a Raspberry Pi
-sensor (``/usr/share/libcamera/ipa/rpi/{vc4,pisp}/<sensor>.json``), else Debian's stock copy that install.sh
-unpacks. A Pi DNG's lens shading is uncorrected in the raw data: the tuning's ALSC tables remove it.
+interpolated at), the noise profile. Packed, tiled, big-endian and lossless-JPEG files are read; the DNG's
+own processing (opcode lists with GainMap, LinearizationTable, ActiveArea, DefaultCrop/Scale,
+BaselineExposure) is applied, and a missing tag is a one-line warning saying what was used instead (see
+docs/dng-input.md). The tuning is the file named with ``--tuning``, else the one for the DNG's camera
+(``dng_tuning.py``): the mock's calibrated file for mock captures, libcamera's installed file for a Raspberry
+Pi sensor named in Model or UniqueCameraModel or recognised by any of its mode sizes, else Debian's stock copy
+that install.sh unpacks. A Pi DNG's lens shading is uncorrected in the raw data: the tuning's ALSC removes it.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
+import logging
 import sys
 import time
 from pathlib import Path
 
-from .. import paths
 from ..errors import CameradError
 from ..tuning import TuningFile, load_checked
 from ..tuning.looks import apply_look, load_look
+from .dng_tuning import camera_of, choose_tuning
 
-LIBCAMERA_DIRS = (Path("/usr/share/libcamera/ipa/rpi"), Path("/usr/local/share/libcamera/ipa/rpi"))
-# Full-resolution sizes of the Raspberry Pi sensors, for DNGs whose Model does not name the sensor
-# (PiDNG writes "PiDNG / PiCamera2").
-SENSOR_SIZES = {(4056, 3040): "imx477", (4608, 2592): "imx708", (3280, 2464): "imx219", (2592, 1944): "ov5647",
-                (1456, 1088): "imx296", (5472, 3648): "imx283", (4656, 3496): "imx519", (1920, 1080): "imx290"}
+log = logging.getLogger(__name__)
+
 DENOISE_MODES = ("off", "fast", "hq")
 
 
@@ -46,51 +46,13 @@ def register(sub) -> None:
     p.add_argument("--tuning", type=Path, help="tuning file (default: the one for the DNG's camera model)")
     p.add_argument("--look", metavar="NAME", help="compose a look onto the tuning (see `camtune looks`), "
                    "e.g. leica-authentic, leica-vibrant, leica-monochrome, neutral")
-    p.add_argument("--denoise", choices=DENOISE_MODES, default="off", help="raw denoising (default off)")
-    p.add_argument("--demosaic", choices=("hq", "fast"), default="hq", help="demosaic method (default hq)")
+    p.add_argument("--denoise", choices=DENOISE_MODES,
+                   help="raw denoising (default: the camera's, from a camerad DNG's recipe; else off)")
+    p.add_argument("--demosaic", choices=("hq", "fast"), help="demosaic method (default: the camera's, else hq)")
     p.add_argument("--tiff", action="store_true", help="write a 16-bit sRGB TIFF instead of a JPEG")
     p.add_argument("--quality", type=int, default=93, help="JPEG quality 1..100 (default 93)")
     p.add_argument("--threads", type=int, default=2, help="threads for the denoiser (default 2)")
     p.set_defaults(run=run)
-
-
-def sensor_name(model: str, size: tuple[int, int]) -> str | None:
-    """The sensor a DNG came from: the Model when it names one (``imx477``), else by full-resolution size."""
-    m = re.match(r"^\s*((imx|ov|ar|gc|s5k)\w+)", model.lower())
-    if m:
-        return m.group(1)
-    return SENSOR_SIZES.get(size)
-
-
-def _pi_platforms() -> tuple[str, ...]:
-    """libcamera's tuning directories to try, this board's first (a Pi 5 uses pisp, earlier Pis vc4)."""
-    try:
-        board = Path("/proc/device-tree/model").read_text(errors="replace")
-    except OSError:
-        board = ""
-    return ("pisp", "vc4") if "Raspberry Pi 5" in board else ("vc4", "pisp")
-
-
-def default_tuning_path(make: str, model: str, size: tuple[int, int]) -> Path:
-    """Where the tuning for a DNG's camera lives; ``DevelopError`` when none is known or installed."""
-    mock = re.match(r"^(imx\d+) \(mock\)$", model)
-    if make == "camerad" and mock:
-        from ..sensor.mock.tuning_default import mock_tuning_path
-
-        path = mock_tuning_path(mock.group(1))
-        if path.exists():
-            return path
-        raise DevelopError(f"no tuning for mock sensor {mock.group(1)} at {path}; pass --tuning FILE")
-    sensor = sensor_name(model, size)
-    if sensor is None:
-        raise DevelopError(f"camera model {make} {model!r} is not a sensor camtune knows; pass --tuning FILE")
-    candidates = [d / platform / f"{sensor}.json" for d in LIBCAMERA_DIRS for platform in _pi_platforms()]
-    candidates.append(paths.cache_dir() / "libcamera-ipa/usr/share/libcamera/ipa/raspberrypi" / f"{sensor}.json")
-    for path in candidates:
-        if path.exists():
-            return path
-    raise DevelopError(f"no libcamera tuning file for sensor {sensor} (looked in "
-                       f"{', '.join(str(c.parent) for c in candidates)}); pass --tuning FILE")
 
 
 def output_path(src: Path, output: Path | None, many: bool, suffix: str) -> Path:
@@ -117,35 +79,64 @@ def estimate_lux(tuning: TuningFile, dng) -> float:
 class Developer:
     """Develops one DNG at a time, reusing pipelines (and their tables) per tuning file."""
 
-    def __init__(self, args, denoiser):
+    def __init__(self, args, make_denoiser):
         self.args = args
-        self.denoiser = denoiser
+        self.make_denoiser = make_denoiser
         self._tunings: dict[Path, TuningFile] = {}
-        self._pipelines: dict[Path, object] = {}
+        self._pipelines: dict[tuple, object] = {}
+        self._denoisers: dict[str, object] = {}
 
     def tuning_for(self, dng) -> tuple[Path, TuningFile]:
-        path = self.args.tuning or default_tuning_path(dng.make, dng.model, (dng.raw.shape[1], dng.raw.shape[0]))
+        path = self.args.tuning
+        if path is None:
+            choice = choose_tuning(camera_of(dng))
+            if choice.note:
+                print(f"camtune develop: {dng.path}: {choice.note}", file=sys.stderr)
+            path = choice.path
         if path not in self._tunings:
-            base = load_checked(path)  # refused in one line naming block and key, as the daemon does
-            self._tunings[path] = apply_look(base, self.args.look) if self.args.look else base
+            self._tunings[path] = load_checked(path)  # refused in one line naming block and key, as the daemon does
         return path, self._tunings[path]
 
+    def pipeline(self, path: Path, base: TuningFile, look: str | None, denoise: str, demosaic: str):
+        """The pipeline for one tuning, look, denoiser and demosaic: a camerad DNG's recipe picks them."""
+        from ..isp import build_pipeline
+
+        key = (path, look, denoise, demosaic)
+        if key not in self._pipelines:
+            tuning = apply_look(base, look) if look else base
+            self._pipelines[key] = build_pipeline(tuning, demosaic=demosaic, output_bits=16 if self.args.tiff else 8,
+                                                  denoiser=self.denoiser(denoise))
+        return self._pipelines[key]
+
+    def denoiser(self, mode: str):
+        if mode not in self._denoisers:
+            try:
+                self._denoisers[mode] = self.make_denoiser(mode, self.args.threads)
+            except NotImplementedError as exc:
+                raise DevelopError(f"--denoise {mode} is not available in this build ({exc}); "
+                                   f"use --denoise off") from None
+        return self._denoisers[mode]
+
     def develop(self, src: Path, dst: Path) -> None:
+        from ..formats.dng_profile import tuning_digest
         from ..formats.dng_read import read_dng
+        from ..formats.dng_recipe import develop_choices, frame_as_shot, read_recipe
         from ..formats.identity import CameraIdentity
         from ..formats.jpeg import encode_jpeg, exif_bytes
         from ..formats.tiff import encode_tiff16
-        from ..isp import build_pipeline
         from ..storage.atomic import atomic_write
 
         dng = read_dng(src)
         path, tuning = self.tuning_for(dng)
-        if path not in self._pipelines:
-            self._pipelines[path] = build_pipeline(tuning, demosaic=self.args.demosaic,
-                                                   output_bits=16 if self.args.tiff else 8, denoiser=self.denoiser)
-        pipe = self._pipelines[path]
-        frame = dng.frame_info(lux=estimate_lux(tuning, dng))
-        rgb = pipe.run(dng.raw, frame)
+        stored = read_recipe(src)  # a camerad DNG says how the camera developed it
+        if stored is not None and stored.tuning_digest != tuning_digest(tuning):
+            print(f"camtune develop: {src}: note: {path} is not the tuning the camera used "
+                  f"({stored.tuning} {stored.tuning_digest})", file=sys.stderr)
+        look, denoise, demosaic = develop_choices(stored, look=self.args.look, denoise=self.args.denoise,
+                                                  demosaic=self.args.demosaic)
+        pipe = self.pipeline(path, tuning, look, denoise, demosaic)
+        frame = frame_as_shot(dng.frame_info(lux=estimate_lux(tuning, dng)), stored)
+        rgb = dng.finish(pipe.run(dng.raw, frame))
         if self.args.tiff:
             data = encode_tiff16(rgb, make=dng.make, model=dng.model, orientation=dng.orientation)
         else:
@@ -190,21 +181,21 @@ def run(args) -> int:
     suffix = ".tif" if args.tiff else ".jpg"
     if many and args.output is not None and args.output.exists() and not args.output.is_dir():
         raise DevelopError(f"-o {args.output}: with several inputs the output must be a directory")
-    try:
-        denoiser = make_denoiser(args.denoise, args.threads)
-    except NotImplementedError as exc:
-        raise DevelopError(f"--denoise {args.denoise} is not available in this build ({exc}); "
-                           f"use --denoise off") from None
-    dev = Developer(args, denoiser)
+    dev = Developer(args, make_denoiser)
+    if args.denoise:
+        dev.denoiser(args.denoise)  # an unavailable denoiser fails before any file is read
     failed = 0
     t0 = time.perf_counter()
     for i, src in enumerate(args.inputs, 1):
         dst = output_path(src, args.output, many, suffix)
         try:
             dev.develop(src, dst)
-        except (CameradError, ValueError, OSError) as exc:
+        except Exception as exc:  # one bad file never ends a batch; whatever it was is said in one line
+            log.debug("developing %s failed", src, exc_info=True)
             if not many:
-                raise
+                if isinstance(exc, (CameradError, ValueError, OSError)):
+                    raise
+                raise DevelopError(f"{src}: {type(exc).__name__}: {exc}") from None
             failed += 1
             print(f"camtune develop: {src}: {exc}", file=sys.stderr)
         if many:
