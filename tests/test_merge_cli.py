@@ -58,7 +58,7 @@ def test_merge_cli_writes_a_cleaner_dng_libraw_reads(tmp_path, capsys):
     # The merged frame's own noise profile: several times lower than one frame's.
     assert merged.noise_profile.shot < single.noise_profile.shot / 3
     assert merged.noise_profile.read < single.noise_profile.read / 3
-    assert merged.baseline_exposure == 0.0 and merged.make == "camerad" and merged.exposure_us == 40_000
+    assert merged.make == "camerad" and merged.exposure_us == 40_000 and merged.iso == 800
     with rawpy.imread(str(out)) as raw:
         assert raw.raw_image.shape == (384, 512)
         assert raw.white_level == 65535 and list(raw.black_level_per_channel) == [4096] * 4
@@ -85,13 +85,18 @@ def test_merge_cli_takes_other_cfa_orders_and_dngs_without_a_noise_profile(tmp_p
         assert "".join(raw.color_desc.decode()[i] for i in raw.raw_pattern.ravel()) == "BGGR"
 
 
-def test_merge_cli_bracket_brightens_to_its_middle_exposure(tmp_path):
+def test_merge_cli_bracket_keeps_the_shortest_frame_as_reference(tmp_path, capsys):
     inputs = _burst(tmp_path, [10_000, 40_000, 160_000])
     out = tmp_path / "hdr.dng"
-    assert main(["merge", *map(str, inputs), "-o", str(out)]) == 0
+    assert main(["merge", *map(str, inputs), "-o", str(out), "--jpeg", str(tmp_path / "hdr.jpg")]) == 0
+    assert "2.0 EV darker than the burst's middle exposure" in capsys.readouterr().out
     merged = read_dng(out)
-    assert merged.baseline_exposure == pytest.approx(2.0)  # the reference is the shortest; the middle is 4x
-    assert merged.exposure_us == 10_000
+    assert merged.exposure_us == 10_000 and merged.baseline_exposure == 0.0  # highlights kept, not lifted
+    short, middle = read_dng(inputs[0]), read_dng(inputs[1])
+    def level(d):
+        return (d.raw.astype(float) - d.black_levels[0]).mean() / (d.white_level - d.black_levels[0])
+    assert level(merged) == pytest.approx(level(short), rel=0.05)  # on the reference's scale
+    assert level(middle) == pytest.approx(4 * level(short), rel=0.1)
 
 
 def test_merge_cli_reference_is_chosen_by_position(tmp_path, capsys):
@@ -122,3 +127,23 @@ def test_merge_cli_errors_are_one_line(bad_inputs, capsys, make_args, words):
     assert main(["merge", *make_args(*bad_inputs)]) == 2
     err = capsys.readouterr().err.strip()
     assert words in err and "\n" not in err and "Traceback" not in err
+
+
+def test_merge_dng_of_the_daemons_own_burst_carries_the_tunings_profile(tmp_path):
+    import rawpy
+
+    from firmware.merge import BurstFrame, merge_burst
+    from firmware.merge.dng_out import colour_from_tuning, write_merged_dng
+
+    dngs = [read_dng(p) for p in _burst(tmp_path, [40_000] * 3)]
+    frames = [BurstFrame(d.raw, d.black_levels, d.white_level, d.noise_profile, 40_000 * 8.0) for d in dngs]
+    merged = merge_burst(frames, 0)
+    md = {"ExposureTime": 40_000, "AnalogueGain": 8.0, "DigitalGain": 1.0, "ColourGains": (1.9, 2.1),
+          "ColourTemperature": 4000}
+    source = colour_from_tuning(default_tuning("imx477"), md, CameraIdentity(make="camerad", model="imx477 (mock)"))
+    write_merged_dng(tmp_path / "m.dng", merged, "RGGB", source)
+    back = read_dng(tmp_path / "m.dng")
+    assert back.noise_profile.shot == pytest.approx(merged.noise.shot)
+    assert back.as_shot_neutral == pytest.approx((1 / 1.9, 1.0, 1 / 2.1), rel=1e-3) and not back.warnings
+    with rawpy.imread(str(tmp_path / "m.dng")) as raw:
+        assert raw.postprocess(use_camera_wb=True).mean() > 5

@@ -4,9 +4,9 @@ The frames are aligned onto a reference tile by tile and merged on the raw Bayer
 night modes do (HDR+'s robust merge; see docs/merge.md): what moved between frames is taken from the reference
 alone, so nothing ghosts. Frames may be a constant-exposure burst or an exposure bracket (AEB); each is weighed
 by its exposure (ExposureTime x ISO) and noise (the DNG's NoiseProfile, else one estimated from the pixels).
-The result is a 16-bit DNG with the merged frame's NoiseProfile, the reference's colour tags and a
-BaselineExposure that brightens it as far as the bracket's middle exposure; ``--jpeg`` also develops it with
-local tone mapping.
+The result is a 16-bit DNG with the merged frame's NoiseProfile and the reference's colour tags, at the
+reference's exposure; ``--jpeg`` also develops it with local tone mapping, brightened as far as the burst's
+middle exposure (an AEB bracket's 0 EV frame).
 """
 
 from __future__ import annotations
@@ -82,8 +82,7 @@ def _packed(dng) -> np.ndarray:
 
 def run(args) -> int:
     from ..merge import merge_burst
-    from ..merge.dng_out import colour_from_dng, encode_merged_dng
-    from ..storage.atomic import atomic_write
+    from ..merge.dng_out import colour_from_dng, write_merged_dng
 
     if len(args.inputs) < 2:
         raise MergeError(f"a merge needs at least 2 DNGs, got {len(args.inputs)}")
@@ -102,16 +101,16 @@ def run(args) -> int:
     dngs, frames = _frames(args.inputs)
     merged = merge_burst(frames, None if args.reference is None else args.reference - 1, threads=args.threads)
     ref = dngs[merged.reference]
-    # Brighten as far as the burst's middle exposure (0 EV for a constant burst, the bracket's middle for AEB).
-    baseline = math.log2(float(np.median([f.exposure for f in frames])) / frames[merged.reference].exposure)
-    source = colour_from_dng(ref.path, ref.exposure_us, ref.iso)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(args.output, encode_merged_dng(merged, ref.cfa, source, baseline))
+    write_merged_dng(args.output, merged, ref.cfa, colour_from_dng(ref))
     used = ", ".join(f"{f.merged:.2f}" for f in merged.frames)
+    # A bracket's middle exposure is the picture's brightness (0 EV for a constant burst).
+    lift = math.log2(float(np.median([f.exposure for f in frames])) / frames[merged.reference].exposure)
     print(f"wrote {args.output}: {len(frames)} frames onto frame {merged.reference + 1} ({ref.path}), "
-          f"{merged.frames_merged:.1f} frames' worth (share of each: {used}) in {time.perf_counter() - t0:.1f} s")
+          f"{merged.frames_merged:.1f} frames' worth (share of each: {used}) in {time.perf_counter() - t0:.1f} s"
+          + (f"; it is {lift:.1f} EV darker than the burst's middle exposure" if lift > 0.05 else ""))
     if args.jpeg:
-        _develop(args, ref, merged, 2.0**baseline)
+        _develop(args, ref, merged, 2.0**lift)
         print(f"wrote {args.jpeg}")
     return 0
 
@@ -125,16 +124,17 @@ def _develop(args, ref, merged, tone_gain: float) -> None:
     from ..isp import build_pipeline
     from ..merge.tone import with_local_tone
     from ..storage.atomic import atomic_write
-    from ..tuning import TuningFile
+    from ..tuning import load_checked
     from ..tuning.looks import apply_look
-    from .develop_cmd import default_tuning_path, estimate_lux
+    from .develop_cmd import estimate_lux
+    from .dng_tuning import camera_of, choose_tuning
 
-    path = args.tuning or default_tuning_path(ref.make, ref.model, (ref.raw.shape[1], ref.raw.shape[0]))
-    tuning = TuningFile.load(path)
+    path = args.tuning or choose_tuning(camera_of(ref)).path
+    tuning = load_checked(path)
     if args.look:
         tuning = apply_look(tuning, args.look)
     frame = replace(ref.frame_info(lux=estimate_lux(tuning, ref)), extra={"tone_gain": tone_gain})
-    rgb = with_local_tone(build_pipeline(tuning)).run(merged.raw, merged.frame_info(frame))
+    rgb = ref.finish(with_local_tone(build_pipeline(tuning)).run(merged.raw, merged.frame_info(frame)))
     identity = CameraIdentity(make=ref.make or "unknown", model=ref.model or "unknown",
                               software="camerad camtune merge")
     md = {"ExposureTime": ref.exposure_us, "AnalogueGain": max(ref.iso, 100) / 100.0, "DigitalGain": 1.0}

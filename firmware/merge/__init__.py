@@ -8,7 +8,7 @@ The API the daemon and ``camtune merge`` call (``docs/merge.md`` has the algorit
   profile, exposure); the result is a 16-bit-scale Bayer frame with its own noise profile and per-frame
   reports for the sidecar (``engine.py``, ``align.py``, ``field.py``, ``merge.py``);
 * ``tone.with_local_tone(pipeline)`` - the ISP with the local tone mapping stage for merged frames;
-* ``dng_out.encode_merged_dng(merged, cfa, source, baseline_ev)`` - the merged frame as a DNG.
+* ``dng_out.write_merged_dng(path, merged, cfa, source)`` - the merged frame as a DNG.
 """
 
 from .burst import BurstFrame, FrameReport, MergedRaw
