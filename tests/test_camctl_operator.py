@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -24,7 +25,8 @@ WIDTH = 80
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    d = Daemon(tmp_path_factory.mktemp("operator")).start()
+    d = Daemon(tmp_path_factory.mktemp("operator"),
+               capture={"artist": "Ana Noel", "copyright": "(c) 2026 Camera Lab, CC BY 4.0"}).start()
     yield d
     assert d.stop() == 0, d.log_text()
 
@@ -153,6 +155,25 @@ def test_prune_by_age_count_and_free_space_shows_then_deletes_what_was_shown(dae
     assert not (daemon.captures / f"{before[0]}.json").exists()
     rc, _, err = run(daemon, "prune")
     assert rc == 2 and "--older-than AGE, --keep N or --free SIZE" in err
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool is not installed (install.sh installs it)")
+def test_artist_copyright_and_a_note_reach_every_file(daemon):
+    note = "roof, west light — 2nd test"
+    out = ok(daemon, "capture", "--note", note)
+    jpg, dng, side = (next(p for p in out.split() if p.endswith(ext)) for ext in (".jpg", ".dng", ".json"))
+    assert json.loads(open(side).read())["capture"]["note"] == note
+    for path in (jpg, dng):
+        r = subprocess.run(["exiftool", "-j", "-Artist", "-Copyright", "-UserComment", "-validate", "-warning",
+                            path], capture_output=True, text=True, timeout=60)
+        tags = json.loads(r.stdout)[0]
+        assert tags["Artist"] == "Ana Noel" and tags["Copyright"] == "(c) 2026 Camera Lab, CC BY 4.0", tags
+        assert tags["UserComment"] == note and tags["Validate"] == "OK", tags
+    ok(daemon, "capture", "--no-raw")  # the note was for that capture alone
+    newest = stems(daemon)[0]
+    assert "note" not in json.loads((daemon.captures / f"{newest}.json").read_text())["capture"]
+    rc, _, err = run(daemon, "capture", "--note", "two\nlines")
+    assert rc == 1 and "one line of text" in err
 
 
 def test_log_tails_and_follows_the_daemon_s_own_lines(daemon):

@@ -38,7 +38,9 @@ def daemon(tmp_path_factory):
 
 def test_the_textfile_is_written_atomically_and_complete(daemon):
     prom = daemon.tmp / "textfile" / "camerad.prom"
-    assert until(prom.exists, timeout=20), daemon.log_text()
+    # Rewritten every second: once frames flow, the sensor's own figures are in it.
+    assert until(lambda: prom.exists() and "camerad_sensor_temperature_celsius" in prom.read_text(), timeout=20), \
+        daemon.log_text()
     text = prom.read_text()
     for name in ("camerad_frames_total", "camerad_frames_dropped_total", "camerad_captures_total",
                  "camerad_refusals_total", "camerad_queue_used", "camerad_storage_free_bytes",

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CameradError
+from .outputs import output_dir
 
 
 class MergeError(CameradError, ValueError):
@@ -97,11 +98,13 @@ def run(args) -> int:
         from ..tuning.looks import load_look
 
         load_look(args.look)  # an unknown look fails before the burst is read
+    output_dir(args.output.parent)  # before the burst is read, and never a tree of new directories
+    if args.jpeg is not None:
+        output_dir(args.jpeg.parent)
     t0 = time.perf_counter()
     dngs, frames = _frames(args.inputs)
     merged = merge_burst(frames, None if args.reference is None else args.reference - 1, threads=args.threads)
     ref = dngs[merged.reference]
-    args.output.parent.mkdir(parents=True, exist_ok=True)
     write_merged_dng(args.output, merged, ref.cfa, colour_from_dng(ref))
     used = ", ".join(f"{f.merged:.2f}" for f in merged.frames)
     # A bracket's middle exposure is the picture's brightness (0 EV for a constant burst).
@@ -140,5 +143,4 @@ def _develop(args, ref, merged, tone_gain: float) -> None:
     md = {"ExposureTime": ref.exposure_us, "AnalogueGain": max(ref.iso, 100) / 100.0, "DigitalGain": 1.0}
     exif = exif_bytes(md, identity, 0, size=(rgb.shape[1], rgb.shape[0]), orientation=ref.orientation,
                       when=ref.datetime or (time.strftime("%Y:%m:%d %H:%M:%S"), "000", ""), manual_wb=False)
-    args.jpeg.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(args.jpeg, encode_jpeg(rgb, exif, quality=93))

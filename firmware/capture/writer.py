@@ -78,7 +78,7 @@ class CaptureWriter:
                  identity: CameraIdentity, binning: int = 1, raw: bool = True, jpeg_quality: int = 93,
                  sidecar: bool = True, pipeline: Pipeline | None = None, look: str | None = None,
                  clean: bool = True, crop: tuple[float, float, float, float] | None = None,
-                 dng_compression: str = "none"):
+                 dng_compression: str = "none", note: str | None = None):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         if clean:
@@ -91,6 +91,7 @@ class CaptureWriter:
         # The mode's field of view as fractions of the pixel array: lens shading uses that part of its grid.
         self.crop = crop
         self.identity = identity
+        self.note = note  # the operator's note for these captures: sidecar and EXIF UserComment
         self.raw = raw
         self.jpeg_quality = jpeg_quality
         self.sidecar = sidecar
@@ -104,7 +105,7 @@ class CaptureWriter:
         opts = dict(directory=self.directory, tuning=self.tuning, cfa=self.cfa, bit_depth=self.bit_depth,
                     identity=self.identity, binning=self.binning, raw=self.raw, jpeg_quality=self.jpeg_quality,
                     sidecar=self.sidecar, pipeline=self.pipeline, look=self.look, clean=False, crop=self.crop,
-                    dng_compression=self.dng_compression)
+                    dng_compression=self.dng_compression, note=self.note)
         if "tuning" in changes and "pipeline" not in changes:
             opts["pipeline"] = None
         opts.update(changes)
@@ -131,15 +132,18 @@ class CaptureWriter:
                                          float(((1 << self.bit_depth) - 1) << shift), self.binning)
         rgb = self.pipeline.run(raw, FrameInfo.from_metadata(md, self.cfa, self.bit_depth, noise, crop=self.crop))
         timings["isp"] = time.perf_counter() - t
+        timings["denoise"] = self.pipeline.timings.get("denoise", 0.0)
         if self.raw:  # after the ISP: the DNG carries the developed picture as its preview
             t = time.perf_counter()
             dng = encode_dng(raw, md, cfa=self.cfa, bit_depth=self.bit_depth, tuning=self.tuning,
                              identity=self.identity, wall_ns=wall_ns, mode_factor=self.binning, look=self.look,
-                             crop=self.crop, preview=rgb, recipe=recipe, compression=self.dng_compression)
+                             crop=self.crop, preview=rgb, recipe=recipe, compression=self.dng_compression,
+                             note=self.note)
             files.append((f"{stem}.dng", dng))
             timings["dng"] = time.perf_counter() - t
         t = time.perf_counter()
-        exif = exif_bytes(md, self.identity, wall_ns, size=(rgb.shape[1], rgb.shape[0]), thumbnail=thumbnail_jpeg(rgb))
+        exif = exif_bytes(md, self.identity, wall_ns, size=(rgb.shape[1], rgb.shape[0]), thumbnail=thumbnail_jpeg(rgb),
+                          note=self.note)
         jpeg = encode_jpeg(rgb, exif, self.jpeg_quality, xmp=xmp_packet(recipe, self.identity.software))
         files.append((f"{stem}.jpg", jpeg))
         timings["jpeg"] = time.perf_counter() - t
@@ -153,7 +157,7 @@ class CaptureWriter:
                        "lag_ms": result.lag_ns / 1e6, "lag_frames": result.lag_frames, "tuning": self.tuning.source,
                        "look": self.look, "isp_stages": self.pipeline.names(), "timings_s": timings,
                        "recipe": recipe.to_dict(), "denoise": {"mode": recipe.denoise, "runtime": recipe.denoise_runtime},
-                       **result.info}
+                       **({"note": self.note} if self.note else {}), **result.info}
             files.append((f"{stem}.json", encode_sidecar(md, capture)))
         self._taken.add(stem)
         try:

@@ -60,9 +60,22 @@ def status(ctx: Context, p: dict) -> dict:
         "frames_dropped": engine.frames_dropped,
         "last_error": engine.fault or engine.storage_error or engine.last_error,
         "last_refusal": engine.last_refusal,
+        "refusals": engine.refusals,
+        "last_capture": last_capture(list(app.captures)),
+        "lens": {"f_number": app.writer.identity.f_number},
         "timelapse": {"active": app.timelapse.active, "next": tl[0] if tl else None, "count": tl[1] if tl else None},
         "uptime_s": round((app.clock.monotonic_ns() - app.started_ns) / 1e9, 1),
     }
+
+
+def last_capture(recent: list[Future]) -> dict | None:
+    """The newest capture written: its stem, when (wall clock), and what developing it cost."""
+    for fut in reversed(recent):
+        if fut.done() and not fut.cancelled() and fut.exception() is None:
+            r = fut.result()
+            return {"stem": r.stem, "develop_s": round(r.develop_s, 3),
+                    "denoise_s": round(r.timings.get("denoise", 0.0), 3)}
+    return None
 
 
 def _backend(sensor) -> str:
@@ -114,6 +127,10 @@ def capture(ctx: Context, p: dict) -> dict:
         raise RequestError("unavailable", f"capture: {exc}") from exc
     except ConfigError as exc:
         raise RequestError("not_found", f"capture: {exc}") from exc
+    if p["note"]:
+        if any(ord(c) < 32 or ord(c) == 127 for c in p["note"]):
+            raise RequestError("invalid_params", "capture: note: one line of text, without control characters")
+        writer = (writer or app.writer).replace(note=p["note"])
     if p["bracket"] is not None:
         if len(p["bracket"]) < 2:
             raise RequestError("out_of_range", "capture: bracket: give 2 to 9 EV offsets, e.g. [-2, 0, 2]")
@@ -190,6 +207,7 @@ METHODS = [
         "raw": Param(bool, default=None),
         "denoise": Param(str, default=None, choices=DENOISE_MODES),
         "look": Param(str, default=None, max_len=200),
+        "note": Param(str, default=None, max_len=1000),
         **_WAIT}, "take frames now, whatever the drive mode; returns the files", changes_state=True),
     Method("shutter", shutter, dict(_WAIT), "press the shutter in the current drive mode", changes_state=True),
     Method("get", get, {"keys": Param(list, default=None, item=str, max_items=len(settings.KEYS))},

@@ -22,11 +22,14 @@ log = logging.getLogger(__name__)
 
 
 class Services:
-    def __init__(self, control: ControlServer, web=None):
+    def __init__(self, control: ControlServer, web=None, metrics=None):
         self.control = control
         self.web = web
+        self.metrics = metrics
 
     def close(self) -> None:
+        if self.metrics is not None:
+            self.metrics.close()
         if self.web is not None:
             self.web.close()
         self.control.close()
@@ -61,4 +64,10 @@ def start_services(app: "Camerad", life: "Lifecycle | None" = None, *,
                       exc.strerror or exc, " (under systemd install the unit's preview drop-in: ./install.sh "
                       "--preview)" if exc.errno in (97, 1, 13) else "")
             web = None
-    return Services(server, web)
+    metrics = None
+    if app.config.metrics.textfile_directory:
+        from .metrics import TextfileExporter
+
+        metrics = TextfileExporter(lambda: dispatcher.call("status", {}), app.config.metrics.textfile_directory,
+                                   app.config.metrics.interval).start()
+    return Services(server, web, metrics)

@@ -156,7 +156,9 @@ class Camerad:
         fitted = self.config.lens  # the lens actually on the camera, where it differs from the board's
         return CameraIdentity(make="camerad", model=f"{model} (mock)" if mock else model,
                               focal_length_mm=fitted.focal_length_mm or focal, f_number=fitted.f_number or fnum,
-                              max_f_number=fitted.max_f_number or fnum, lens_model=fitted.model or lens)
+                              max_f_number=fitted.max_f_number or fnum, lens_model=fitted.model or lens,
+                              artist=self.config.capture.artist or None,
+                              copyright=self.config.capture.copyright or None)
 
     @property
     def sensor(self) -> Sensor:
