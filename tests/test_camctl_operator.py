@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from control_support import Daemon
+from control_support import Daemon, until
 from daemon_support import ROOT
 from firmware.camctl import cli
 from firmware.camctl.common import cells
@@ -174,6 +174,46 @@ def test_artist_copyright_and_a_note_reach_every_file(daemon):
     assert "note" not in json.loads((daemon.captures / f"{newest}.json").read_text())["capture"]
     rc, _, err = run(daemon, "capture", "--note", "two\nlines")
     assert rc == 1 and "one line of text" in err
+
+
+def test_half_press_shutter_and_the_mock_from_the_command_line(daemon):
+    status = lambda: daemon.call("status")["result"]  # noqa: E731
+    assert "AE and AWB locked" in ok(daemon, "half-press") and status()["ae_locked"] is True
+    assert "automatic again" in ok(daemon, "release") and status()["ae_locked"] is False
+    ok(daemon, "set", "drive_mode=bracket", "raw=off")
+    try:
+        out = ok(daemon, "shutter").splitlines()  # as the button: the current drive mode
+        assert out[0] == "drive mode bracket:" and len([x for x in out if x.endswith(".jpg")]) == 3
+    finally:
+        ok(daemon, "set", "drive_mode=single", "raw=on")
+    lux = status()["lux"]
+    assert "under 2850 K (auto), 80 lux" in ok(daemon, "mock", "light", "2850", "--lux", "80")
+    assert until(lambda: status()["lux"] < lux / 3, timeout=20), (lux, status()["lux"])
+    assert "mock: dead-leaves under 2850 K" in ok(daemon, "mock", "scene", "dead-leaves")
+    rc, _, err = run(daemon, "mock", "scene", "nowhere")
+    assert rc == 1 and "unknown scene 'nowhere'" in err
+    ok(daemon, "mock", "scene", "colorchecker", "--ct", "5000", "--lux", "800")
+
+
+def test_awb_mode_eases_in_as_libcamera_s_does(daemon):
+    """AwbMode narrows the search; the gains then move speed (0.05) of the way each frame (libcamera's
+    Awb::prepare), so tungsten is reached in about 59 frames, not at once - and camctl says so."""
+    out = ok(daemon, "set", "awb=tungsten")
+    assert "95 % in 59 frames" in out
+    samples = []
+    try:
+        start = daemon.call("status")["result"]["frames"]
+        while not samples or samples[-1][0] < start + 240:
+            s = daemon.call("status")["result"]
+            samples.append((s["frames"] - start, s["colour_temperature"]))
+            time.sleep(0.05)
+    finally:
+        ok(daemon, "set", "awb=auto")
+    before, final = samples[0][1], samples[-1][1]
+    assert 3000 <= final <= 3600 and before - final > 500
+    share = [(n, (before - ct) / (before - final)) for n, ct in samples]
+    assert all(f < 0.9 for n, f in share if n < 25), share  # not at once
+    assert all(f > 0.9 for n, f in share if n > 59 + 10 + 10), share  # a search every 10 frames, then 59
 
 
 def test_log_tails_and_follows_the_daemon_s_own_lines(daemon):

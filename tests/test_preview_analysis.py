@@ -38,8 +38,16 @@ def test_zebras_stripe_only_clipped_pixels_and_peaking_marks_edges():
     right = z[:, 32:].reshape(-1, 3)
     assert {tuple(p) for p in right} == {(0, 0, 0), (255, 255, 255)}
     p = analysis.peaking(rgb)
-    marked = (p == (255, 0, 0)).all(axis=2)
+    marked = (p == analysis.PEAKING_COLOUR).all(axis=2)
     assert marked[:, 30:34].any() and not marked[:, :28].any() and not marked[:, 36:].any()
+    # Both on: the stripes stay black and white (their own edges are not "in focus"), and the real edge is
+    # drawn over them in a colour the stripes never have.
+    both = analysis.overlays(rgb, zebra=True, peaking=True)
+    edge = (both == analysis.PEAKING_COLOUR).all(axis=2)
+    assert (edge == marked).all()
+    stripes = both[:, 36:].reshape(-1, 3)
+    assert {tuple(px) for px in stripes} == {(0, 0, 0), (255, 255, 255)}
+    assert analysis.PEAKING_COLOUR not in {(0, 0, 0), (255, 255, 255)}
 
 
 def test_bin_bayer_keeps_each_cfa_site_to_itself():

@@ -16,11 +16,11 @@ from ..control.client import ConnectionFailed, ControlClient, InvalidRequest, Re
 from ..control.paths import client_socket
 from ..errors import CameradError
 from ..pipes import quiet_on_broken_pipe
-from . import commands, files_cmd, log_cmd, status_cmd, view_cmd
+from . import button_cmd, commands, files_cmd, log_cmd, status_cmd, view_cmd
 from .common import UsageError
 from .values import SECONDS
 
-MODULES = (status_cmd, commands, files_cmd, view_cmd, log_cmd)
+MODULES = (status_cmd, commands, button_cmd, files_cmd, view_cmd, log_cmd)
 
 EPILOG = """examples:
   camctl status                      the camera's state, exposure, storage

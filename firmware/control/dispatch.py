@@ -42,10 +42,10 @@ class Method:
 
 
 def all_methods() -> dict[str, Method]:
-    from . import methods_camera, methods_files, methods_image, methods_log, methods_tuning
+    from . import methods_camera, methods_files, methods_image, methods_log, methods_operator, methods_tuning
 
     out: dict[str, Method] = {}
-    for module in (methods_camera, methods_tuning, methods_files, methods_image, methods_log):
+    for module in (methods_camera, methods_operator, methods_tuning, methods_files, methods_image, methods_log):
         for m in module.METHODS:
             out[m.name] = m
     return out

@@ -21,11 +21,7 @@ def frame(ctx: Context) -> PreviewFrame:
 def preview(ctx: Context, p: dict) -> dict:
     f = frame(ctx)
     if p["zebra"] or p["peaking"]:
-        rgb = f.rgb
-        if p["peaking"]:
-            rgb = analysis.peaking(rgb)
-        if p["zebra"]:
-            rgb = analysis.zebras(rgb)
+        rgb = analysis.overlays(f.rgb, zebra=p["zebra"], peaking=p["peaking"])
         jpeg = analysis.encode_jpeg(rgb, p["quality"] or ctx.app.config.preview.jpeg_quality)
     else:
         jpeg = f.jpeg(p["quality"] or ctx.app.config.preview.jpeg_quality)

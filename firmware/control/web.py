@@ -283,8 +283,7 @@ class _PreviewHandler(BaseHTTPRequestHandler):
         quality = self.preview.app.config.preview.jpeg_quality
         if not (zebra or peaking):
             return frame.jpeg(quality)
-        rgb = analysis.peaking(frame.rgb) if peaking else frame.rgb
-        return analysis.encode_jpeg(analysis.zebras(rgb) if zebra else rgb, quality)
+        return analysis.encode_jpeg(analysis.overlays(frame.rgb, zebra=zebra, peaking=peaking), quality)
 
     def _frame(self, zebra: bool, peaking: bool) -> None:
         try:

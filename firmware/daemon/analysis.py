@@ -74,13 +74,32 @@ def zebras(rgb: np.ndarray, level: int = ZEBRA_LEVEL) -> np.ndarray:
     return out
 
 
-def peaking(rgb: np.ndarray, colour: tuple[int, int, int] = (255, 0, 0)) -> np.ndarray:
-    """A copy with the in-focus edges (the strongest Laplacian responses) painted in ``colour``."""
+# Focus peaking's colour: zebras are black and white, so peaking never is (it would read as clipping); magenta
+# is rare in scenes and stands out on both stripes.
+PEAKING_COLOUR = (255, 0, 255)
+
+
+def peaking_mask(rgb: np.ndarray) -> np.ndarray:
+    """Where the in-focus edges are: the strongest Laplacian responses of the picture's luma."""
     y = luma(rgb)
     lap = np.abs(cv2.Laplacian(cv2.GaussianBlur(y, (3, 3), 0), cv2.CV_32F, ksize=3))
     threshold = max(PEAKING_MIN, float(np.percentile(lap, PEAKING_TOP)))
+    return lap >= threshold
+
+
+def peaking(rgb: np.ndarray, colour: tuple[int, int, int] = PEAKING_COLOUR) -> np.ndarray:
+    """A copy with the in-focus edges painted in ``colour``."""
     out = rgb.copy()
-    out[lap >= threshold] = colour
+    out[peaking_mask(rgb)] = colour
+    return out
+
+
+def overlays(rgb: np.ndarray, *, zebra: bool, peaking: bool) -> np.ndarray:
+    """The picture with zebras, then focus peaking over them. The edges are found on the picture itself (the
+    zebra's stripes are edges too), and painted after the stripes in a colour they never use."""
+    out = zebras(rgb) if zebra else rgb.copy()
+    if peaking:
+        out[peaking_mask(rgb)] = PEAKING_COLOUR
     return out
 
 
