@@ -65,6 +65,25 @@ def test_settings_and_captures_over_http_keep_the_guards(daemon):
     assert get(daemon, f"/captures/{stem}.jpg", {"Sec-Fetch-Site": "cross-site"})[0].status == 403
 
 
+def magenta(jpeg: bytes) -> int:
+    from io import BytesIO
+
+    from PIL import Image
+
+    px = np.asarray(Image.open(BytesIO(jpeg)).convert("RGB")).astype(int)
+    return int(((px[..., 0] > 200) & (px[..., 1] < 70) & (px[..., 2] > 200)).sum())
+
+
+def test_peaking_over_zebras_is_a_colour_the_stripes_never_have(daemon):
+    zebra = get(daemon, "/frame.jpg?zebra=1")[1]
+    both = get(daemon, "/frame.jpg?zebra=1&peaking=1")[1]
+    assert magenta(zebra) == 0 and magenta(both) > 200  # the chart's edges, drawn over the stripes
+    cli = daemon.call("preview", {"zebra": True, "peaking": True})["result"]  # camctl preview: the same overlay
+    import base64
+
+    assert magenta(base64.b64decode(cli["jpeg"])) > 200
+
+
 @needs_browser
 def test_in_chromium_an_operator_sets_the_camera_shoots_and_downloads(daemon, tmp_path, monkeypatch):
     from selenium.webdriver.common.by import By
@@ -75,8 +94,8 @@ def test_in_chromium_an_operator_sets_the_camera_shoots_and_downloads(daemon, tm
         browser.get(f"http://127.0.0.1:{daemon.port}/")
         text = lambda id_: browser.find_element(By.ID, id_).text  # noqa: E731
         # The status line speaks as a camera does.
-        assert until(lambda: re.match(r"^ready · 1/\d+ s · ISO \d+ · \d+ K", text("status")), timeout=30), \
-            text("status")
+        units = r"^ready · 1/\d+ s · f/[\d.]+ · ISO \d+ · \d+ K"
+        assert until(lambda: re.match(units, text("status")), timeout=30), text("status")
         assert until(lambda: len(Select(browser.find_element(By.ID, "look")).options) == 4, timeout=30)
 
         def choose(control, visible, key, expected):
@@ -93,7 +112,8 @@ def test_in_chromium_an_operator_sets_the_camera_shoots_and_downloads(daemon, tm
 
         choose("gain", "ISO 400", "gain", 4.0)
         choose("exposure", "1/250 s", "exposure", 4000)
-        assert until(lambda: " · 1/250 s · ISO 400 · " in text("status"), timeout=30), text("status")
+        assert until(lambda: re.search(r" · 1/250 s · f/[\d.]+ · ISO 400 · ", text("status")), timeout=30), \
+            text("status")
         choose("awb", "daylight", "awb", "daylight")
         choose("look", "leica-monochrome", "look", "leica-monochrome")
         choose("drive_mode", "burst", "drive_mode", "burst")
@@ -116,6 +136,14 @@ def test_in_chromium_an_operator_sets_the_camera_shoots_and_downloads(daemon, tm
 
         thumb = np.asarray(Image.open(BytesIO(shot)).convert("RGB")).astype(int)
         assert np.abs(thumb[..., 0] - thumb[..., 1]).mean() < 2  # the monochrome look it was taken in
+        # A reading that fails says why, in its own place (the requests blocked in the browser).
+        browser.execute_cdp_cmd("Network.enable", {})
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/api/histogram*", "*/api/focus*"]})
+        err = lambda id_: "error" in browser.find_element(By.ID, id_).get_attribute("class")  # noqa: E731
+        assert until(lambda: err("clipping") and err("focus"), timeout=20)
+        assert text("clipping").startswith("histogram: ") and text("focus")
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+        assert until(lambda: not err("clipping") and "clipped R" in text("clipping"), timeout=20)
         # Nothing the page does trips its Content-Security-Policy.
         csp = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
         assert not csp, csp
