@@ -3,7 +3,7 @@
     .venv/bin/python tools/page_screenshot.py [-o docs/operator-page.png]
 
 Starts ``camerad --mock`` with the page on a free loopback port in a temporary directory, opens the page,
-turns zebras and focus peaking on, sets ISO 400, takes a picture (so the last capture's thumbnail shows),
+turns zebras and focus peaking on, sets 1/60 s at ISO 200 (the brightest patches clip), takes a picture (so the last capture's thumbnail shows),
 and saves the window as a small palette PNG.
 """
 
@@ -70,8 +70,11 @@ def main(argv=None) -> int:
             browser.get(f"http://127.0.0.1:{port}/")
             wait(lambda: browser.find_element(By.ID, "status").text.startswith("ready"))
             wait(lambda: len(Select(browser.find_element(By.ID, "look")).options) > 1)
-            Select(browser.find_element(By.ID, "gain")).select_by_visible_text("ISO 400")
-            wait(lambda: "ISO 400" in browser.find_element(By.ID, "status").text)
+            # Bright enough that the white patches clip: the zebras have something to show.
+            Select(browser.find_element(By.ID, "gain")).select_by_visible_text("ISO 200")
+            wait(lambda: "ISO 200" in browser.find_element(By.ID, "status").text)
+            Select(browser.find_element(By.ID, "exposure")).select_by_visible_text("1/60 s")
+            wait(lambda: "1/60 s" in browser.find_element(By.ID, "status").text)
             browser.find_element(By.ID, "zebra").click()
             browser.find_element(By.ID, "peaking").click()
             browser.find_element(By.ID, "shutter").click()
