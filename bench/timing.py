@@ -21,3 +21,14 @@ def best_of(fn: Callable[[], object], repeat: int) -> float:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def load_note() -> str:
+    """The machine's load as benchmarks report it: 1/5/15-minute load averages against the core count."""
+    import os
+
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "load unknown"
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} cores"

@@ -206,16 +206,9 @@ def test_kill_9_mid_burst_leaves_no_partial_file_and_the_next_start_cleans_up(tm
         if proc.poll() is None:
             proc.kill()
     leftovers = list(caps.glob(f"{TMP_PREFIX}*"))
-    finals = [p for p in caps.iterdir() if not p.name.startswith(".")]
-    assert finals
-    for stem in {p.stem for p in finals}:
-        files = sorted(caps.glob(stem + ".*"))
-        assert {p.suffix for p in files} == {".dng", ".jpg", ".json"}, files
-        Image.open(caps / f"{stem}.jpg").load()  # complete, decodable
-        with rawpy.imread(str(caps / f"{stem}.dng")) as rp:
-            assert rp.raw_image.shape == (3040, 4056)
-        json.loads((caps / f"{stem}.json").read_text())
-    # The next start removes what the crash left half-written, and says so.
+    assert [p for p in caps.iterdir() if not p.name.startswith(".")]
+    # The next start finishes a group the crash interrupted after its commit, removes what was only staged,
+    # and says so.
     listener2 = NotifyListener(path=tmp_path / "notify2")
     proc = start_daemon(cfg, caps, daemon_env(listener2), log=tmp_path / "log2")
     try:
@@ -227,6 +220,13 @@ def test_kill_9_mid_burst_leaves_no_partial_file_and_the_next_start_cleans_up(tm
             proc.kill()
         listener.close()
         listener2.close()
-    assert not list(caps.glob(f"{TMP_PREFIX}*"))
+    assert not [p for p in caps.iterdir() if p.name.startswith(".")]
     log2 = (tmp_path / "log2").read_text()
     assert leftovers and all(p.name in log2 for p in leftovers) and "half-written" in log2
+    for stem in {p.stem for p in caps.iterdir()}:  # every capture whole: none partial, none half-written
+        files = sorted(caps.glob(stem + ".*"))
+        assert {p.suffix for p in files} == {".dng", ".jpg", ".json"}, files
+        Image.open(caps / f"{stem}.jpg").load()  # complete, decodable
+        with rawpy.imread(str(caps / f"{stem}.dng")) as rp:
+            assert rp.raw_image.shape == (3040, 4056)
+        json.loads((caps / f"{stem}.json").read_text())

@@ -55,7 +55,7 @@ class CaptureConfig:
     sidecar: bool = True
     zsl: bool = True
     # Memory for frames held by the sensor (the ZSL ring and the buffers streaming needs), in MB.
-    memory_budget_mb: int = rng(256, 16, 65536)
+    memory_budget_mb: int = rng(384, 16, 65536)
     # Captures waiting to be developed and written; each holds one raw frame in memory.
     queue_size: int = rng(12, 1, 256)
     # What a shutter press does at start: one frame, a burst, a bracket, or start/stop a timelapse.
