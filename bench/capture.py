@@ -210,10 +210,10 @@ def queue_probe() -> None:
 def _queue() -> dict:
     from firmware.capture.budget import OVERHEAD_MB
 
+    from bench.daemon import unit_malloc_environment
+
     unit = (ROOT / "systemd" / "camerad.service").read_text()
-    # camerad as the unit runs it: with the unit's environment (its malloc setting).
-    env = dict(os.environ, **dict(line.split("=", 2)[1:] for line in unit.splitlines()
-                                  if line.startswith("Environment=MALLOC_")))
+    env = dict(os.environ, **unit_malloc_environment())  # camerad's memory as the unit runs it
     out = subprocess.run([sys.executable, "-c", "from bench.capture import queue_probe; queue_probe()"], cwd=ROOT,
                          capture_output=True, text=True, timeout=1800, check=True, env=env)
     r = json.loads(out.stdout.strip().splitlines()[-1])

@@ -143,8 +143,12 @@ def kill9_trials(directory: Path, trials: int = 50, seed: int = 1, rename_delay:
 
 
 def run(quick: bool = False) -> dict:
+    import logging
+
     from bench.drain import sigterm_trials
     from bench.timing import load_note
+
+    logging.getLogger("firmware.storage").setLevel(logging.ERROR)  # every completed group is logged: counted here
 
     out = {"load_at_start": load_note()}
     with tempfile.TemporaryDirectory() as d:

@@ -16,6 +16,13 @@ from firmware.control.client import ControlClient
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def unit_malloc_environment() -> dict[str, str]:
+    """The malloc settings systemd/camerad.service gives camerad, to measure its memory as the unit runs it."""
+    unit = (ROOT / "systemd" / "camerad.service").read_text()
+    return dict(line.removeprefix("Environment=").split("=", 1) for line in unit.splitlines()
+                if line.startswith("Environment=MALLOC_"))
+
+
 class MockDaemon:
     def __init__(self, directory: Path, *, mode: str = "", toml: str = ""):
         self.dir = Path(directory)
@@ -34,7 +41,7 @@ class MockDaemon:
         path.unlink(missing_ok=True)
         notify.bind(str(path))
         notify.settimeout(0.5)
-        env = dict(os.environ, NOTIFY_SOCKET=str(path), PYTHONPATH=str(ROOT))
+        env = dict(os.environ, **unit_malloc_environment(), NOTIFY_SOCKET=str(path), PYTHONPATH=str(ROOT))
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "firmware.daemon.cli", "--mock", "--config",
                                           str(self.config), "--captures", str(self.captures), "--socket",

@@ -2,7 +2,8 @@
 for ``--minutes`` (default 10): a capture a second and a ``status`` every 100 ms, as a busy operator's scripts
 would. Every 10 s the daemon's RSS, open files and threads are read from /proc; the figures are their values at
 the start (after a minute's warm-up, when the caches are built) and end, and their slopes (least squares) over
-the run after the warm-up. Captures are deleted once written, as an operator offloading the card would, so the
+the run after the warm-up; RSS also without the raw frames of the captures queued at that moment (what the
+queue holds by design, docs/memory.md), since a machine that cannot keep up keeps the queue full. Captures are deleted once written, as an operator offloading the card would, so the
 disk does not fill. Not part of CI: ``python -m bench soak --minutes 10``.
 """
 
@@ -31,6 +32,11 @@ def slope_per_minute(samples: list[tuple[float, float]]) -> float:
     return 60 * sum((t - mt) * (v - mv) for t, v in samples) / var if var else float("nan")
 
 
+def _sample(daemon: MockDaemon, client, t: float, raw_mb: float) -> tuple[float, float, float, float, float]:
+    rss, used = daemon.rss_mb(), client.call("status")["queue"]["used"]
+    return t, rss, daemon.open_files(), daemon.threads(), rss - used * raw_mb
+
+
 def _offload(captures: Path, keep: set[str]) -> int:
     """Delete written captures (not the newest few, which may still be in use); return how many files."""
     gone = 0
@@ -48,7 +54,9 @@ def run(quick: bool = False, minutes: float | None = None) -> dict:
     with tempfile.TemporaryDirectory() as d:
         daemon = MockDaemon(Path(d)).start()
         client = daemon.client(timeout=30)
-        samples: list[tuple[float, float, float, float]] = []  # (t, rss MB, fds, threads)
+        w, h = (int(v) for v in client.call("status")["sensor"]["mode"].split("x"))
+        raw_mb = w * h * 2 / 2**20  # what each queued capture holds, by design (docs/memory.md)
+        samples: list[tuple[float, float, float, float, float]] = []  # (t, RSS MB, fds, threads, RSS - queue)
         counts = dict.fromkeys(("captures_admitted", "captures_refused", "status_ok", "status_errors",
                                 "files_offloaded"), 0)
         t0 = time.monotonic()
@@ -56,7 +64,7 @@ def run(quick: bool = False, minutes: float | None = None) -> dict:
         try:
             while (now := time.monotonic()) < t0 + minutes * 60:
                 if now >= next_sample:
-                    samples.append((now - t0, daemon.rss_mb(), daemon.open_files(), daemon.threads()))
+                    samples.append(_sample(daemon, client, now - t0, raw_mb))
                     next_sample += SAMPLE_S
                     stems = sorted({p.name.split(".", 1)[0] for p in daemon.captures.glob("2*")})
                     counts["files_offloaded"] += _offload(daemon.captures, set(stems[-3:]))
@@ -75,7 +83,7 @@ def run(quick: bool = False, minutes: float | None = None) -> dict:
                     client.close()
                     client = daemon.client(timeout=30)
                 time.sleep(max(0.0, 0.1 - (time.monotonic() - now)))
-            samples.append((time.monotonic() - t0, daemon.rss_mb(), daemon.open_files(), daemon.threads()))
+            samples.append(_sample(daemon, client, time.monotonic() - t0, raw_mb))
             time.sleep(5.0)  # the last captures develop
             written = client.call("status")["captures_written"]
         finally:
@@ -90,11 +98,14 @@ def run(quick: bool = False, minutes: float | None = None) -> dict:
         "rss_mb_at_daemon_start": samples[0][1],
         "rss_mb_after_warm_up": first[1],
         "rss_mb_at_end": last[1],
-        "rss_mb_per_minute_after_warm_up": slope_per_minute([(t, r) for t, r, _, _ in steady]),
+        "rss_mb_per_minute_after_warm_up": slope_per_minute([(t, r) for t, r, *_ in steady]),
+        # The queue holds a raw frame per waiting capture by design; without it the slope is the daemon's own.
+        "rss_without_queued_frames_mb_after_warm_up_and_at_end": f"{first[4]:.0f} / {last[4]:.0f}",
+        "rss_without_queued_frames_mb_per_minute": slope_per_minute([(t, q) for t, *_, q in steady]),
         "open_files_at_start": samples[0][2],
         "open_files_after_warm_up": first[2],
         "open_files_at_end": last[2],
-        "open_files_per_minute_after_warm_up": slope_per_minute([(t, f) for t, _, f, _ in steady]),
+        "open_files_per_minute_after_warm_up": slope_per_minute([(t, f) for t, _, f, *_ in steady]),
         "threads_after_warm_up_and_at_end": f"{first[3]} / {last[3]}",
         "samples": len(samples),
         "warm_up_s": warm_up,

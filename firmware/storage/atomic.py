@@ -85,15 +85,9 @@ def write_group(directory: str | Path, files: Sequence[tuple[str, Data]]) -> lis
 def _commit(directory: Path, staged: list[tuple[Path, Path]]) -> Path:
     """Make the group's renames a promise: a durable journal naming each temporary and its final name."""
     journal = directory / f"{JOURNAL_PREFIX}{secrets.token_hex(6)}"
-    body = json.dumps({"rename": [[tmp.name, final.name] for tmp, final in staged]}).encode()
-    tmp = _stage(journal, body)
-    try:
-        os.replace(tmp, journal)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _storage_error(journal, exc) from exc
-    fsync_dir(directory)  # the staged files' names and the journal are on disk before any final name appears
-    return journal
+    # Durable with the directory's fsync: the staged files' names and the journal are on disk before any final
+    # name appears.
+    return atomic_write(journal, json.dumps({"rename": [[tmp.name, final.name] for tmp, final in staged]}).encode())
 
 
 def _stage(path: Path, data: Data) -> Path:
