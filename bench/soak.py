@@ -32,6 +32,14 @@ def slope_per_minute(samples: list[tuple[float, float]]) -> float:
     return 60 * sum((t - mt) * (v - mv) for t, v in samples) / var if var else float("nan")
 
 
+def _minute_minima(samples: list[tuple[float, ...]]) -> list[tuple[float, float]]:
+    """(minute's middle, lowest RSS-without-queue in it) for each whole minute of samples."""
+    minutes: dict[int, list[tuple[float, float]]] = {}
+    for t, *_, q in samples:
+        minutes.setdefault(int(t // 60), []).append((t, q))
+    return [(60 * m + 30, min(q for _, q in v)) for m, v in sorted(minutes.items()) if len(v) >= 3]
+
+
 def _sample(daemon: MockDaemon, client, t: float, raw_mb: float) -> tuple[float, float, float, float, float]:
     rss, used = daemon.rss_mb(), client.call("status")["queue"]["used"]
     return t, rss, daemon.open_files(), daemon.threads(), rss - used * raw_mb
@@ -102,6 +110,9 @@ def run(quick: bool = False, minutes: float | None = None) -> dict:
         # The queue holds a raw frame per waiting capture by design; without it the slope is the daemon's own.
         "rss_without_queued_frames_mb_after_warm_up_and_at_end": f"{first[4]:.0f} / {last[4]:.0f}",
         "rss_without_queued_frames_mb_per_minute": slope_per_minute([(t, q) for t, *_, q in steady]),
+        # A capture being developed adds its working set to whichever sample it overlaps; each minute's lowest
+        # sample is the daemon between captures, and its trend is the one a leak would show.
+        "rss_without_queued_frames_minute_minima_mb_per_minute": slope_per_minute(_minute_minima(steady)),
         "open_files_at_start": samples[0][2],
         "open_files_after_warm_up": first[2],
         "open_files_at_end": last[2],
