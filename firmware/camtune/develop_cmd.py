@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import CameradError
-from ..tuning import TuningFile
+from ..tuning import TuningFile, load_checked
 from ..tuning.looks import apply_look, load_look
 
 LIBCAMERA_DIRS = (Path("/usr/share/libcamera/ipa/rpi"), Path("/usr/local/share/libcamera/ipa/rpi"))
@@ -46,8 +46,9 @@ def register(sub) -> None:
     p.add_argument("--tuning", type=Path, help="tuning file (default: the one for the DNG's camera model)")
     p.add_argument("--look", metavar="NAME", help="compose a look onto the tuning (see `camtune looks`), "
                    "e.g. leica-authentic, leica-vibrant, leica-monochrome, neutral")
-    p.add_argument("--denoise", choices=DENOISE_MODES, default="off", help="raw denoising (default off)")
-    p.add_argument("--demosaic", choices=("hq", "fast"), default="hq", help="demosaic method (default hq)")
+    p.add_argument("--denoise", choices=DENOISE_MODES,
+                   help="raw denoising (default: the camera's, from a camerad DNG's recipe; else off)")
+    p.add_argument("--demosaic", choices=("hq", "fast"), help="demosaic method (default: the camera's, else hq)")
     p.add_argument("--tiff", action="store_true", help="write a 16-bit sRGB TIFF instead of a JPEG")
     p.add_argument("--quality", type=int, default=93, help="JPEG quality 1..100 (default 93)")
     p.add_argument("--threads", type=int, default=2, help="threads for the denoiser (default 2)")
@@ -117,34 +118,58 @@ def estimate_lux(tuning: TuningFile, dng) -> float:
 class Developer:
     """Develops one DNG at a time, reusing pipelines (and their tables) per tuning file."""
 
-    def __init__(self, args, denoiser):
+    def __init__(self, args, make_denoiser):
         self.args = args
-        self.denoiser = denoiser
+        self.make_denoiser = make_denoiser
         self._tunings: dict[Path, TuningFile] = {}
-        self._pipelines: dict[Path, object] = {}
+        self._pipelines: dict[tuple, object] = {}
+        self._denoisers: dict[str, object] = {}
 
     def tuning_for(self, dng) -> tuple[Path, TuningFile]:
         path = self.args.tuning or default_tuning_path(dng.make, dng.model, (dng.raw.shape[1], dng.raw.shape[0]))
         if path not in self._tunings:
-            base = TuningFile.load(path)
-            self._tunings[path] = apply_look(base, self.args.look) if self.args.look else base
+            self._tunings[path] = load_checked(path)  # refused in one line naming block and key, as the daemon does
         return path, self._tunings[path]
 
+    def pipeline(self, path: Path, base: TuningFile, look: str | None, denoise: str, demosaic: str):
+        """The pipeline for one tuning, look, denoiser and demosaic: a camerad DNG's recipe picks them."""
+        from ..isp import build_pipeline
+
+        key = (path, look, denoise, demosaic)
+        if key not in self._pipelines:
+            tuning = apply_look(base, look) if look else base
+            self._pipelines[key] = build_pipeline(tuning, demosaic=demosaic, output_bits=16 if self.args.tiff else 8,
+                                                  denoiser=self.denoiser(denoise))
+        return self._pipelines[key]
+
+    def denoiser(self, mode: str):
+        if mode not in self._denoisers:
+            try:
+                self._denoisers[mode] = self.make_denoiser(mode, self.args.threads)
+            except NotImplementedError as exc:
+                raise DevelopError(f"--denoise {mode} is not available in this build ({exc}); "
+                                   f"use --denoise off") from None
+        return self._denoisers[mode]
+
     def develop(self, src: Path, dst: Path) -> None:
+        from ..formats.dng_profile import tuning_digest
         from ..formats.dng_read import read_dng
+        from ..formats.dng_recipe import develop_choices, frame_as_shot, read_recipe
         from ..formats.identity import CameraIdentity
         from ..formats.jpeg import encode_jpeg, exif_bytes
         from ..formats.tiff import encode_tiff16
-        from ..isp import build_pipeline
         from ..storage.atomic import atomic_write
 
         dng = read_dng(src)
         path, tuning = self.tuning_for(dng)
-        if path not in self._pipelines:
-            self._pipelines[path] = build_pipeline(tuning, demosaic=self.args.demosaic,
-                                                   output_bits=16 if self.args.tiff else 8, denoiser=self.denoiser)
-        pipe = self._pipelines[path]
-        frame = dng.frame_info(lux=estimate_lux(tuning, dng))
+        stored = read_recipe(src)  # a camerad DNG says how the camera developed it
+        if stored is not None and stored.tuning_digest != tuning_digest(tuning):
+            print(f"camtune develop: {src}: note: {path} is not the tuning the camera used "
+                  f"({stored.tuning} {stored.tuning_digest})", file=sys.stderr)
+        look, denoise, demosaic = develop_choices(stored, look=self.args.look, denoise=self.args.denoise,
+                                                  demosaic=self.args.demosaic)
+        pipe = self.pipeline(path, tuning, look, denoise, demosaic)
+        frame = frame_as_shot(dng.frame_info(lux=estimate_lux(tuning, dng)), stored)
         rgb = pipe.run(dng.raw, frame)
         if self.args.tiff:
             data = encode_tiff16(rgb, make=dng.make, model=dng.model, orientation=dng.orientation)
@@ -190,12 +215,9 @@ def run(args) -> int:
     suffix = ".tif" if args.tiff else ".jpg"
     if many and args.output is not None and args.output.exists() and not args.output.is_dir():
         raise DevelopError(f"-o {args.output}: with several inputs the output must be a directory")
-    try:
-        denoiser = make_denoiser(args.denoise, args.threads)
-    except NotImplementedError as exc:
-        raise DevelopError(f"--denoise {args.denoise} is not available in this build ({exc}); "
-                           f"use --denoise off") from None
-    dev = Developer(args, denoiser)
+    dev = Developer(args, make_denoiser)
+    if args.denoise:
+        dev.denoiser(args.denoise)  # an unavailable denoiser fails before any file is read
     failed = 0
     t0 = time.perf_counter()
     for i, src in enumerate(args.inputs, 1):

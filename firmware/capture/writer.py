@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..formats.dng import encode_dng
+from ..formats.dng_recipe import capture_recipe, xmp_packet
 from ..formats.identity import CameraIdentity
 from ..formats.jpeg import encode_jpeg, exif_bytes
+from ..formats.previews import thumbnail_jpeg
 from ..formats.sidecar import encode_sidecar
 from ..isp import FrameInfo, Pipeline, build_pipeline
 from ..isp.noise import NoiseProfile
@@ -75,7 +77,8 @@ class CaptureWriter:
     def __init__(self, directory: str | Path, tuning: TuningFile, *, cfa: str, bit_depth: int,
                  identity: CameraIdentity, binning: int = 1, raw: bool = True, jpeg_quality: int = 93,
                  sidecar: bool = True, pipeline: Pipeline | None = None, look: str | None = None,
-                 clean: bool = True, crop: tuple[float, float, float, float] | None = None):
+                 clean: bool = True, crop: tuple[float, float, float, float] | None = None,
+                 dng_compression: str = "none"):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         if clean:
@@ -93,13 +96,15 @@ class CaptureWriter:
         self.sidecar = sidecar
         self.look = look
         self.pipeline = pipeline or build_pipeline(tuning)
+        self.dng_compression = dng_compression  # "none" or "ljpeg" (formats.dng_data)
         self._taken: set[str] = set()
 
     def replace(self, **changes) -> "CaptureWriter":
         """A writer like this one with some options changed (no leftover cleaning: it is the same directory)."""
         opts = dict(directory=self.directory, tuning=self.tuning, cfa=self.cfa, bit_depth=self.bit_depth,
                     identity=self.identity, binning=self.binning, raw=self.raw, jpeg_quality=self.jpeg_quality,
-                    sidecar=self.sidecar, pipeline=self.pipeline, look=self.look, clean=False, crop=self.crop)
+                    sidecar=self.sidecar, pipeline=self.pipeline, look=self.look, clean=False, crop=self.crop,
+                    dng_compression=self.dng_compression)
         if "tuning" in changes and "pipeline" not in changes:
             opts["pipeline"] = None
         opts.update(changes)
@@ -118,12 +123,7 @@ class CaptureWriter:
         stem = unique_stem(self.directory, wall_ns, self._taken)
         files: list[tuple[str, Any]] = []
         timings: dict[str, float] = {}
-        if self.raw:
-            t = time.perf_counter()
-            dng = encode_dng(raw, md, cfa=self.cfa, bit_depth=self.bit_depth, tuning=self.tuning,
-                             identity=self.identity, wall_ns=wall_ns, mode_factor=self.binning)
-            files.append((f"{stem}.dng", dng))
-            timings["dng"] = time.perf_counter() - t
+        recipe = capture_recipe(self.tuning, look=self.look, pipeline=self.pipeline, metadata=md, crop=self.crop)
         t = time.perf_counter()
         shift = 16 - self.bit_depth
         noise = NoiseProfile.from_tuning(self.tuning, float(md.get("AnalogueGain", 1.0)),
@@ -131,9 +131,16 @@ class CaptureWriter:
                                          float(((1 << self.bit_depth) - 1) << shift), self.binning)
         rgb = self.pipeline.run(raw, FrameInfo.from_metadata(md, self.cfa, self.bit_depth, noise, crop=self.crop))
         timings["isp"] = time.perf_counter() - t
+        if self.raw:  # after the ISP: the DNG carries the developed picture as its preview
+            t = time.perf_counter()
+            dng = encode_dng(raw, md, cfa=self.cfa, bit_depth=self.bit_depth, tuning=self.tuning,
+                             identity=self.identity, wall_ns=wall_ns, mode_factor=self.binning, look=self.look,
+                             crop=self.crop, preview=rgb, recipe=recipe, compression=self.dng_compression)
+            files.append((f"{stem}.dng", dng))
+            timings["dng"] = time.perf_counter() - t
         t = time.perf_counter()
-        jpeg = encode_jpeg(rgb, exif_bytes(md, self.identity, wall_ns, size=(rgb.shape[1], rgb.shape[0])),
-                           self.jpeg_quality)
+        exif = exif_bytes(md, self.identity, wall_ns, size=(rgb.shape[1], rgb.shape[0]), thumbnail=thumbnail_jpeg(rgb))
+        jpeg = encode_jpeg(rgb, exif, self.jpeg_quality, xmp=xmp_packet(recipe, self.identity.software))
         files.append((f"{stem}.jpg", jpeg))
         timings["jpeg"] = time.perf_counter() - t
         result = CaptureResult(stem=stem, files=[], sequence=frame.sequence, press_ns=press_ns,
@@ -145,6 +152,7 @@ class CaptureWriter:
                        "sequence": frame.sequence, "press_ns": press_ns, "wall_time_ns": wall_ns,
                        "lag_ms": result.lag_ns / 1e6, "lag_frames": result.lag_frames, "tuning": self.tuning.source,
                        "look": self.look, "isp_stages": self.pipeline.names(), "timings_s": timings,
+                       "recipe": recipe.to_dict(), "denoise": {"mode": recipe.denoise, "runtime": recipe.denoise_runtime},
                        **result.info}
             files.append((f"{stem}.json", encode_sidecar(md, capture)))
         self._taken.add(stem)

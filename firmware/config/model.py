@@ -39,6 +39,9 @@ class SensorConfig:
 @dataclass(frozen=True)
 class MockConfig:
     model: Literal["imx477", "imx708"] = "imx477"
+    # Be the sensor a stock libcamera tuning file describes: "imx477", "pisp/imx477" or a file's path; empty
+    # keeps the hand-made model above (see README, "The mock sensor").
+    like: str = ""
     scene: str = "colorchecker"
     colour_temperature: float = rng(5000.0, 1800.0, 12000.0)
     illuminant: Literal["auto", "daylight", "planckian", "fluorescent"] = "auto"
@@ -69,6 +72,19 @@ class CaptureConfig:
     timelapse_count: int = rng(100, 1, 1_000_000)
     # The look JPEGs are developed with at start (a file in tuning/looks/); the mode button and camctl change it.
     look: str = "leica-authentic"
+    # DNG raw data: "ljpeg" (lossless JPEG tiles, about half the size; every raw developer reads them) or "none".
+    dng_compression: Literal["none", "ljpeg"] = "ljpeg"
+
+
+@dataclass(frozen=True)
+class LensConfig:
+    # The lens actually fitted, where it differs from the board profile's ([lens] of hw/<board>.toml); 0 or
+    # empty keeps the profile's. f_number is the aperture the lens is set to (EXIF FNumber); max_f_number its
+    # widest (EXIF MaxApertureValue).
+    model: str = ""
+    focal_length_mm: float = rng(0.0, 0.0, 2000.0)
+    f_number: float = rng(0.0, 0.0, 64.0)
+    max_f_number: float = rng(0.0, 0.0, 64.0)
 
 
 @dataclass(frozen=True)
@@ -141,9 +157,10 @@ class ControlConfig:
     # Socket path when systemd does not hand one over; empty: /run/camerad/control.sock where writable, else
     # $XDG_RUNTIME_DIR/camerad/control.sock. camerad --socket and $CAMERAD_SOCKET override it.
     socket: str = ""
-    # A connection with no complete request for this many seconds is closed.
+    # A connection that begins no request for this many seconds is closed (a begun one has 10 s from its first
+    # byte, or this if shorter).
     idle_timeout: float = rng(30.0, 1.0, 3600.0)
-    # Connections served at once; one more is told "busy" and closed.
+    # Connections served at once (at most a quarter of the open-file limit); one more is told "busy" and closed.
     max_clients: int = rng(128, 1, 1024)
 
 
@@ -176,6 +193,7 @@ class Config:
     sensor: SensorConfig = field(default_factory=SensorConfig)
     mock: MockConfig = field(default_factory=MockConfig)
     capture: CaptureConfig = field(default_factory=CaptureConfig)
+    lens: LensConfig = field(default_factory=LensConfig)
     gpio: GpioConfig = field(default_factory=GpioConfig)
     controls: ControlsConfig = field(default_factory=ControlsConfig)
     status: StatusConfig = field(default_factory=StatusConfig)

@@ -126,7 +126,8 @@ class Camerad:
                              bit_depth=mode.bit_depth, binning=mode.binning, identity=self.identity(sensor),
                              raw=c.raw if raw is None else raw, jpeg_quality=c.jpeg_quality, sidecar=c.sidecar,
                              look=look, pipeline=self.pipeline_for(tuning, look), clean=clean,
-                             crop=crop_fractions(mode.crop, sensor.info.pixel_array_size))
+                             crop=crop_fractions(mode.crop, sensor.info.pixel_array_size),
+                             dng_compression=c.dng_compression)
 
     def pipeline_for(self, tuning: TuningFile, look: str, denoise: str | None = None):
         """The ISP the writer develops with: the tuning with the look applied and the raw denoiser for
@@ -152,8 +153,10 @@ class Camerad:
             lens_ = self.profile.lens
             focal, fnum, lens = lens_.focal_length_mm, lens_.f_number, lens_.model
         mock = type(sensor).__module__.startswith("firmware.sensor.mock")
-        return CameraIdentity(make="camerad", model=f"{model} (mock)" if mock else model, focal_length_mm=focal,
-                              f_number=fnum, lens_model=lens)
+        fitted = self.config.lens  # the lens actually on the camera, where it differs from the board's
+        return CameraIdentity(make="camerad", model=f"{model} (mock)" if mock else model,
+                              focal_length_mm=fitted.focal_length_mm or focal, f_number=fitted.f_number or fnum,
+                              max_f_number=fitted.max_f_number or fnum, lens_model=fitted.model or lens)
 
     @property
     def sensor(self) -> Sensor:
