@@ -22,8 +22,8 @@ import warnings
 
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
-BENCHMARKS = ("mock", "isp", "controls", "capture", "control", "denoise", "colour", "stock", "files", "crash",
-              "soak")
+BENCHMARKS = ("mock", "isp", "controls", "capture", "control", "denoise", "colour", "stock", "files", "dngfuzz",
+              "crash", "soak")
 
 
 def machine() -> str:

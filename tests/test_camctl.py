@@ -17,7 +17,8 @@ COMMANDS = ("status", "capture", "set", "get", "looks", "tuning", "files", "fetc
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    d = Daemon(tmp_path_factory.mktemp("camctl")).start()
+    # Uncompressed DNGs, so that fetching one takes several of the protocol's 1 MiB chunks.
+    d = Daemon(tmp_path_factory.mktemp("camctl"), capture={"dng_compression": "none"}).start()
     yield d
     assert d.stop() == 0, d.log_text()
 
