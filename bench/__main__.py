@@ -23,7 +23,7 @@ import warnings
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
 BENCHMARKS = ("mock", "isp", "controls", "capture", "control", "denoise", "colour", "stock", "files", "dngfuzz",
-              "crash", "soak")
+              "quality", "crash", "soak")
 
 
 def machine() -> str:
