@@ -23,7 +23,7 @@ import warnings
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
 BENCHMARKS = ("mock", "isp", "controls", "capture", "control", "denoise", "colour", "stock", "files", "dngfuzz",
-              "quality", "crash", "soak")
+              "quality", "merge", "crash", "soak")
 
 
 def machine() -> str:
