@@ -138,21 +138,24 @@ stock_tuning() {  # Debian's libcamera-ipa ships older stock tuning files; tests
     rm -rf "$tmp"
 }
 
-dev_shell() {  # bash-completion and tmux (camctl's tests type into a real bash in a terminal), node_exporter (the
-    # metrics test has it read camerad's textfile)
-    local pkgs=(bash-completion tmux prometheus-node-exporter)
-    if dpkg-query -W -f='${Status}' bash-completion 2>/dev/null | grep -q "ok installed" && command -v tmux >/dev/null \
-            && command -v prometheus-node-exporter >/dev/null; then
-        say "bash-completion, tmux and prometheus-node-exporter present"; return
-    fi
+dev_packages() {  # Debian packages some tests need; without apt or root they are skipped (and their tests skip)
+    local pkgs=("$@") sudo=""
     if ! command -v apt-get >/dev/null 2>&1; then say "no apt here: skipping ${pkgs[*]} (their tests will skip)"; return; fi
     if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
         say "not root and no passwordless sudo: skipping ${pkgs[*]} (their tests will skip)"; return
     fi
-    local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
     apt_install "${pkgs[@]}" || { run $sudo apt-get update -qq && apt_install "${pkgs[@]}"; } \
         || say "could not install ${pkgs[*]} (offline?); their tests will skip"
+}
+
+dev_shell() {  # bash-completion and tmux (camctl's tests type into a real bash in a terminal), node_exporter (the
+    # metrics test has it read camerad's textfile)
+    if dpkg-query -W -f='${Status}' bash-completion 2>/dev/null | grep -q "ok installed" && command -v tmux >/dev/null \
+            && command -v prometheus-node-exporter >/dev/null; then
+        say "bash-completion, tmux and prometheus-node-exporter present"; return
+    fi
+    dev_packages bash-completion tmux prometheus-node-exporter
 }
 
 dev_tools() {  # dcraw: the ISP tests check that dcraw renders our DNGs right (they skip without it).
@@ -338,19 +341,11 @@ host_browser() {  # Debian's chromium and chromium-driver: the preview page's br
 }
 
 raw_readers() {  # exiftool, RawTherapee and darktable: the file tests validate and open every capture with them
-    local pkgs=(libimage-exiftool-perl rawtherapee darktable)
     if command -v exiftool >/dev/null && command -v rawtherapee-cli >/dev/null && command -v darktable-cli >/dev/null; then
         say "exiftool, rawtherapee-cli and darktable-cli present"; return
     fi
-    if ! command -v apt-get >/dev/null 2>&1; then say "no apt here: skipping ${pkgs[*]} (their tests will skip)"; return; fi
-    if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
-        say "not root and no passwordless sudo: skipping ${pkgs[*]} (their tests will skip)"; return
-    fi
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
-    say "installing Debian's ${pkgs[*]} for the file tests (the raw developers camerad's DNGs must open in)"
-    apt_install "${pkgs[@]}" || { run $sudo apt-get update -qq && apt_install "${pkgs[@]}"; } \
-        || say "could not install ${pkgs[*]} (offline?); their tests will skip"
+    say "installing Debian's raw readers for the file tests (the raw developers camerad's DNGs must open in)"
+    dev_packages libimage-exiftool-perl rawtherapee darktable
 }
 
 case "$TARGET" in

@@ -203,7 +203,7 @@ def test_awb_mode_eases_in_as_libcamera_s_does(daemon):
     samples = []
     try:
         start = daemon.call("status")["result"]["frames"]
-        while not samples or samples[-1][0] < start + 240:
+        while not samples or samples[-1][0] < start + 130:
             s = daemon.call("status")["result"]
             samples.append((s["frames"] - start, s["colour_temperature"]))
             time.sleep(0.05)

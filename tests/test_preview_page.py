@@ -4,15 +4,13 @@ driven by Selenium through Debian's chromedriver) loading it, watching frames ar
 import http.client
 import json
 import os
-import shutil
 import time
 
 import pytest
 
+from browser_support import chromium, needs_browser
 from control_support import Daemon, until
 
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 
 @pytest.fixture(scope="module")
@@ -87,25 +85,9 @@ def test_the_mjpeg_stream_sends_frames_at_the_preview_rate(daemon):
     assert frames / elapsed > 2  # configured 15 fps; a loaded CI machine still manages a few
 
 
-needs_browser = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                                   reason="Debian's chromium and chromium-driver are not installed (install.sh "
-                                          "installs them on hosts with apt)")
-
-
 @pytest.fixture
 def browser(tmp_path, monkeypatch):
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager must not look for a browser or driver online
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1200,800"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(60)
+    driver = chromium(tmp_path / "chromium-profile", monkeypatch)
     yield driver
     driver.quit()
 

@@ -21,6 +21,28 @@ log = logging.getLogger(__name__)
 
 FILE_NAME = "camerad.prom"
 STATES = ("booting", "ready", "capturing", "busy", "error", "low_storage")
+# (metric, type, help, where in the status document, scale): a figure the status does not have is left out.
+METRICS = [
+    ("uptime_seconds", "gauge", "Seconds since camerad started.", ("uptime_s",), 1),
+    ("frames_total", "counter", "Frames the sensor delivered.", ("frames",), 1),
+    ("frames_dropped_total", "counter", "Frames the sensor dropped.", ("frames_dropped",), 1),
+    ("captures_total", "counter", "Captures written to storage.", ("captures_written",), 1),
+    ("refusals_total", "counter", "Captures refused (queue full, storage low, no frames).", ("refusals",), 1),
+    ("queue_used", "gauge", "Captures taken and not yet written.", ("queue", "used"), 1),
+    ("queue_size", "gauge", "Captures the queue holds.", ("queue", "size"), 1),
+    ("storage_free_bytes", "gauge", "Free bytes where captures are written.", ("storage", "free_bytes"), 1),
+    ("storage_reserve_bytes", "gauge", "Bytes kept free: captures are refused below.", ("storage", "reserve_bytes"), 1),
+    ("sensor_temperature_celsius", "gauge", "The sensor's own temperature (where it reports one).",
+     ("sensor_temperature",), 1),
+    ("fps", "gauge", "Frames per second.", ("fps",), 1),
+    ("exposure_seconds", "gauge", "The latest frame's exposure time.", ("exposure_us",), 1e-6),
+    ("analogue_gain", "gauge", "The latest frame's analogue gain (ISO / 100).", ("analogue_gain",), 1),
+    ("colour_temperature_kelvin", "gauge", "The white balance's colour temperature.", ("colour_temperature",), 1),
+    ("lux", "gauge", "The scene's brightness, as the tuning estimates it.", ("lux",), 1),
+    ("develop_seconds", "gauge", "The latest capture's develop time (raw to files).", ("last_capture", "develop_s"), 1),
+    ("denoise_seconds", "gauge", "The latest capture's raw denoise time (0: denoise off).",
+     ("last_capture", "denoise_s"), 1),
+]
 
 
 def _label(value: Any) -> str:
@@ -50,28 +72,11 @@ def render(s: dict) -> str:
     out.append("# HELP camerad_state The camera's state (1 for the current one).")
     out.append("# TYPE camerad_state gauge")
     out += [f'camerad_state{{state="{state}"}} {int(s.get("state") == state)}' for state in STATES]
-    metric("uptime_seconds", "gauge", "Seconds since camerad started.", s.get("uptime_s"))
-    metric("frames_total", "counter", "Frames the sensor delivered.", s.get("frames"))
-    metric("frames_dropped_total", "counter", "Frames the sensor dropped.", s.get("frames_dropped"))
-    metric("captures_total", "counter", "Captures written to storage.", s.get("captures_written"))
-    metric("refusals_total", "counter", "Captures refused (queue full, storage low, no frames).", s.get("refusals"))
-    queue = s.get("queue") or {}
-    metric("queue_used", "gauge", "Captures taken and not yet written.", queue.get("used"))
-    metric("queue_size", "gauge", "Captures the queue holds.", queue.get("size"))
-    storage = s.get("storage") or {}
-    metric("storage_free_bytes", "gauge", "Free bytes where captures are written.", storage.get("free_bytes"))
-    metric("storage_reserve_bytes", "gauge", "Bytes kept free: captures are refused below.", storage.get("reserve_bytes"))
-    metric("sensor_temperature_celsius", "gauge", "The sensor's own temperature (where it reports one).",
-           s.get("sensor_temperature"))
-    metric("fps", "gauge", "Frames per second.", s.get("fps"))
-    if s.get("exposure_us") is not None:
-        metric("exposure_seconds", "gauge", "The latest frame's exposure time.", s["exposure_us"] / 1e6)
-    metric("analogue_gain", "gauge", "The latest frame's analogue gain (ISO / 100).", s.get("analogue_gain"))
-    metric("colour_temperature_kelvin", "gauge", "The white balance's colour temperature.", s.get("colour_temperature"))
-    metric("lux", "gauge", "The scene's brightness, as the tuning estimates it.", s.get("lux"))
-    last = s.get("last_capture") or {}
-    metric("develop_seconds", "gauge", "The latest capture's develop time (raw to files).", last.get("develop_s"))
-    metric("denoise_seconds", "gauge", "The latest capture's raw denoise time (0: denoise off).", last.get("denoise_s"))
+    for name, kind, help, path, scale in METRICS:
+        value: Any = s
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        metric(name, kind, help, None if value is None else value * scale if scale != 1 else value)
     metric("errored", "gauge", "1 while the camera reports an error.", int(bool(s.get("last_error"))))
     return "\n".join(out) + "\n"
 
