@@ -214,19 +214,7 @@ def run_timelapse(client, args) -> int:
             + (f" ({res['missed']} missed)" if res["missed"] else ""))
     else:
         say("timelapse stopped" if res.get("stopped") else "no timelapse running")
-        if res.get("summary"):
-            say(*summary_lines(res["summary"]))
     return 0
-
-
-def summary_lines(s: dict) -> list[str]:
-    """How the last timelapse went: frames, missed slots, its first and last capture, its time span."""
-    lines = [f"last timelapse: {s['taken']} of {s['count']} frames, every {s['interval']:g} s"
-             + (f", {s['missed']} missed" if s.get("missed") else "") + (f", {s['failed']} failed"
-                                                                        if s.get("failed") else "")]
-    if s.get("first"):
-        lines.append(f"  {s['first']} .. {s['last']} ({s['reason']})")
-    return lines
 
 
 def run_selftest(client, args) -> int:
@@ -323,7 +311,7 @@ keys: {', '.join(KEYS)}
     p = subparser(sub, "timelapse", "start, stop or show a timelapse (it survives a restart)", """\
   camctl timelapse start --interval 10 --count 360
                                      a frame every 10 s for an hour
-  camctl timelapse status            progress, or how the last one went
+  camctl timelapse status
   camctl timelapse stop
 """, add_common)
     p.add_argument("action", choices=("start", "stop", "status"))
