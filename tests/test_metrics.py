@@ -90,3 +90,17 @@ def _up(port: int) -> bool:
     except OSError:
         time.sleep(0.1)
         return False
+
+
+def test_install_sh_metrics_adds_the_drop_in_that_opens_node_exporter_s_directory(tmp_path):
+    import sys
+
+    from daemon_support import ROOT
+
+    dropin = (ROOT / "systemd" / "camerad-metrics.conf").read_text()
+    assert "ReadWritePaths=-/var/lib/prometheus/node-exporter" in dropin
+    r = subprocess.run(["bash", str(ROOT / "install.sh"), "--target", "pi", "--prefix", str(tmp_path / "root"),
+                        "--dry-run", "--metrics"], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       env=dict(os.environ, PYTHON=sys.executable))
+    assert r.returncode == 0, r.stderr
+    assert f"{tmp_path}/root/usr/lib/systemd/system/camerad.service.d/metrics.conf" in r.stdout

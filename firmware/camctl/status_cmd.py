@@ -58,11 +58,7 @@ def _state(s: dict) -> str:
 
 def _error(s: dict) -> str:
     err = s.get("last_error")
-    if not err:
-        return "-"
-    if isinstance(err, dict):  # {message, time} from daemons that stamp it
-        return f"{err.get('time', '')} {err.get('message', '')}".strip()
-    return str(err)
+    return str(err) if err else "-"
 
 
 def status_lines(s: dict, settings: dict | None = None, width: int | None = None) -> list[str]:

@@ -62,8 +62,7 @@ function statusLine(s) {
   parts.push(`${Math.round(s.colour_temperature || 0)} K ${s.awb || ""}`.trim());
   parts.push(s.look, s.drive_mode, s.raw ? "raw+jpeg" : "jpeg");
   parts.push(`${s.captures_written} written`, `${bytes(s.storage.free_bytes)} free`);
-  const error = s.last_error && (s.last_error.message || s.last_error);
-  return parts.join(" · ") + (error ? ` — ${error}` : "");
+  return parts.join(" · ") + (s.last_error ? ` — ${s.last_error}` : "");
 }
 
 async function getJson(url, init) {
