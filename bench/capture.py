@@ -24,10 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from firmware.actions import CaptureRequest, DriveMode
 from firmware.config import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
+SINGLE = CaptureRequest(drive=DriveMode.SINGLE)  # one frame now, whatever the drive mode
 
 
 def _config(tmp: Path, **capture):
@@ -37,11 +39,11 @@ def _config(tmp: Path, **capture):
 
 
 def _app(tmp: Path, **capture):
-    from firmware.daemon.app import Camerad
+    from firmware.camera import Camerad
 
     app = Camerad(_config(tmp, **capture), gpio=False)
     app.start()
-    if not app.engine.wait_for_frame(60):
+    if not app.wait_for_frame(60):
         raise RuntimeError("the mock produced no frame")
     time.sleep(0.5)  # AE/AWB settle
     return app
@@ -55,7 +57,7 @@ def _lag(zsl: bool, presses: int) -> tuple[list[float], list[int], float]:
             results = []
             for _ in range(presses):
                 time.sleep(rng.uniform(0.05, 0.25))  # a random phase within the frame
-                results.append(app.engine.capture().result(timeout=300))
+                results.append(app.trigger(SINGLE).futures[0].result(timeout=300))
             period_ms = results[0].frame_duration_us / 1000
         finally:
             app.stop()
@@ -66,10 +68,10 @@ def _burst(frames: int) -> dict:
     with tempfile.TemporaryDirectory() as d:
         app = _app(Path(d), queue_size=max(12, frames))
         try:
-            app.engine.capture().result(timeout=300)  # warm up (first ISP run builds its tables)
-            single = app.engine.capture().result(timeout=300)
+            app.trigger(SINGLE).futures[0].result(timeout=300)  # warm up (first ISP run builds its tables)
+            single = app.trigger(SINGLE).futures[0].result(timeout=300)
             t0 = time.perf_counter()
-            job = app.engine.burst(None, frames)
+            job = app.trigger(CaptureRequest(drive=DriveMode.BURST, count=frames)).job
             landed = []
             for fut in job.futures:
                 fut.result(timeout=600)
@@ -112,30 +114,30 @@ def rss_probe() -> None:
     """In a fresh process: RSS before the camera, and with the ZSL ring full of resident 12.3 MP frames."""
     import resource
 
-    from firmware.daemon.app import Camerad
+    from firmware.camera import Camerad
 
     with tempfile.TemporaryDirectory() as d:
         config = _config(Path(d))
         base = _rss_mb()
         app = Camerad(config, gpio=False)
         app.start()
-        app.engine.wait_for_frame(60)
+        app.wait_for_frame(60)
         opened = _rss_mb()
         # The mock's one-off scene computation at start peaks far above anything after it; measure the peak
         # from here on (writing 5 to clear_refs resets the kernel's high-water mark, VmHWM).
         Path("/proc/self/clear_refs").write_text("5")
-        time.sleep((app.plan.ring + 3) / 10)  # fill the ring
+        ring = app.snapshot().engine.settings.ring_size
+        time.sleep((ring + 3) / 10)  # fill the ring
         # Hold the ring still and make every frame in it resident, as a real sensor buffer is (the mock renders
         # on demand, so an idle ring costs it nothing).
         app.sensor.inject("freeze")
         time.sleep(0.2)
-        frames = list(app.engine.ring._items)
+        frames = list(app._engine._ring._items)  # the ring's own frames: what a sensor's buffers would hold
         for req in frames:
             req.make_array("raw")
         full = _rss_mb()
         mock_cache = app.sensor.scene_cache_bytes() / 2**20
         resident = len(frames)
-        ring = app.plan.ring
         app.stop()
     print(json.dumps({"base": base, "opened": opened, "ring_full": full, "mock_cache": mock_cache,
                       "ring_frames": ring, "resident": resident, "budget_mb": config.capture.memory_budget_mb,
@@ -210,12 +212,12 @@ def _presses(count: int) -> dict:
     with tempfile.TemporaryDirectory() as d:
         app = _app(Path(d), raw=False, jpeg_quality=80)
         try:
-            period = app.engine.last_metadata["FrameDuration"] / 1e6
+            period = app.snapshot().engine.metadata["FrameDuration"] / 1e6
             t0 = time.perf_counter()
             for _ in range(count):
-                app.shutter(app.clock.monotonic_ns())
+                app.trigger(CaptureRequest(press_ns=app.clock.monotonic_ns()))
             spent = time.perf_counter() - t0
-            futures = list(app.captures)[-count:]
+            futures = app.recent_captures()[-count:]
             for f in futures:
                 f.exception(timeout=600)
         finally:

@@ -6,7 +6,7 @@ import pytest
 
 from firmware.errors import TuningError
 from firmware.isp import FrameInfo, Pipeline, build_pipeline, build_preview_pipeline
-from firmware.isp.frame import crop_fractions
+from firmware.frame import crop_fractions
 from firmware.isp.alsc import AlscStage
 from firmware.isp.black_level import BlackLevelStage
 from firmware.isp.ccm import CcmStage
@@ -318,7 +318,7 @@ def test_isp_denoise_hook_runs_between_dpc_and_lens_shading():
             seen["max"] = float(bayer.max())
             return bayer * np.float32(0.5)
 
-    from firmware.isp.noise import NoiseProfile
+    from firmware.frame import NoiseProfile
 
     pipe = build_pipeline(TUNING, denoiser=Halve())
     assert pipe.names()[:5] == ["rpi.black_level", "rpi.dpc", "denoise", "rpi.alsc", "rpi.awb"]
@@ -332,7 +332,7 @@ def test_isp_denoise_hook_runs_between_dpc_and_lens_shading():
 
 def test_isp_alsc_uses_the_part_of_the_grid_a_cropped_mode_sees(mock_sensor):
     from firmware.isp.awb_search import zone_means
-    from firmware.isp.frame import crop_fractions
+    from firmware.frame import crop_fractions
 
     cam = mock_sensor(scene="flat", mode="1332x990")
     for _ in range(20):

@@ -17,16 +17,16 @@ import time
 from pathlib import Path
 
 from .. import paths
-from ..errors import CameradError
+from ..actions import DenoiseMode
+from ..errors import CameradError, DenoiserUnavailable
 from ..tuning import TuningFile
-from ..tuning.looks import apply_look, load_look
+from ..tuning.looks import load_look
 
 LIBCAMERA_DIRS = (Path("/usr/share/libcamera/ipa/rpi"), Path("/usr/local/share/libcamera/ipa/rpi"))
 # Full-resolution sizes of the Raspberry Pi sensors, for DNGs whose Model does not name the sensor
 # (PiDNG writes "PiDNG / PiCamera2").
 SENSOR_SIZES = {(4056, 3040): "imx477", (4608, 2592): "imx708", (3280, 2464): "imx219", (2592, 1944): "ov5647",
                 (1456, 1088): "imx296", (5472, 3648): "imx283", (4656, 3496): "imx519", (1920, 1080): "imx290"}
-DENOISE_MODES = ("off", "fast", "hq")
 
 
 class DevelopError(CameradError, ValueError):
@@ -46,7 +46,8 @@ def register(sub) -> None:
     p.add_argument("--tuning", type=Path, help="tuning file (default: the one for the DNG's camera model)")
     p.add_argument("--look", metavar="NAME", help="compose a look onto the tuning (see `camtune looks`), "
                    "e.g. leica-authentic, leica-vibrant, leica-monochrome, neutral")
-    p.add_argument("--denoise", choices=DENOISE_MODES, default="off", help="raw denoising (default off)")
+    p.add_argument("--denoise", choices=[m.value for m in DenoiseMode], default=DenoiseMode.OFF.value,
+                   help="raw denoising (default off)")
     p.add_argument("--demosaic", choices=("hq", "fast"), default="hq", help="demosaic method (default hq)")
     p.add_argument("--tiff", action="store_true", help="write a 16-bit sRGB TIFF instead of a JPEG")
     p.add_argument("--quality", type=int, default=93, help="JPEG quality 1..100 (default 93)")
@@ -103,6 +104,7 @@ def output_path(src: Path, output: Path | None, many: bool, suffix: str) -> Path
 
 def estimate_lux(tuning: TuningFile, dng) -> float:
     """Scene lux from ``rpi.lux`` and the raw frame's mean level, as libcamera's lux algorithm does."""
+    from ..frame import gain_for_iso
     from ..tuning.blocks import Lux
 
     lux = Lux.read(tuning)
@@ -111,48 +113,48 @@ def estimate_lux(tuning: TuningFile, dng) -> float:
     black = sum(dng.black_levels) / 4
     sample = dng.raw[::8, ::8].astype(float)
     y16 = max((sample.mean() - black) / max(dng.white_level - black, 1) * 65535.0, 1.0)
-    return lux.estimate(dng.exposure_us, max(dng.iso, 100) / 100.0, y16)
+    return lux.estimate(dng.exposure_us, gain_for_iso(dng.iso), y16)
 
 
-class Developer:
-    """Develops one DNG at a time, reusing pipelines (and their tables) per tuning file."""
+class DngDevelopment:
+    """``camtune develop``'s one recipe per tuning file, applied to one DNG after another."""
 
-    def __init__(self, args, denoiser):
+    def __init__(self, args):
         self.args = args
-        self.denoiser = denoiser
         self._tunings: dict[Path, TuningFile] = {}
-        self._pipelines: dict[Path, object] = {}
 
     def tuning_for(self, dng) -> tuple[Path, TuningFile]:
         path = self.args.tuning or default_tuning_path(dng.make, dng.model, (dng.raw.shape[1], dng.raw.shape[0]))
         if path not in self._tunings:
-            base = TuningFile.load(path)
-            self._tunings[path] = apply_look(base, self.args.look) if self.args.look else base
+            self._tunings[path] = TuningFile.load(path)
         return path, self._tunings[path]
 
+    def recipe(self, tuning: TuningFile):
+        from ..develop import Recipe
+
+        a = self.args
+        return Recipe(tuning, look=a.look, denoise=DenoiseMode(a.denoise), demosaic=a.demosaic,
+                      output_bits=16 if a.tiff else 8, threads=a.threads)
+
     def develop(self, src: Path, dst: Path) -> None:
+        from ..develop import develop
         from ..formats.dng_read import read_dng
         from ..formats.identity import CameraIdentity
         from ..formats.jpeg import encode_jpeg, exif_bytes
         from ..formats.tiff import encode_tiff16
-        from ..isp import build_pipeline
+        from ..frame import gain_for_iso
         from ..storage.atomic import atomic_write
 
         dng = read_dng(src)
-        path, tuning = self.tuning_for(dng)
-        if path not in self._pipelines:
-            self._pipelines[path] = build_pipeline(tuning, demosaic=self.args.demosaic,
-                                                   output_bits=16 if self.args.tiff else 8, denoiser=self.denoiser)
-        pipe = self._pipelines[path]
-        frame = dng.frame_info(lux=estimate_lux(tuning, dng))
-        rgb = pipe.run(dng.raw, frame)
+        _, tuning = self.tuning_for(dng)
+        rgb = develop(dng.raw, dng.frame_info(lux=estimate_lux(tuning, dng)), self.recipe(tuning))
         if self.args.tiff:
             data = encode_tiff16(rgb, make=dng.make, model=dng.model, orientation=dng.orientation)
         else:
             identity = CameraIdentity(make=dng.make or "unknown", model=dng.model or "unknown",
                                       software="camerad camtune develop", f_number=dng.f_number,
                                       focal_length_mm=dng.focal_length_mm, lens_model=dng.lens_model)
-            metadata = {"ExposureTime": dng.exposure_us, "AnalogueGain": max(dng.iso, 100) / 100.0, "DigitalGain": 1.0}
+            metadata = {"ExposureTime": dng.exposure_us, "AnalogueGain": gain_for_iso(dng.iso), "DigitalGain": 1.0}
             when = dng.datetime or (time.strftime("%Y:%m:%d %H:%M:%S"), "000", "")
             exif = exif_bytes(metadata, identity, 0, size=(rgb.shape[1], rgb.shape[0]), orientation=dng.orientation,
                               when=when, manual_wb=False)
@@ -175,7 +177,7 @@ def progress(done: int, total: int, name: str, stream=None) -> None:
 
 
 def run(args) -> int:
-    from ..denoise import make_denoiser
+    from ..develop import denoiser
 
     if not 1 <= args.quality <= 100:
         raise ValueError(f"--quality {args.quality}: must be within 1..100")
@@ -190,12 +192,14 @@ def run(args) -> int:
     suffix = ".tif" if args.tiff else ".jpg"
     if many and args.output is not None and args.output.exists() and not args.output.is_dir():
         raise DevelopError(f"-o {args.output}: with several inputs the output must be a directory")
+    if not 1 <= args.threads <= 64:
+        raise ValueError(f"--threads {args.threads}: must be within 1..64")
     try:
-        denoiser = make_denoiser(args.denoise, args.threads)
-    except NotImplementedError as exc:
+        denoiser(DenoiseMode(args.denoise), args.threads)  # loaded once, before any file is read
+    except DenoiserUnavailable as exc:
         raise DevelopError(f"--denoise {args.denoise} is not available in this build ({exc}); "
                            f"use --denoise off") from None
-    dev = Developer(args, denoiser)
+    dev = DngDevelopment(args)
     failed = 0
     t0 = time.perf_counter()
     for i, src in enumerate(args.inputs, 1):

@@ -30,11 +30,8 @@ class BufferPlan:
 
 
 def request_bytes(sensor: Sensor, mode: SensorMode) -> int:
-    """Bytes one request holds: the backend says so (picamera2 adds its RGB stream), else a 16-bit raw frame."""
-    size = getattr(sensor, "request_bytes", None)
-    if callable(size):
-        return int(size(mode))
-    return mode.size[0] * mode.size[1] * 2
+    """Bytes one request holds, as the backend declares them (picamera2 adds its RGB stream)."""
+    return int(sensor.request_bytes(mode))
 
 
 def plan(budget_mb: int, per_request: int, *, zsl: bool, queue_size: int, fixed_buffers: int = 0,

@@ -11,6 +11,7 @@ import dataclasses
 import math
 import re
 import typing
+from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -70,6 +71,11 @@ def _convert(tp, f: dataclasses.Field, value: Any, source: str, path: tuple[str,
             allowed = ", ".join(repr(c) for c in choices)
             raise ConfigError(f"{where}: must be one of {allowed}, not {value!r}")
         return value
+    if isinstance(tp, type) and issubclass(tp, Enum):  # a domain's vocabulary (firmware.actions, .boards)
+        choices = [m.value for m in tp]
+        if value not in choices:
+            raise ConfigError(f"{where}: must be one of {', '.join(repr(c) for c in choices)}, not {value!r}")
+        return tp(value)
     if tp is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: expected true or false, got {_tname(value)} {value!r}")
@@ -86,6 +92,11 @@ def _convert(tp, f: dataclasses.Field, value: Any, source: str, path: tuple[str,
     elif tp is str:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a string, got {_tname(value)} {value!r}")
+        items = f.metadata.get("items")  # a comma-separated list of one vocabulary's words
+        bad = [w.strip() for w in value.split(",") if w.strip() not in {m.value for m in items}] if items else []
+        if bad or (items and not value.strip()):
+            raise ConfigError(f"{where}: {value!r} is not a comma-separated list of "
+                              f"{', '.join(m.value for m in items)}")
         pattern = f.metadata.get("pattern")
         if pattern and not re.fullmatch(pattern, value):
             raise ConfigError(f"{where}: {value!r} is not in the form {f.metadata.get('format', pattern)}")

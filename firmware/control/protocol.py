@@ -22,12 +22,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..actions import Setting
 from ..errors import CameradError
 
 VERSION = 1
 MAX_LINE = 64 * 1024
-# The settings ``get`` and ``set`` know (see ``settings.py`` for their values).
-SETTING_KEYS = ("exposure", "gain", "ev", "awb", "colour_gains", "look", "denoise", "drive_mode", "raw")
+# The settings ``get`` and ``set`` know (``firmware.camera.settings`` says what each accepts and does).
+SETTING_KEYS = tuple(Setting)
 
 # Error codes, each with what it means (docs/control-protocol.md lists them with examples).
 ERRORS = {

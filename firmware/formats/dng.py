@@ -6,8 +6,11 @@ The colour tags are what a raw developer needs to render our files right without
   colour temperature* and the ``ct_curve``'s neutral there - not one matrix at whatever CT the shot had, which
   is what makes picamera2's and rpicam-apps' DNGs render with the wrong colours under other light;
 * ``AsShotNeutral`` from the frame's colour gains; ``BlackLevel`` per CFA site; ``WhiteLevel``;
-* ``NoiseProfile`` (variance = S x + O on the normalised signal) from the tuning's ``rpi.noise`` at the
-  frame's analogue gain.
+* ``NoiseProfile`` (variance = S x + O on the normalised signal): the frame's, i.e. the tuning's ``rpi.noise``
+  at the frame's analogue gain (``firmware.develop.frame_facts``).
+
+CFA order, black level per site, white level and noise profile come from the frame's ``FrameInfo``, derived
+once by the caller and shared with the developer, so the DNG and the JPEG describe the same frame.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from pidng.core import RAW2DNG
 from pidng.defs import PhotometricInterpretation
 from pidng.dng import DNGTags, Tag, Type
 
+from ..frame import FrameInfo, iso_speed
 from ..tuning import TuningFile
-from ..isp.noise import NoiseProfile
 from ..tuning.blocks import Awb, Ccm
 from .colour import ILLUMINANTS, SRGB_TO_XYZ, bradford
 from .identity import CameraIdentity
@@ -54,22 +57,15 @@ def colour_matrix(tuning: TuningFile, illuminant: str) -> np.ndarray:
     return cm / white.max()
 
 
-def colour_tags(tuning: TuningFile, metadata: Mapping[str, Any], bit_depth: int,
-                mode_factor: float = 1.0) -> DngColour:
+def colour_tags(tuning: TuningFile, metadata: Mapping[str, Any], frame: FrameInfo) -> DngColour:
     gains = metadata.get("ColourGains") or (1.0, 1.0)
-    black16 = float(np.mean(metadata.get("SensorBlackLevels", (0, 0, 0, 0))))
-    white16 = float(((1 << bit_depth) - 1) << (16 - bit_depth))
+    noise = frame.noise
     return DngColour(
         matrix_a=colour_matrix(tuning, "A"),
         matrix_d65=colour_matrix(tuning, "D65"),
         as_shot_neutral=(1.0 / gains[0], 1.0, 1.0 / gains[1]),
-        noise_profile=_noise(tuning, float(metadata.get("AnalogueGain", 1.0)), black16, white16, mode_factor),
+        noise_profile=None if noise is None else (noise.shot, noise.read),
     )
-
-
-def _noise(tuning, gain, black16, white16, mode_factor) -> tuple[float, float] | None:
-    profile = NoiseProfile.from_tuning(tuning, gain, black16, white16, mode_factor)
-    return None if profile is None else (profile.shot, profile.read)
 
 
 def _srational(values, den: int = 10000) -> list[list[int]]:
@@ -91,18 +87,15 @@ def exif_datetime(wall_ns: int) -> tuple[str, str, str]:
     return time.strftime("%Y:%m:%d %H:%M:%S", lt), f"{ns // 1_000_000:03d}", offset
 
 
-def encode_dng(raw: np.ndarray, metadata: Mapping[str, Any], *, cfa: str, bit_depth: int, tuning: TuningFile,
-               identity: CameraIdentity, wall_ns: int, orientation: int = 1, mode_factor: float = 1.0) -> bytes:
-    """The DNG file for one raw frame (uint16, unpacked, black level included), as bytes."""
+def encode_dng(raw: np.ndarray, metadata: Mapping[str, Any], frame: FrameInfo, *, tuning: TuningFile,
+               identity: CameraIdentity, wall_ns: int, orientation: int = 1) -> bytes:
+    """The DNG file for one raw frame (uint16, unpacked, black level included) that ``frame`` describes."""
     if raw.dtype != np.uint16 or raw.ndim != 2:
         raise ValueError(f"DNG needs a 2-D uint16 Bayer frame, got {raw.dtype} {raw.shape}")
     h, w = raw.shape
-    colour = colour_tags(tuning, metadata, bit_depth, mode_factor)
-    shift = 16 - bit_depth
-    bl16 = metadata.get("SensorBlackLevels", (0, 0, 0, 0))
-    by_colour = {"R": bl16[0], "B": bl16[3]}
-    greens = [bl16[1], bl16[2]]
-    black = [int(by_colour[c] if c in by_colour else greens.pop(0)) >> shift for c in cfa]
+    colour = colour_tags(tuning, metadata, frame)
+    cfa = frame.cfa
+    black = [int(b) for b in frame.black_levels]
 
     t = DNGTags()
     t.set(Tag.ImageWidth, w)
@@ -117,7 +110,7 @@ def encode_dng(raw: np.ndarray, metadata: Mapping[str, Any], *, cfa: str, bit_de
     t.set(Tag.CFAPattern, [CFA_CODES[c] for c in cfa])
     t.set(Tag.BlackLevelRepeatDim, [2, 2])
     t.set(Tag.BlackLevel, black)
-    t.set(Tag.WhiteLevel, (1 << bit_depth) - 1)
+    t.set(Tag.WhiteLevel, frame.white_level)
     t.set(Tag.ColorMatrix1, _srational(colour.matrix_a))
     t.set(Tag.CalibrationIlluminant1, ILLUMINANTS["A"][0])
     t.set(Tag.ColorMatrix2, _srational(colour.matrix_d65))
@@ -135,8 +128,7 @@ def encode_dng(raw: np.ndarray, metadata: Mapping[str, Any], *, cfa: str, bit_de
     exposure_s = float(metadata.get("ExposureTime", 0)) / 1e6
     if exposure_s > 0:
         t.set(Tag.ExposureTime, _rational(exposure_s))
-    gain = float(metadata.get("AnalogueGain", 1.0)) * float(metadata.get("DigitalGain", 1.0))
-    t.set(Tag.PhotographicSensitivity, [int(round(gain * 100))])
+    t.set(Tag.PhotographicSensitivity, [iso_speed(metadata)])
     if identity.f_number:
         t.set(Tag.FNumber, _rational(identity.f_number))
     if identity.focal_length_mm:
@@ -150,10 +142,6 @@ def encode_dng(raw: np.ndarray, metadata: Mapping[str, Any], *, cfa: str, bit_de
     conv = RAW2DNG()
     conv.options(t, path="", compress=False)
     return bytes(conv.convert(np.ascontiguousarray(raw), filename=""))
-
-
-def iso_speed(metadata: Mapping[str, Any]) -> int:
-    return int(round(float(metadata.get("AnalogueGain", 1.0)) * float(metadata.get("DigitalGain", 1.0)) * 100))
 
 
 def exposure_fraction(us: float) -> str:

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import CameradError
-from ..isp.frame import FrameInfo
-from ..isp.noise import NoiseProfile
+from ..frame import FrameInfo, NoiseProfile, gain_for_iso
 
 CFA_PHOTOMETRIC = 32803
 _CFA_LETTERS = {0: "R", 1: "G", 2: "B"}
@@ -58,7 +57,7 @@ class DngImage:
 
     def frame_info(self, lux: float = 400.0) -> FrameInfo:
         return FrameInfo(cfa=self.cfa, white_level=self.white_level, black_levels=self.black_levels,
-                         colour_gains=self.colour_gains, lux=lux, analogue_gain=max(self.iso, 100) / 100.0,
+                         colour_gains=self.colour_gains, lux=lux, analogue_gain=gain_for_iso(self.iso),
                          exposure_us=self.exposure_us or 10_000, noise=self.noise_profile)
 
 

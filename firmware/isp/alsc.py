@@ -21,7 +21,7 @@ from ..tuning.blocks import Alsc, Awb
 from .cache import Memo, block_digest
 from .cfa import check_cfa
 from .colour_temperature import frame_ct
-from .frame import FrameInfo
+from ..frame import FrameInfo
 from .stage import BAYER_LINEAR16, Stage
 
 _MAPS = Memo(4)

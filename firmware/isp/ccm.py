@@ -14,7 +14,7 @@ from ..errors import TuningError
 from ..tuning import TuningFile
 from ..tuning.blocks import Awb, Ccm
 from .colour_temperature import frame_ct
-from .frame import FrameInfo
+from ..frame import FrameInfo
 from .stage import RGB_LINEAR16, Stage
 
 DEFAULT_CT = 4000.0  # libcamera's ccm.cpp when AWB reports nothing

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..tuning import TuningFile
 from .bands import run_bands
-from .frame import FrameInfo
+from ..frame import FrameInfo
 from .stage import Stage
 
 log = logging.getLogger(__name__)

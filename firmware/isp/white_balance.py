@@ -19,7 +19,7 @@ from ..tuning.blocks import Awb
 from . import awb_search
 from .black_level import site_map
 from .cfa import site_gains
-from .frame import FrameInfo
+from ..frame import FrameInfo
 from .stage import BAYER_LINEAR16, Stage
 
 _FRACTION_BITS = 12
