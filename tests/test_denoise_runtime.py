@@ -117,7 +117,7 @@ def test_selftest_names_the_runtime_and_warns_on_the_fallback(monkeypatch):
     from firmware.actions import DenoiseMode
     from firmware.camera.selftest import denoiser_check
 
-    app = SimpleNamespace(settings=SimpleNamespace(denoise=DenoiseMode.HQ))
+    app = SimpleNamespace(status=SimpleNamespace(settings=SimpleNamespace(denoise=DenoiseMode.HQ)))  # a Subject
     check = denoiser_check(app)
     assert check["level"] == "ok" and "hq on litert" in check["detail"] and "fast on litert" in check["detail"]
     monkeypatch.setenv(runtime.ENV, "none")

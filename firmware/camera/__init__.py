@@ -7,8 +7,8 @@ controls together behind one domain API: ``trigger(CaptureRequest)`` for every c
 and the process (``daemon``); below it the domains it composes.
 """
 
-from .camerad import Camerad, Triggered
+from .camerad import Camerad
 from .settings import CameraSettings
-from .status import CameraStatus
+from .status import CameraStatus, Triggered
 
 __all__ = ["CameraSettings", "CameraStatus", "Camerad", "Triggered"]

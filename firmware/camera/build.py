@@ -40,6 +40,18 @@ def check_look(name: str, config: Config | None = None) -> str:
     return name
 
 
+def configured(sensor: Sensor, config: Config) -> tuple[Sensor, SensorMode, budget.BufferPlan]:
+    """``sensor`` configured in ``config``'s mode with the buffers its budget gives (closed if that fails)."""
+    try:
+        mode = sensor.info.mode(config.sensor.mode)
+        plan = buffer_plan(sensor, mode, config)
+        sensor.configure(mode, plan.buffer_count)
+    except BaseException:
+        sensor.close()
+        raise
+    return sensor, mode, plan
+
+
 def buffer_plan(sensor: Sensor, mode: SensorMode, config: Config) -> budget.BufferPlan:
     # The mock renders a buffer only when it is read, so its buffers cost nothing while frames wait.
     return budget.plan(config.capture.memory_budget_mb, budget.request_bytes(sensor, mode), zsl=config.capture.zsl,

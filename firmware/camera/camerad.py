@@ -15,12 +15,11 @@ import collections
 import logging
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..actions import (CaptureRequest, DenoiseMode, DriveMode, LedState, StatusListener, next_drive_mode,
-                       parse_drive_modes)
+from ..actions import (CaptureRequest, DenoiseMode, DriveMode, LedState, Setting, StatusListener,
+                       next_drive_mode, parse_drive_modes)
 from ..board_profile import BoardProfile, load_profile
 from ..capture.engine import CaptureEngine
 from ..capture.exposure import bracket_evs
@@ -36,24 +35,13 @@ from ..sensor.select import open_sensor
 from ..storage.space import MB, FreeSpace
 from ..tuning import TuningFile
 from ..tuning.looks import list_looks
-from . import build, reload as reloading, selftest
+from . import build, reload as reloading, selftest, settings as operator_settings
 from .settings import CameraSettings
-from .status import CameraStatus, StatusBoard, led_state
+from .status import CameraStatus, StatusBoard, Triggered, led_state
 
 log = logging.getLogger(__name__)
 
 SensorFactory = Callable[[Config], Sensor]
-
-
-@dataclass(frozen=True)
-class Triggered:
-    """What a trigger started: the drive mode it ran in, each frame's future (on disk when it resolves), the
-    job taking them (a held burst's futures grow until release), or a timelapse ``"started"``/``"stopped"``."""
-
-    drive: DriveMode
-    futures: tuple[Future, ...] = ()
-    job: Job | None = None
-    timelapse: str | None = None
 
 
 class Camerad:
@@ -122,16 +110,7 @@ class Camerad:
         return self._engine.advertised()
 
     def _open(self, config: Config, sensor: Sensor | None = None):
-        """The sensor ``config`` names (or ``sensor``), configured in its mode: (sensor, mode, buffer plan)."""
-        sensor = sensor or self._sensor_factory(config)
-        try:
-            mode = sensor.info.mode(config.sensor.mode)
-            plan = build.buffer_plan(sensor, mode, config)
-            sensor.configure(mode, plan.buffer_count)
-        except BaseException:
-            sensor.close()
-            raise
-        return sensor, mode, plan
+        return build.configured(sensor or self._sensor_factory(config), config)
 
     def _writer(self, settings: CameraSettings, *, sensor: Sensor | None = None, config: Config | None = None,
                 tuning: TuningFile | None = None, clean: bool = True) -> CaptureWriter:
@@ -319,9 +298,31 @@ class Camerad:
         self.refresh()
         return self._settings.drive_mode
 
-    def set_operator_controls(self, manual: Mapping[str, Any], automatic: Mapping[str, Any] = {}) -> None:
-        """The operator's sensor controls (kept through restarts, half-presses and brackets until ``auto``)."""
-        self._engine.set_operator_controls(manual, automatic)
+    def setting_ranges(self) -> dict[str, dict[str, Any]]:
+        """What each operator setting accepts on this camera (``firmware.camera.settings``)."""
+        return operator_settings.ranges(self.advertised())
+
+    def setting_values(self) -> dict[str, Any]:
+        """Each operator setting's value now (``auto`` where the camera's loops decide)."""
+        return operator_settings.current(self._engine.snapshot().operator, self._settings)
+
+    def apply_settings(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Apply operator settings checked against ``setting_ranges``; returns their values now. Raises
+        ``DenoiserUnavailable`` (tried first, nothing changed), ``ConfigError`` for a look that is not there,
+        ``ControlError`` for a control value the sensor refuses."""
+        if Setting.DENOISE in values:
+            self.set_denoise(DenoiseMode(values[Setting.DENOISE]))
+        if Setting.LOOK in values:
+            self.set_look(values[Setting.LOOK])
+        manual, automatic = operator_settings.to_controls(values)
+        if manual or automatic:
+            self._engine.set_operator_controls(manual, automatic)
+        if Setting.RAW in values:
+            self.set_raw(values[Setting.RAW])
+        if Setting.DRIVE_MODE in values:
+            self.set_drive_mode(DriveMode(values[Setting.DRIVE_MODE]))
+        now = self.setting_values()
+        return {k: now[k] for k in values}
 
     # -- the viewfinder and the self-test ------------------------------------------------------------------
     def preview(self):
@@ -330,12 +331,14 @@ class Camerad:
             if self._viewfinder is None:
                 from .viewfinder import Viewfinder
 
-                self._viewfinder = Viewfinder(self, self._engine)
+                self._viewfinder = Viewfinder(self, self._engine, self._config.preview)
             return self._viewfinder
 
     def selftest(self) -> dict:
         """Sensor streaming, tuning valid, storage writable, GPIO readable, denoiser loaded: each checked."""
-        return selftest.run(self)
+        return selftest.run(selftest.Subject(self.snapshot(), self.clock.monotonic_ns(),
+                                             self._config.sensor.frame_timeout, self._tuning, self.controls,
+                                             self.board.name if self.board is not None else ""))
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -345,7 +348,7 @@ class Camerad:
 
     def reload(self, config: Config) -> None:
         """Apply a new configuration and re-read the tuning; on error the running one stays (and it raises)."""
-        new = reloading.check(self, config)
+        new = reloading.check(config, self._config, self._settings, self._tuning)
         if new.restart:
             self._mode, self._plan = reloading.restart_camera(self._engine, self._open, config, self._config)
         with self._lock:

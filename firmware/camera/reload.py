@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from ..capture import budget
 from ..capture.engine import CaptureEngine
@@ -22,9 +22,6 @@ from ..sensor.protocol import Sensor, SensorMode
 from ..tuning import TuningFile
 from . import build
 from .settings import CameraSettings
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .camerad import Camerad
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +46,11 @@ def tuning_path(current: TuningFile, config: Config) -> str | None:
     return None if current.source.startswith("<") else current.source
 
 
-def check(camera: "Camerad", config: Config) -> Reload:
-    """Read and check everything ``config`` names; raises (changing nothing) when any of it is unusable."""
-    old, now = camera.config, camera.settings
-    path = tuning_path(camera.tuning, config)
-    tuning = TuningFile.load(path) if path else camera.tuning
+def check(config: Config, old: Config, now: CameraSettings, running: TuningFile) -> Reload:
+    """Read and check everything ``config`` names, against the camera running ``old`` with settings ``now`` and
+    tuning ``running``; raises (changing nothing) when any of it is unusable."""
+    path = tuning_path(running, config)
+    tuning = TuningFile.load(path) if path else running
     # A setting named anew in the configuration wins; otherwise what the operator chose since stays.
     c, oc = config.capture, old.capture
     settings = now.replace(look=build.check_look(c.look if c.look != oc.look else now.look, config),
@@ -63,7 +60,7 @@ def check(camera: "Camerad", config: Config) -> Reload:
         build.recipe(tuning, settings, config)
     except Exception as exc:  # noqa: BLE001 - any error building the ISP means the file is unusable
         raise TuningError(f"{path or tuning.source}: {exc}") from exc
-    restart = (config.sensor != old.sensor or config.mock != old.mock or tuning.to_dict() != camera.tuning.to_dict()
+    restart = (config.sensor != old.sensor or config.mock != old.mock or tuning.to_dict() != running.to_dict()
                or _engine_keys(config) != _engine_keys(old))
     return Reload(config, tuning, settings, restart)
 

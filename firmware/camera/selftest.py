@@ -1,7 +1,8 @@
 """``camctl selftest``: is every part of the camera working? Sensor, tuning, storage, GPIO, denoiser.
 
 Each check is ``ok``, ``warn`` (works, but something an operator should know) or ``fail``, with a detail line
-saying what was found; the whole test fails if any check fails.
+saying what was found; the whole test fails if any check fails. The camera hands the checks a ``Subject``:
+its status at the start of the test and the parts the checks look into.
 """
 
 from __future__ import annotations
@@ -9,52 +10,64 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from ..actions import DenoiseMode
 from ..denoise import make_denoiser
+from ..gpio import Controls
 from ..storage.atomic import TMP_PREFIX
+from ..tuning import TuningFile
 from ..tuning.validate import errors, validate
+from .status import CameraStatus
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .camerad import Camerad
+
+@dataclass(frozen=True)
+class Subject:
+    """What the self-test examines: the camera's status, its tuning, its GPIO controls (None: no GPIO)."""
+
+    status: CameraStatus
+    now_ns: int
+    frame_timeout: float
+    tuning: TuningFile
+    controls: Controls | None = None
+    board: str = ""
 
 
 def _check(name: str, level: str, detail: str) -> dict:
     return {"name": name, "level": level, "detail": detail}
 
 
-def sensor_check(camera: "Camerad") -> dict:
-    engine = camera.snapshot().engine
+def sensor_check(s: Subject) -> dict:
+    engine = s.status.engine
     if engine.fault:
         return _check("sensor", "fail", f"fault: {engine.fault}")
     last = engine.last_frame_ns
     if not engine.streaming or last is None:
         return _check("sensor", "fail", "not streaming (no frame yet)")
-    age = (camera.clock.monotonic_ns() - last) / 1e9
+    age = (s.now_ns - last) / 1e9
     duration = engine.metadata.get("FrameDuration", 0) / 1e6
-    if age > max(2.0, 3 * duration, camera.config.sensor.frame_timeout):
+    if age > max(2.0, 3 * duration, s.frame_timeout):
         return _check("sensor", "fail", f"no frame for {age:.1f} s")
     fps = 1 / duration if duration else 0
-    return _check("sensor", "ok", f"{camera.sensor.info.model} {camera.mode.name} streaming at {fps:.1f} fps, "
+    return _check("sensor", "ok", f"{s.status.model} {s.status.mode.name} streaming at {fps:.1f} fps, "
                                   f"last frame {age * 1e3:.0f} ms ago, {engine.frames_dropped} dropped")
 
 
-def tuning_check(camera: "Camerad") -> dict:
-    issues = validate(camera.tuning)
+def tuning_check(s: Subject) -> dict:
+    issues = validate(s.tuning)
     bad = errors(issues)
     if bad:
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
         return _check("tuning", "fail", f"{bad[0]}{more}")
     warnings = [i for i in issues if i.level == "warning"]
     return _check("tuning", "warn" if warnings else "ok",
-                  f"{camera.tuning.source}: valid for {camera.tuning.target}" +
+                  f"{s.tuning.source}: valid for {s.tuning.target}" +
                   (f", {len(warnings)} warning(s): {warnings[0]}" if warnings else "") +
-                  f"; look {camera.settings.look}")
+                  f"; look {s.status.settings.look}")
 
 
-def storage_check(camera: "Camerad") -> dict:
-    status = camera.snapshot()
+def storage_check(s: Subject) -> dict:
+    status = s.status
     directory = status.directory
     probe = directory / f"{TMP_PREFIX}selftest-{uuid.uuid4().hex[:8]}"
     data = os.urandom(4096)
@@ -82,9 +95,9 @@ def storage_check(camera: "Camerad") -> dict:
     return _check("storage", "ok", detail)
 
 
-def gpio_check(camera: "Camerad") -> dict:
-    controls = camera.controls
-    if camera.board is None or controls is None:
+def gpio_check(s: Subject) -> dict:
+    controls = s.controls
+    if controls is None:
         return _check("gpio", "warn", "no GPIO board in use (camerad runs without buttons)")
     pins = {pin: name for name, pin in controls.pins.items()}
     try:
@@ -94,13 +107,13 @@ def gpio_check(camera: "Camerad") -> dict:
     if not levels:
         return _check("gpio", "fail", "no input line could be read")
     wiring = ", ".join(f"{name} GPIO{pin}" for pin, name in sorted(pins.items()))
-    board = camera.board.name
-    return _check("gpio", "ok", f"{board}: {len(levels)} input line(s) read ({wiring})")
+    return _check("gpio", "ok", f"{s.board}: {len(levels)} input line(s) read ({wiring})")
 
 
-def denoiser_check(camera: "Camerad") -> dict:
+def denoiser_check(s: Subject) -> dict:
+    """Both models load (and on which runtime), against the mode captures are developed with."""
+    use = s.status.settings.denoise
     loaded, fallback, missing = [], [], []
-    use = camera.settings.denoise
     for mode in DenoiseMode:
         if mode is DenoiseMode.OFF:
             continue
@@ -126,12 +139,12 @@ def denoiser_check(camera: "Camerad") -> dict:
 CHECKS = (sensor_check, tuning_check, storage_check, gpio_check, denoiser_check)
 
 
-def run(camera: "Camerad") -> dict:
+def run(subject: Subject) -> dict:
     """Every check's outcome, and ``ok`` unless one of them failed."""
     results = []
     for check in CHECKS:
         try:
-            results.append(check(camera))
+            results.append(check(subject))
         except Exception as exc:  # noqa: BLE001 - a check that crashes is a failed check
-            results.append(_check(check.__name__.replace("_check", ""), "fail", f"{type(exc).__name__}: {exc}"))
+            results.append(_check(check.__name__.removesuffix("_check"), "fail", f"{type(exc).__name__}: {exc}"))
     return {"ok": all(r["level"] != "fail" for r in results), "checks": results}

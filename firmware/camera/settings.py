@@ -15,23 +15,21 @@ raw           true or false                               DNG beside the JPEG
 ============  ==========================================  ==============================================
 
 Sensor controls set here are the operator's (kept by the capture engine): they survive camera restarts,
-half-press releases and brackets until set back to ``auto``. ``apply`` takes values already checked against
-``ranges`` (the control socket does that) and changes the camera settings first, then the sensor's controls
-in one go. The camera's own settings (look, denoise, raw, drive mode) are one frozen ``CameraSettings``.
+half-press releases and brackets until set back to ``auto``. ``Camerad.apply_settings`` takes values already
+checked against ``ranges`` (the control socket does that) and changes the camera settings first, then the
+sensor's controls (``to_controls``) in one go. The camera's own settings (look, denoise, raw, drive mode) are
+one frozen ``CameraSettings``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Mapping
 
 from ..actions import DenoiseMode, DriveMode, Setting
 from ..sensor.controls import AWB_MODES
 from ..tuning.looks import list_looks
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .camerad import Camerad
 
 MAX_COLOUR_GAIN = 32.0
 
@@ -57,9 +55,8 @@ def _limits(advertised, control: str, lo, hi):
     return (a or lo), (b or hi)
 
 
-def ranges(camera: "Camerad") -> dict[str, dict[str, Any]]:
-    """What each setting accepts on this camera (the sensor's own limits for exposure and gain)."""
-    adv = camera.advertised()
+def ranges(adv: Mapping[str, tuple[Any, Any, Any]]) -> dict[str, dict[str, Any]]:
+    """What each setting accepts on a camera advertising controls ``adv`` (its limits for exposure and gain)."""
     out: dict[str, dict[str, Any]] = {}
     exp = _limits(adv, "ExposureTime", 1, 10_000_000)
     if exp:
@@ -83,10 +80,9 @@ def ranges(camera: "Camerad") -> dict[str, dict[str, Any]]:
     return {str(k): v for k, v in out.items()}
 
 
-def current(camera: "Camerad") -> dict[str, Any]:
-    """Every setting's value as the operator set it (``auto`` where the camera's loops decide)."""
-    op = camera.snapshot().engine.operator
-    s = camera.settings
+def current(op: Mapping[str, Any], s: CameraSettings) -> dict[str, Any]:
+    """Every setting's value as the operator set it (``op``: the sensor controls set by hand; ``auto`` where
+    the camera's loops decide) with the camera's settings ``s``."""
     gains = op.get("ColourGains")
     awb = op.get("AwbMode")
     return {
@@ -128,25 +124,3 @@ def to_controls(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
             else:
                 manual.update(AwbEnable=False, ColourGains=(float(value[0]), float(value[1])))
     return manual, automatic
-
-
-def apply(camera: "Camerad", values: dict[str, Any]) -> dict[str, Any]:
-    """Apply checked ``values``; returns them as ``current`` now reads them.
-
-    Raises ``DenoiserUnavailable`` (nothing changed) when the denoiser asked for cannot run here - tried
-    first, as the one setting that can fail on a valid value -, ``ConfigError`` for a look that is not there,
-    ``ControlError`` for a control value the sensor refuses.
-    """
-    if Setting.DENOISE in values:
-        camera.set_denoise(DenoiseMode(values[Setting.DENOISE]))
-    if Setting.LOOK in values:
-        camera.set_look(values[Setting.LOOK])
-    manual, automatic = to_controls(values)
-    if manual or automatic:
-        camera.set_operator_controls(manual, automatic)
-    if Setting.RAW in values:
-        camera.set_raw(values[Setting.RAW])
-    if Setting.DRIVE_MODE in values:
-        camera.set_drive_mode(DriveMode(values[Setting.DRIVE_MODE]))
-    now = current(camera)
-    return {k: now[k] for k in values}

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..actions import LedState, StatusListener
+from ..actions import DriveMode, LedState, StatusListener
 from ..boards import SensorBackend
+from ..capture.job import Job
 from ..capture.state import EngineSnapshot
 from ..capture.timelapse import TimelapseStatus
 from ..sensor.protocol import SensorMode
@@ -87,6 +89,17 @@ def led_state(e: EngineSnapshot, storage_low: Callable[[], bool], shooting: bool
     if e.queue_used or shooting:
         return LedState.CAPTURING
     return LedState.READY
+
+
+@dataclass(frozen=True)
+class Triggered:
+    """What a trigger started: the drive mode it ran in, each frame's future (on disk when it resolves), the
+    job taking them (a held burst's futures grow until release), or a timelapse ``"started"``/``"stopped"``."""
+
+    drive: DriveMode
+    futures: tuple[Future, ...] = ()
+    job: Job | None = None
+    timelapse: str | None = None
 
 
 class StatusBoard:

@@ -17,19 +17,20 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..capture.engine import CaptureEngine
+from ..config.model import PreviewConfig
 from ..develop import Recipe, develop, frame_facts
 from ..errors import CameradError
 from ..formats.jpeg import encode_jpeg
 from ..frame import crop_fractions
+from ..sensor.protocol import Sensor, SensorMode
+from ..tuning import TuningFile
 from . import analysis
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .camerad import Camerad
+from .settings import CameraSettings
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,25 @@ def bin_bayer(raw: np.ndarray, factor: int) -> np.ndarray:
     return out
 
 
+class Viewed(Protocol):
+    """What the viewfinder reads of the camera for each frame: its sensor, mode, tuning and look."""
+
+    @property
+    def sensor(self) -> Sensor: ...
+
+    @property
+    def mode(self) -> SensorMode: ...
+
+    @property
+    def tuning(self) -> TuningFile: ...
+
+    @property
+    def settings(self) -> CameraSettings: ...
+
+
 class Viewfinder:
-    def __init__(self, camera: "Camerad", engine: CaptureEngine, *, width: int | None = None,
+    def __init__(self, camera: Viewed, engine: CaptureEngine, cfg: PreviewConfig, *, width: int | None = None,
                  fps: float | None = None, idle_time: float = 3.0):
-        cfg = camera.config.preview
         self.camera = camera
         self.engine = engine
         self.width = width or cfg.width

@@ -19,6 +19,7 @@ from pathlib import Path
 from .. import paths
 from ..actions import DenoiseMode
 from ..errors import CameradError, DenoiserUnavailable
+from ..isp.demosaic import METHODS as DEMOSAIC_METHODS
 from ..tuning import TuningFile
 from ..tuning.looks import load_look
 
@@ -48,7 +49,8 @@ def register(sub) -> None:
                    "e.g. leica-authentic, leica-vibrant, leica-monochrome, neutral")
     p.add_argument("--denoise", choices=[m.value for m in DenoiseMode], default=DenoiseMode.OFF.value,
                    help="raw denoising (default off)")
-    p.add_argument("--demosaic", choices=("hq", "fast"), default="hq", help="demosaic method (default hq)")
+    p.add_argument("--demosaic", choices=DEMOSAIC_METHODS, default=DEMOSAIC_METHODS[0],
+                   help=f"demosaic method (default {DEMOSAIC_METHODS[0]})")
     p.add_argument("--tiff", action="store_true", help="write a 16-bit sRGB TIFF instead of a JPEG")
     p.add_argument("--quality", type=int, default=93, help="JPEG quality 1..100 (default 93)")
     p.add_argument("--threads", type=int, default=2, help="threads for the denoiser (default 2)")

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 from ..clock import FakeClock
-from ..develop import frame_facts
 from ..formats.dng import encode_dng
 from ..formats.identity import CameraIdentity
 from ..storage.atomic import atomic_write
@@ -68,6 +67,8 @@ def run(args) -> int:
         md = req.get_metadata()
         raw = req.make_array("raw")
         identity = CameraIdentity(make="camerad", model=f"{args.model} (mock)")
+        from ..develop import frame_facts
+
         frame = frame_facts(md, cfa=cam.info.cfa, bit_depth=mode.bit_depth, tuning=cam.tuning,
                             mode_factor=mode.binning)
         dng = encode_dng(raw, md, frame, tuning=cam.tuning, identity=identity, wall_ns=time.time_ns())

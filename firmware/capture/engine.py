@@ -4,11 +4,10 @@ A shutter press is only a timestamp handed to the engine; the streaming thread r
 as that frame has been read out (zero shutter lag: the frame exposing at the press), and the darkroom's
 threads copy, develop and write it. Neither the press (a GPIO callback) nor the sensor ever waits for the disk.
 
-Every trigger is admitted as a whole before any frame is taken: a job needs one queue slot per frame (up to
-``queue_size`` captures may wait to be written) and disk space above the reserve. A trigger that does not fit
-is refused at once with the reason (``CaptureRefused``), logged, never dropped silently. A camera that fails
-(timeout, disconnection, a storm of dropped frames) is restarted or reopened with backoff; the frames already
-taken keep going to disk.
+Every trigger is admitted as a whole before any frame is taken (``admission.py``: queue slots and disk
+space), or refused at once with the reason, logged, never dropped silently. A camera that fails (timeout,
+disconnection, a storm of dropped frames) is restarted or reopened with backoff; the frames already taken keep
+going to disk.
 
 The engine is configured by one frozen ``EngineSettings`` (``reconfigure``) and reports one frozen
 ``EngineSnapshot`` (``snapshot``); jobs see it only through ``job.JobHost``.
@@ -32,7 +31,8 @@ from ..clock import Clock, SystemClock
 from ..errors import CaptureError, CaptureRefused, SensorError, StorageError
 from ..sensor.protocol import Sensor
 from ..sensor.request import CompletedRequest
-from ..storage.space import FreeSpace, StorageLow
+from ..storage.space import FreeSpace
+from .admission import Admission
 from .darkroom import Darkroom, Work
 from .job import Bracket, Burst, Job, Shot
 from .recovery import Backoff, SensorKeeper
@@ -60,14 +60,13 @@ class CaptureEngine:
         self._keeper = SensorKeeper(sensor, mode=settings.mode or sensor.mode, buffer_count=settings.buffer_count,
                                     reopen=reopen)
         self._writer = writer
-        self._space = space
+        self._admission = Admission(settings.queue_size, space, self._estimate)
         self._ring = RequestRing(settings.ring_size)
         self._darkroom = Darkroom(self._work_finished)
         self._on_change = on_change or (lambda: None)
         self._on_frame_taken = on_frame_taken or (lambda: None)
         self._jobs: list[Job] = []
-        self._lock = threading.Lock()
-        self._used = 0  # queue slots held by admitted jobs and frames not yet written
+        self._lock = threading.Lock()  # the jobs and the admission of new ones
         self._first_frame = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -77,14 +76,12 @@ class CaptureEngine:
         self._last_frame_ns: int | None = None
         self._last_metadata: dict = {}
         self._fault: str | None = None
-        self._last_error: str | None = None
-        self._last_refusal: str | None = None
+        self._last_error = self._last_refusal = None
         self._storage_error: str | None = None  # a write failed for a reason other than a full disk
 
     # -- configuration and state ---------------------------------------------------------------------------
     @property
-    def sensor(self) -> Sensor:
-        """The camera streamed from now (it changes when a failed camera is reopened)."""
+    def sensor(self) -> Sensor:  # the camera streamed from now (a failed camera is reopened as a new one)
         return self._keeper.sensor
 
     def reconfigure(self, settings: EngineSettings | None = None, *, sensor: Sensor | None = None,
@@ -102,7 +99,8 @@ class CaptureEngine:
         with self._lock:
             self._settings = settings
             self._writer = writer or self._writer
-            self._space = space or self._space
+            self._admission.queue_size = settings.queue_size
+            self._admission.space = space or self._admission.space
 
     def snapshot(self) -> EngineSnapshot:
         """How the engine is doing now, as one frozen value."""
@@ -113,7 +111,7 @@ class CaptureEngine:
                 fault=self._fault, storage_error=self._storage_error, last_error=self._last_error,
                 last_refusal=self._last_refusal, refusals=self._refusals, written=self._written,
                 frames=self._frames, frames_dropped=self._dropped, last_frame_ns=self._last_frame_ns,
-                queue_used=self._used, capture_bytes=self._estimate(), locked=keeper.locked,
+                queue_used=self._admission.used, capture_bytes=self._estimate(), locked=keeper.locked,
                 restarts=keeper.restarts, reopens=keeper.reopens,
                 # Each frame's metadata is a new dict, never changed once stored: shared, not copied.
                 metadata=MappingProxyType(self._last_metadata),
@@ -171,9 +169,7 @@ class CaptureEngine:
     def capture(self, press_ns: int | None = None, *, kind: str = "single", info: dict[str, Any] | None = None,
                 writer: CaptureWriter | None = None) -> "Future[CaptureResult]":
         """Take the frame for a press at ``press_ns`` (default: now); the future resolves when it is on disk.
-
-        ``writer`` develops and writes this capture only (e.g. another look or raw setting for one shot).
-        """
+        ``writer`` develops and writes this capture only (e.g. another look or raw setting for one shot)."""
         return self.submit(Shot(self._now(press_ns), self._settings.zsl, kind, info), writer).futures[0]
 
     def burst(self, press_ns: int | None = None, count: int | None = 10, *,
@@ -195,13 +191,7 @@ class CaptureEngine:
                     raise CaptureRefused("camera is not streaming")
                 if self._fault:
                     raise CaptureRefused(f"camera is recovering from a fault ({self._fault})")
-                size = self._settings.queue_size
-                if self._used + need > size:
-                    raise CaptureRefused(f"capture queue is full: {self._used} of {size} captures are "
-                                         f"still being written" + (f", a {job.kind} needs {need}" if need > 1 else ""))
-                if self._space is not None:
-                    self._space.admit(self._estimate() * need)
-                self._used += need
+                self._admission.admit(need, job.kind)
                 job.reserved = need
                 self._jobs.append(job)
         except CaptureRefused as exc:
@@ -218,37 +208,23 @@ class CaptureEngine:
     def reserve_frame(self, job: Job) -> bool:
         """One more slot for an open-ended burst's next frame; False (frame skipped) when the queue is full."""
         with self._lock:
-            if self._used >= self._settings.queue_size:
+            if not self._admission.admit_one():
                 return False
-            if self._space is not None:
-                try:
-                    self._space.admit(self._estimate())
-                except StorageLow:
-                    return False
-            self._used += 1
             job.reserved += 1
             return True
 
     def newest_frame(self) -> CompletedRequest | None:
         """The newest frame in the ring, acquired for the caller (who releases it), or None (a viewfinder)."""
-        for _ in range(3):
-            req = self._ring.newest()
-            if req is None:
-                return None
-            try:
-                return req.acquire()
-            except SensorError:  # released by the ring between the two calls: take the next newest
-                continue
-        return None
+        return self._ring.newest_acquired()
 
     def _now(self, press_ns: int | None) -> int:
         return self.clock.monotonic_ns() if press_ns is None else press_ns
 
-    def _estimate(self) -> int:
+    def _estimate(self) -> int:  # the disk space one capture is admitted with
         mode = self._keeper.mode
         return self._writer.estimate_bytes(*mode.size) if mode is not None else 0
 
-    # -- exposure (the keeper holds what outlives a restart) ------------------------------------------------
+    # -- exposure: the keeper holds what outlives a restart (the half-press lock, the operator's controls) ----
     def advertised(self) -> Mapping[str, tuple[Any, Any, Any]]:
         return self._keeper.advertised()
 
@@ -339,9 +315,7 @@ class CaptureEngine:
             if job in self._jobs:
                 self._jobs.remove(job)
             spare, job.reserved = job.reserved, 0
-            self._used -= spare
-        if spare and self._space is not None:
-            self._space.settle(self._estimate() * spare)
+            self._admission.release(spare)
         job.finish_when_written()
         if isinstance(job, Bracket):
             self.restore_exposure()
@@ -357,11 +331,8 @@ class CaptureEngine:
 
     def _work_finished(self, work: Work, error: BaseException | None) -> None:
         with self._lock:
-            self._used -= 1
-            space = self._space
-        if space is not None:
-            space.settle(self._estimate())
-        with self._lock:
+            space = self._admission.space
+            self._admission.release(1)
             if error is None:
                 self._written += 1
                 self._storage_error = None

@@ -11,7 +11,7 @@ from concurrent.futures import Future, TimeoutError as FutureTimeout
 
 from .. import __version__
 from ..actions import CaptureRequest, DenoiseMode, DriveMode
-from ..camera import Triggered, settings as camera_settings
+from ..camera import Triggered
 from ..capture.writer import CaptureResult
 from ..errors import CaptureRefused, ConfigError, ControlError, DenoiserUnavailable
 from . import settings
@@ -128,13 +128,13 @@ def shutter(ctx: Context, p: dict) -> dict:
 
 
 def get(ctx: Context, p: dict) -> dict:
-    return {"values": settings.get(ctx.camera, p["keys"]), "ranges": camera_settings.ranges(ctx.camera)}
+    return {"values": settings.get(ctx.camera, p["keys"]), "ranges": ctx.camera.setting_ranges()}
 
 
 def set_(ctx: Context, p: dict) -> dict:
     values = settings.check(ctx.camera, p["values"])
     try:
-        return {"values": camera_settings.apply(ctx.camera, values)}
+        return {"values": ctx.camera.apply_settings(values)}
     except DenoiserUnavailable as exc:
         raise RequestError("unavailable", f"set: {exc}") from exc
     except ControlError as exc:

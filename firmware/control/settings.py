@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..camera import Camerad, settings as camera_settings
+from ..camera import Camerad
 from .params import Param, check_value
 from .protocol import SETTING_KEYS as KEYS, RequestError
 
 
 def get(camera: Camerad, keys: list[str] | None = None) -> dict[str, Any]:
-    values = camera_settings.current(camera)
+    values = camera.setting_values()
     for key in keys or []:
         if key not in values:
             raise RequestError("not_found", f"get: {key!r} is not a setting (settings: {', '.join(KEYS)})")
@@ -25,7 +25,7 @@ def check(camera: Camerad, values: dict[str, Any]) -> dict[str, Any]:
     """Every value checked and converted (``RequestError`` naming the first bad one); nothing is applied."""
     if not values:
         raise RequestError("invalid_params", "set: give at least one KEY=VALUE")
-    allowed = camera_settings.ranges(camera)
+    allowed = camera.setting_ranges()
     out = {}
     for key, value in values.items():
         if key not in KEYS:

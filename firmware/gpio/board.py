@@ -18,47 +18,16 @@ Gestures are not made here: the libraries only deliver edges (see ``contact.py``
 from __future__ import annotations
 
 import os
-from typing import Callable, Protocol
+from typing import Callable
 
 from ..boards import GpioBackend, detect_board
 from ..clock import Clock, SystemClock
 from ..errors import GpioError
+from .seam import Board, EdgeCallback
 
 ENV = "CAMERAD_GPIO_BACKEND"
 
-EdgeCallback = Callable[[bool, int], None]  # (line is high, CLOCK_MONOTONIC ns)
 _PULL_UP = {"up": True, "down": False, "off": None}
-
-
-class InputHandle(Protocol):
-    def level(self) -> bool:
-        """The line's electrical level now (True = high)."""
-
-    def close(self) -> None: ...
-
-
-class OutputHandle(Protocol):
-    def set(self, on: bool) -> None:
-        """Drive the line to its active (``on``) or inactive level."""
-
-    def close(self) -> None: ...
-
-
-class Board(Protocol):
-    name: str
-    is_mock: bool
-
-    def input(self, pin: int, *, pull: str = "up", chip: str = "", label: str = "",
-              on_edge: EdgeCallback) -> InputHandle: ...
-
-    def output(self, pin: int, *, active_high: bool = True, chip: str = "", label: str = "") -> OutputHandle: ...
-
-    def button(self, pin: int, *, pull_up: bool = True, when_pressed: Callable[[], None] | None = None,
-               when_released: Callable[[], None] | None = None): ...
-
-    def mock_pin(self, pin: int): ...
-
-    def close(self) -> None: ...
 
 
 class _ZeroInput:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..frame import CFA_ORDERS, check_cfa  # noqa: F401 - the CFA orders are per-frame facts (ground floor)
+from ..frame import check_cfa  # the CFA orders are per-frame facts (ground floor)
 
 
 def per_site(image: np.ndarray, values) -> np.ndarray:
