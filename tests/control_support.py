@@ -23,8 +23,9 @@ def free_port() -> int:
 class Daemon:
     """``camerad --mock`` in a temporary directory, listening on its own control socket (and preview port)."""
 
-    def __init__(self, tmp: Path, *, preview: bool = False, **sections):
+    def __init__(self, tmp: Path, *, preview: bool = False, nofile: int | None = None, **sections):
         self.tmp = Path(tmp)
+        self.nofile = nofile  # the daemon's open-file limit (systemd's default is 1024)
         self.sock = self.tmp / "run" / "control.sock"
         self.captures = self.tmp / "caps"
         self.log = self.tmp / "camerad.log"
@@ -50,10 +51,15 @@ class Daemon:
         self.proc = subprocess.Popen([sys.executable, "-m", "firmware.daemon.cli", "--mock", "--config",
                                       str(self.config), "--captures", str(self.captures), "--socket", str(self.sock),
                                       "--log-level", "info"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=open(self.log, "wb"))
+                                     stderr=open(self.log, "wb"), preexec_fn=self._limit if self.nofile else None)
         assert wait_until(lambda: self._ready() or self.proc.poll() is not None, timeout=timeout), self.log_text()
         assert self.proc.poll() is None, self.log_text()
         return self
+
+    def _limit(self) -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def _ready(self) -> bool:
         try:

@@ -96,7 +96,9 @@ def test_capture_errors_exit_non_zero_with_the_reason(daemon):
     assert r.returncode == 1 and "'sepia' is not a look" in r.stderr
     r = daemon.camctl("capture", "--bracket", "1")
     assert r.returncode == 2 and "2 to 9 frames" in r.stderr
-    r = daemon.camctl("capture", "--count", "0")
+    r = daemon.camctl("capture", "--count", "0")  # never a capture anywhere: camctl says so itself
+    assert r.returncode == 2 and "--count: must be at least 1" in r.stderr
+    r = daemon.camctl("capture", "--count", "1000")  # past this camera's burst limit: the daemon says so
     assert r.returncode == 1 and "out of range" in r.stderr
 
 
@@ -112,7 +114,7 @@ def test_set_and_get_check_values_against_the_sensor(daemon):
     assert r.returncode == 1 and "exposure: 5 is out of range [114," in r.stderr and "[out_of_range]" in r.stderr
     assert js(daemon.camctl("--json", "get", "look"))["values"]["look"] == "leica-authentic"  # all or nothing
     r = daemon.camctl("set", "gain=abc")
-    assert r.returncode == 2 and "gain: cannot read 'abc' (a number or auto)" in r.stderr
+    assert r.returncode == 2 and "gain: 'abc' is not a number (a number or auto)" in r.stderr
     assert daemon.camctl("set", "nonsense").returncode == 2
     r = daemon.camctl("set", "warp=9")
     assert r.returncode == 1 and "'warp' is not a setting" in r.stderr

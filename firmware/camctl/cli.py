@@ -12,10 +12,12 @@ import re
 import sys
 
 from .. import __version__
-from ..control.client import ConnectionFailed, ControlClient, RemoteError
+from ..control.client import ConnectionFailed, ControlClient, InvalidRequest, RemoteError
 from ..control.paths import client_socket
+from ..errors import CameradError
 from . import commands, files_cmd, view_cmd
 from .common import UsageError
+from .values import SECONDS
 
 MODULES = (commands, files_cmd, view_cmd)
 
@@ -45,12 +47,30 @@ def common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
                         help="control socket (default: $CAMERAD_SOCKET, then /run/camerad/control.sock)")
     parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False,
                         help="print JSON for scripts instead of text")
-    parser.add_argument("--timeout", type=float, metavar="S", default=argparse.SUPPRESS if suppress else 120.0,
+    parser.add_argument("--timeout", type=SECONDS, metavar="S", default=argparse.SUPPRESS if suppress else 120.0,
                         help="seconds to wait for an answer (default 120)")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one line on stderr (and exit status 2), not the usage block."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def one_line(text: str) -> str:
+    """Messages from the daemon or the system, whatever they hold, as one line."""
+    return " ".join(str(text).split())
+
+
+def _unprefixed(message: str, command: str) -> str:
+    """The client and the daemon name the method first ("set: exposure: ..."); camctl names the command already."""
+    message = one_line(message)
+    return message.split(": ", 1)[1] if message.startswith(f"{command}: ") else message
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="camctl", description="Operate camerad through its control socket.",
+    ap = Parser(prog="camctl", description="Operate camerad through its control socket.",
                                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--version", action="version", version=f"camctl {__version__}")
     common_options(ap, suppress=False)
@@ -79,24 +99,29 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 def main(argv=None) -> int:
     argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
+    # Paths and names given in bytes that are not UTF-8 are printed back as the same bytes, as ls does.
+    if hasattr(sys.stdout, "reconfigure"):  # not when a caller has swapped in a StringIO
+        sys.stdout.reconfigure(errors="surrogateescape")
     args = build_parser().parse_args(argv)
-    client = ControlClient(client_socket(args.socket), timeout=args.timeout)
+    try:
+        client = ControlClient(client_socket(args.socket), timeout=args.timeout)
+    except CameradError as exc:  # a fallback socket directory that is not safely ours
+        print(f"camctl: {one_line(exc)}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     try:
         return int(args.run(client, args) or 0)
     except RemoteError as exc:
-        # The daemon names the method first ("set: exposure: ..."); camctl names the command already.
-        message = exc.message.split(": ", 1)[1] if exc.message.startswith(f"{args.command}: ") else exc.message
-        print(f"camctl {args.command}: {message} [{exc.code}]", file=sys.stderr)
+        print(f"camctl {args.command}: {_unprefixed(exc.message, args.command)} [{exc.code}]", file=sys.stderr)
         return EXIT_REMOTE
     except ConnectionFailed as exc:
-        print(f"camctl: {exc}", file=sys.stderr)
+        print(f"camctl: {one_line(exc)}", file=sys.stderr)
         return EXIT_UNREACHABLE
-    except UsageError as exc:
-        print(f"camctl {args.command}: {exc}", file=sys.stderr)
+    except (UsageError, InvalidRequest) as exc:
+        print(f"camctl {args.command}: {_unprefixed(str(exc), args.command)}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
-        print(f"camctl {args.command}: {exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}",
-              file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"camctl {args.command}: {one_line(f'{where}{exc.strerror or exc}')}", file=sys.stderr)
         return EXIT_REMOTE
     except KeyboardInterrupt:
         print(file=sys.stderr)

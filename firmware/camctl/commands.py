@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from ..actions import DenoiseMode
 from ..control.protocol import SETTING_KEYS as KEYS
 from .common import UsageError, colour, emit_json, human_bytes, is_tty, subparser
+from .values import COUNT_OR_ZERO, POSITIVE, SECONDS, parse_evs, parse_setting
 
 
 # -- status ------------------------------------------------------------------------------------------------
@@ -67,16 +67,6 @@ def run_status(client, args) -> int:
 
 
 # -- capture -------------------------------------------------------------------------------------------------
-def parse_evs(text: str) -> list[float]:
-    try:
-        evs = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected EV offsets like -2,0,2, got {text!r}") from None
-    if not 2 <= len(evs) <= 9:
-        raise argparse.ArgumentTypeError(f"a bracket has 2 to 9 frames, got {len(evs)}")
-    return evs
-
-
 def run_capture(client, args) -> int:
     params: dict[str, Any] = {"count": args.count, "wait": not args.no_wait}
     for key in ("bracket", "raw", "denoise", "look"):
@@ -98,52 +88,6 @@ def run_capture(client, args) -> int:
 
 
 # -- set / get ---------------------------------------------------------------------------------------------
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(us|µs|ms|s)$")
-
-
-def parse_setting(item: str) -> tuple[str, Any]:
-    """``KEY=VALUE`` with VALUE in the form the key takes (checked against the sensor by the daemon)."""
-    if "=" not in item:
-        raise UsageError(f"{item!r}: expected KEY=VALUE (keys: {', '.join(KEYS)})")
-    key, text = (part.strip() for part in item.split("=", 1))
-    key = key.replace("-", "_")
-    if key == "colour_gain" or key == "color_gains":
-        key = "colour_gains"
-    low = text.lower()
-    try:
-        if low == "auto" and key in ("exposure", "gain", "colour_gains"):
-            return key, "auto"
-        if key == "exposure":
-            return key, _exposure_us(low)
-        if key in ("gain", "ev"):
-            return key, float(low)
-        if key == "colour_gains":
-            r, b = (float(v) for v in low.replace(" ", "").split(","))
-            return key, [r, b]
-        if key == "raw":
-            if low in ("on", "true", "yes", "1"):
-                return key, True
-            if low in ("off", "false", "no", "0"):
-                return key, False
-            raise ValueError
-    except ValueError:
-        raise UsageError(f"{key}: cannot read {text!r} ({_FORMS.get(key, 'see camctl set --help')})") from None
-    return key, text
-
-
-_FORMS = {"exposure": "microseconds, 10ms, 0.5s, 1/250 or auto", "gain": "a number or auto",
-          "ev": "stops, e.g. -1.5", "colour_gains": "RED,BLUE e.g. 1.9,1.6, or auto", "raw": "on or off"}
-
-
-def _exposure_us(text: str) -> int:
-    if text.startswith("1/"):
-        return int(round(1e6 / float(text[2:])))
-    m = _DURATION.match(text)
-    if m:
-        return int(round(float(m.group(1)) * {"us": 1, "µs": 1, "ms": 1e3, "s": 1e6}[m.group(2)]))
-    return int(text)
-
-
 def _show_value(key: str, value: Any) -> str:
     if key == "exposure" and value != "auto":
         return f"{value} us (1/{1e6 / value:.0f} s)" if value < 1e6 else f"{value} us ({value / 1e6:g} s)"
@@ -265,7 +209,8 @@ def run_timelapse(client, args) -> int:
     if args.action == "start":
         if args.interval is None:
             raise UsageError("start needs --interval SECONDS")
-        res = client.call("timelapse.start", interval=args.interval, **({"count": args.count} if args.count else {}))
+        res = client.call("timelapse.start", interval=args.interval,
+                          **({"count": args.count} if args.count is not None else {}))
     else:
         res = client.call(f"timelapse.{args.action}")
     if args.json:
@@ -298,8 +243,8 @@ def register(sub, add_common) -> None:
   camctl status --json | jq .exposure_us
 """, add_common)
     p.add_argument("--watch", action="store_true", help="keep refreshing in place")
-    p.add_argument("--interval", type=float, default=1.0, metavar="S", help="seconds between refreshes (1)")
-    p.add_argument("--count", type=int, default=0, metavar="N", help="with --watch: stop after N refreshes")
+    p.add_argument("--interval", type=SECONDS, default=1.0, metavar="S", help="seconds between refreshes (1)")
+    p.add_argument("--count", type=COUNT_OR_ZERO, default=0, metavar="N", help="with --watch: stop after N refreshes")
     p.set_defaults(run=run_status)
 
     p = subparser(sub, "capture", "take pictures now (whatever the drive mode) and print the files written", """\
@@ -309,7 +254,7 @@ def register(sub, add_common) -> None:
   camctl capture --no-raw --look leica-monochrome    a JPEG in another look, this capture only
   camctl capture --denoise hq
 """, add_common)
-    p.add_argument("--count", type=int, default=1, metavar="N", help="frames to take (1 .. 256; default 1)")
+    p.add_argument("--count", type=POSITIVE, default=1, metavar="N", help="frames to take (1 .. 256; default 1)")
     p.add_argument("--bracket", type=parse_evs, metavar="EVS", help="EV offsets, e.g. -2,0,2")
     p.add_argument("--raw", action=argparse.BooleanOptionalAction, default=None,
                    help="write the DNG too (or not) for this capture; default: the camera's setting")
@@ -367,8 +312,8 @@ keys: {', '.join(KEYS)}
   camctl timelapse stop
 """, add_common)
     p.add_argument("action", choices=("start", "stop", "status"))
-    p.add_argument("--interval", type=float, metavar="S", help="seconds between frames")
-    p.add_argument("--count", type=int, metavar="N", help="frames in all (default: the configuration's)")
+    p.add_argument("--interval", type=SECONDS, metavar="S", help="seconds between frames")
+    p.add_argument("--count", type=POSITIVE, metavar="N", help="frames in all (default: the configuration's)")
     p.set_defaults(run=run_timelapse)
 
     p = subparser(sub, "selftest", "check sensor streaming, tuning, storage, GPIO and the denoiser", """\

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -18,6 +19,14 @@ def subparser(sub, name: str, help: str, examples: str, add_common) -> argparse.
                        epilog="examples:\n" + examples, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common(p)
     return p
+
+
+def output_path(text: str | None, name: str) -> Path:
+    """Where to write a file: ``-o`` (a file, or a directory to put ``name`` in), else ``./name``."""
+    if text is not None and not text.strip():
+        raise UsageError("-o: an empty path")
+    out = Path(text) if text is not None else Path(name)
+    return out / name if out.is_dir() else out
 
 
 def emit_json(doc: Any) -> None:

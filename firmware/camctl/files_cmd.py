@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import sys
-from pathlib import Path
 
 from ..storage.atomic import atomic_write
-from .common import UsageError, emit_json, human_bytes, is_tty, subparser
+from .common import UsageError, emit_json, human_bytes, is_tty, output_path, subparser
+from .values import POSITIVE
 
 
 def run_files(client, args) -> int:
@@ -21,16 +21,16 @@ def run_files(client, args) -> int:
     shown = len(res["captures"])
     print(f"{shown} of {res['total']} capture(s) in {res['directory']}" if shown < res["total"]
           else f"{res['total']} capture(s) in {res['directory']}")
+    if res.get("skipped"):
+        print(f"({res['skipped']} file(s) not listed: their names are not UTF-8)")
     return 0
 
 
 def run_fetch(client, args) -> int:
     name = args.name
-    if "/" in name or name in (".", "..") or name.startswith("."):
+    if not name.strip() or "/" in name or name in (".", "..") or name.startswith("."):
         raise UsageError(f"{name!r}: give a file name from camctl files (no paths)")
-    out = Path(args.output) if args.output else Path(name)
-    if out.is_dir():
-        out = out / name
+    out = output_path(args.output, name)
     chunks, offset, size = [], 0, None
     while True:
         res = client.call("fetch", name=name, offset=offset)
@@ -61,7 +61,7 @@ def register(sub, add_common) -> None:
   camctl files --limit 100
   camctl --json files | jq -r '.captures[].files[].name'
 """, add_common)
-    p.add_argument("--limit", type=int, default=20, metavar="N", help="captures to list (default 20)")
+    p.add_argument("--limit", type=POSITIVE, default=20, metavar="N", help="captures to list (default 20)")
     p.set_defaults(run=run_files)
 
     p = subparser(sub, "fetch", "copy one capture file from the captures directory", """\

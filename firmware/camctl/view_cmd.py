@@ -6,18 +6,18 @@ import base64
 import shutil
 import sys
 import time
-from pathlib import Path
 
 from ..storage.atomic import atomic_write
-from .common import colour, emit_json, is_tty, subparser
+from .common import colour, emit_json, is_tty, output_path, subparser
+from .values import COLUMNS, COUNT_OR_ZERO, ROWS, SECONDS
 
 _LEVELS = " ▁▂▃▄▅▆▇█"
 _CHANNELS = (("r", "R", "31"), ("g", "G", "32"), ("b", "B", "34"), ("luma", "Y", "37"))
 
 
 def run_preview(client, args) -> int:
+    out = output_path(args.output, "preview.jpg")
     res = client.call("preview", zebra=args.zebra, peaking=args.peaking)
-    out = Path(args.output)
     atomic_write(out, base64.b64decode(res["jpeg"]))
     if args.json:
         emit_json({k: v for k, v in res.items() if k != "jpeg"} | {"path": str(out)})
@@ -106,7 +106,7 @@ def register(sub, add_common) -> None:
   camctl preview                        writes preview.jpg
   camctl preview -o /tmp/now.jpg --zebra --peaking
 """, add_common)
-    p.add_argument("-o", "--output", default="preview.jpg", metavar="FILE.jpg", help="where (default preview.jpg)")
+    p.add_argument("-o", "--output", metavar="FILE.jpg", help="file or directory to write (default ./preview.jpg)")
     p.add_argument("--zebra", action="store_true", help="stripe clipped highlights")
     p.add_argument("--peaking", action="store_true", help="paint in-focus edges red")
     p.set_defaults(run=run_preview)
@@ -117,8 +117,8 @@ def register(sub, add_common) -> None:
   camctl --json histogram | jq .clipped
 """, add_common)
     p.add_argument("--bins", type=int, default=64, metavar="N", help="histogram bins (8 .. 256; default 64)")
-    p.add_argument("--width", type=int, default=0, metavar="COLS", help="graph width (default: the terminal's)")
-    p.add_argument("--height", type=int, default=4, metavar="ROWS", help="rows per channel (default 4)")
+    p.add_argument("--width", type=COLUMNS, default=0, metavar="COLS", help="graph width (default: the terminal's)")
+    p.add_argument("--height", type=ROWS, default=4, metavar="ROWS", help="rows per channel (default 4)")
     p.set_defaults(run=run_histogram)
 
     p = subparser(sub, "focus", "a live focus bar: turn the lens until it peaks", """\
@@ -129,8 +129,9 @@ def register(sub, add_common) -> None:
 The figure is the RMS luma gradient in the centre of the picture, in percent of its mean brightness; the bar
 shows it against the highest value seen, and turns green within 2 % of it.
 """, add_common)
-    p.add_argument("--interval", type=float, default=0.1, metavar="S", help="seconds between readings (0.1)")
-    p.add_argument("--count", type=int, default=0, metavar="N", help="stop after N readings (default: Ctrl-C)")
-    p.add_argument("--width", type=int, default=0, metavar="COLS", help="bar width (default: the terminal's)")
+    p.add_argument("--interval", type=SECONDS, default=0.1, metavar="S", help="seconds between readings (0.1)")
+    p.add_argument("--count", type=COUNT_OR_ZERO, default=0, metavar="N",
+                   help="stop after N readings (default: Ctrl-C)")
+    p.add_argument("--width", type=COLUMNS, default=0, metavar="COLS", help="bar width (default: the terminal's)")
     p.add_argument("--keep-peak", action="store_true", help="do not reset the peak when starting")
     p.set_defaults(run=run_focus)

@@ -142,9 +142,10 @@ class ControlConfig:
     # Socket path when systemd does not hand one over; empty: /run/camerad/control.sock where writable, else
     # $XDG_RUNTIME_DIR/camerad/control.sock. camerad --socket and $CAMERAD_SOCKET override it.
     socket: str = ""
-    # A connection with no complete request for this many seconds is closed.
+    # A connection that begins no request for this many seconds is closed (a begun one has 10 s from its first
+    # byte, or this if shorter).
     idle_timeout: float = rng(30.0, 1.0, 3600.0)
-    # Connections served at once; one more is told "busy" and closed.
+    # Connections served at once (at most a quarter of the open-file limit); one more is told "busy" and closed.
     max_clients: int = rng(128, 1, 1024)
 
 

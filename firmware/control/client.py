@@ -29,12 +29,18 @@ class RemoteError(CameradError):
         self.message = message
 
 
+class InvalidRequest(CameradError, ValueError):
+    """A request the client will not send: a value JSON cannot carry (NaN, a lone surrogate), or too long."""
+
+
 class ConnectionFailed(CameradError, ConnectionError):
     """No camerad answers on the socket (not running, or no permission to connect)."""
 
 
 class ControlClient:
     def __init__(self, path: str | Path, *, timeout: float = 60.0):
+        if not 0 < timeout < 1e9:  # also refuses NaN
+            raise InvalidRequest(f"timeout must be a positive number of seconds, got {timeout!r}")
         self.path = Path(path)
         self.timeout = timeout
         self._ids = itertools.count(1)
@@ -73,13 +79,16 @@ class ControlClient:
 
     def call(self, method: str, timeout: float | None = None, **params: Any) -> Any:
         """Send one request and return its result; an error response raises ``RemoteError``."""
-        if self._sock is None:
-            self.connect()
+        bad = protocol.unsendable(params)
+        if bad:
+            raise InvalidRequest(f"{method}: {bad}")
         rid = next(self._ids)
         line = protocol.encode({"id": rid, "method": method, "params": params, "v": protocol.VERSION})
         if len(line) > protocol.MAX_LINE:
-            raise RemoteError("line_too_long", f"{method}: the request is {len(line)} bytes, over the "
-                                               f"{protocol.MAX_LINE}-byte limit")
+            raise InvalidRequest(f"{method}: the request is {len(line)} bytes, over the {protocol.MAX_LINE}-byte "
+                                 f"limit")
+        if self._sock is None:
+            self.connect()
         self._sock.settimeout(timeout or self.timeout)
         try:
             self._sock.sendall(line)

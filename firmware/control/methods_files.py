@@ -3,6 +3,9 @@
 ``fetch`` reads only regular files directly inside the captures directory: the name must be a plain file name
 (no ``/``, no ``..``, not hidden), it is opened relative to the directory with ``O_NOFOLLOW``, so neither a
 crafted name nor a symbolic link planted in the directory can reach anything else.
+
+``files`` leaves out names that are not UTF-8 (a request could never name them, and a response cannot carry
+them); it counts them in ``skipped`` so the operator knows they are there.
 """
 
 from __future__ import annotations
@@ -23,12 +26,16 @@ CHUNK = 1 << 20  # largest fetch chunk (base64 makes the response about 1.4 MB)
 def files(ctx: Context, p: dict) -> dict:
     directory = ctx.camera.snapshot().directory
     groups: dict[str, list[dict]] = {}
+    skipped = 0
     try:
         entries = list(os.scandir(directory))
     except OSError as exc:
         raise RequestError("failed", f"files: {directory}: {exc.strerror or exc}") from exc
     for entry in entries:
         if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
+            continue
+        if not _utf8(entry.name):
+            skipped += 1
             continue
         st = entry.stat(follow_symlinks=False)
         stem = entry.name.split(".", 1)[0]
@@ -41,7 +48,16 @@ def files(ctx: Context, p: dict) -> dict:
         mtime = max(f["mtime"] for f in items)
         out.append({"stem": stem, "time": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(mtime)),
                     "files": [{"name": f["name"], "size": f["size"]} for f in items]})
-    return {"directory": str(directory), "captures": out, "total": len(stems)}
+    shown = str(directory).encode("utf-8", "backslashreplace").decode("utf-8")  # a --captures path in any bytes
+    return {"directory": shown, "captures": out, "total": len(stems), "skipped": skipped}
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")  # os.scandir gives undecodable bytes as lone surrogates
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_name(name: str) -> str:

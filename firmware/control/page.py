@@ -1,12 +1,13 @@
-"""The preview page itself: one self-contained HTML document (no external scripts, fonts or styles)."""
+"""The preview page itself: one self-contained HTML document (no external scripts, fonts or styles).
 
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>camerad preview</title>
-<style>
+Its Content-Security-Policy allows exactly its own inline script and style (by their SHA-256), images and
+requests from its own origin, and no framing by any other page (``frame-ancestors 'none'``).
+"""
+
+import base64
+import hashlib
+
+STYLE = """
   body { margin: 0; background: #111; color: #ddd; font: 14px/1.4 system-ui, sans-serif; }
   header { padding: 6px 12px; background: #000; font-family: ui-monospace, monospace; font-size: 13px; }
   main { display: flex; flex-wrap: wrap; gap: 12px; padding: 12px; }
@@ -19,25 +20,9 @@ PAGE = """<!doctype html>
   #hist { background: #000; width: 256px; height: 100px; }
   .error { color: #f66; }
   .num { font-family: ui-monospace, monospace; }
-</style>
-</head>
-<body>
-<header id="status">connecting…</header>
-<main>
-  <img id="view" alt="live preview" src="/stream.mjpg">
-  <aside>
-    <div>
-      <label><input type="checkbox" id="zebra"> zebras (clipped highlights)</label>
-      <label><input type="checkbox" id="peaking"> focus peaking</label>
-    </div>
-    <canvas id="hist" width="256" height="100"></canvas>
-    <div id="clipping" class="num"></div>
-    <div>focus <span id="focus" class="num">–</span></div>
-    <button id="shutter">Shutter</button>
-    <div id="last-capture" class="num"></div>
-  </aside>
-</main>
-<script>
+"""
+
+SCRIPT = r"""
 "use strict";
 const $ = (id) => document.getElementById(id);
 
@@ -109,7 +94,42 @@ $("shutter").onclick = async () => {
     $("shutter").disabled = false;
   }
 };
-</script>
+"""
+
+PAGE = ("""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>camerad preview</title>
+<style>""" + STYLE + """</style>
+</head>
+<body>
+<header id="status">connecting…</header>
+<main>
+  <img id="view" alt="live preview" src="/stream.mjpg">
+  <aside>
+    <div>
+      <label><input type="checkbox" id="zebra"> zebras (clipped highlights)</label>
+      <label><input type="checkbox" id="peaking"> focus peaking</label>
+    </div>
+    <canvas id="hist" width="256" height="100"></canvas>
+    <div id="clipping" class="num"></div>
+    <div>focus <span id="focus" class="num">–</span></div>
+    <button id="shutter">Shutter</button>
+    <div id="last-capture" class="num"></div>
+  </aside>
+</main>
+<script>""" + SCRIPT
+        + """</script>
 </body>
 </html>
-"""
+""")
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+CSP = (f"default-src 'none'; script-src {_sha256(SCRIPT)}; style-src {_sha256(STYLE)}; img-src 'self'; "
+       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")

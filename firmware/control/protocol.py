@@ -17,16 +17,24 @@ Every method and error code is documented in ``docs/control-protocol.md``.
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..actions import Setting
 from ..errors import CameradError
 
+log = logging.getLogger(__name__)
+
 VERSION = 1
 MAX_LINE = 64 * 1024
+# The deepest request the protocol has is 4 levels ({"params": {"values": {"colour_gains": [...]}}}); a request
+# nested deeper than this is refused before it is parsed (a parser that recursed 30 000 levels would overflow).
+MAX_DEPTH = 32
 # The settings ``get`` and ``set`` know (``firmware.camera.settings`` says what each accepts and does).
 SETTING_KEYS = tuple(Setting)
 
@@ -70,14 +78,67 @@ class Request:
 def parse_request(line: bytes) -> Request:
     """Decode one request line, or raise ``RequestError`` (its ``id`` is unknown then, so responses carry null)."""
     try:
-        doc = json.loads(line.decode("utf-8"), parse_constant=_no_constant)
+        text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RequestError("parse_error", f"the request is not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    except ValueError as exc:
+    depth = nesting(text)
+    if depth > MAX_DEPTH:
+        raise RequestError("parse_error", f"the request is nested {depth} levels deep; at most {MAX_DEPTH}")
+    try:
+        doc = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as exc:
         raise RequestError("parse_error", f"the request is not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise RequestError("invalid_request", f"a request is a JSON object, got {type(doc).__name__}")
-    return request_from(doc)
+    bad = unsendable(doc.get("id"), "id")
+    if bad:
+        raise RequestError("invalid_request", bad)
+    req = request_from(doc)
+    bad = unsendable(doc)
+    if bad:
+        raise _with_id(RequestError("invalid_request", bad), req.id)
+    return req
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def nesting(text: str) -> int:
+    """How deeply the JSON ``text`` nests arrays and objects (strings skipped; exact for valid JSON)."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(itertools.accumulate(1 if ch in "[{" else -1 for ch in brackets), default=0)
+
+
+def unsendable(value: Any, where: str = "") -> str | None:
+    """What in ``value`` JSON text cannot carry, and where: a lone UTF-16 surrogate (``"\\ud800"`` is valid JSON
+    escaping but no character; undecodable bytes in a path come back as one) or NaN and the infinities."""
+    if isinstance(value, str):
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return f"{where or 'the request'}: {_short(value)!a} holds a lone surrogate {value[exc.start]!a} " \
+                       f"(not UTF-8 text)"
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{where}: {value!r} is not a finite number (JSON has none)"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = unsendable(k, f"a key of {where or 'the request'}") or unsendable(v, f"{where}.{k}" if where
+                                                                                       else str(k))
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = unsendable(v, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def request_from(doc: dict) -> Request:
@@ -119,6 +180,13 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is not a finite number")
+    return value
+
+
 def encode(doc: dict) -> bytes:
     """One response or request as a JSON line (strict JSON: no NaN)."""
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
@@ -135,7 +203,11 @@ def _jsonable(value: Any):
 
 
 def result(rid, value: Any) -> bytes:
-    return encode({"id": rid, "result": _finite(value)})
+    try:
+        return encode({"id": rid, "result": _finite(value)})
+    except (ValueError, TypeError, RecursionError) as exc:  # a method's result JSON cannot carry: its bug
+        log.exception("control: a result that is not JSON (request %r)", rid)
+        return error(rid, "internal", f"internal error: the result is not JSON: {type(exc).__name__}")
 
 
 def error(rid, code: str, message: str) -> bytes:
