@@ -18,6 +18,7 @@ import pytest
 import rawpy
 
 from firmware.camtune.cli import main as camtune
+from firmware.colour.matrices import XYZ_TO_SRGB
 from firmware.sensor.mock import spectral, truth
 from firmware.sensor.mock.models import sensor_model
 from firmware.tuning import TuningFile
@@ -134,7 +135,7 @@ def _best_delta_e(linear_srgb: np.ndarray, xyz_ref: np.ndarray) -> float:
 
     d65 = colour.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"]
     lab_ref = colour.XYZ_to_Lab(xyz_ref, d65)
-    to_xyz = np.linalg.inv(truth.XYZ_TO_SRGB)
+    to_xyz = np.linalg.inv(XYZ_TO_SRGB)
 
     def mean_de(log_scale):
         lab = colour.XYZ_to_Lab(linear_srgb * np.exp(log_scale) @ to_xyz.T, d65)
@@ -167,8 +168,8 @@ def test_no_3x3_matrix_reaches_1_5_at_2850k_against_the_d65_chart():
     ref = truth.colorchecker_xyz()
     d65 = colour.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"]
     lab_ref = colour.XYZ_to_Lab(ref, d65)
-    to_xyz = np.linalg.inv(truth.XYZ_TO_SRGB)
-    m0 = np.linalg.lstsq(cam, ref @ truth.XYZ_TO_SRGB.T, rcond=None)[0].T
+    to_xyz = np.linalg.inv(XYZ_TO_SRGB)
+    m0 = np.linalg.lstsq(cam, ref @ XYZ_TO_SRGB.T, rcond=None)[0].T
 
     def mean_de(p):  # any 3x3 at all: not even white-preserving
         return float(np.mean(colour.delta_E(colour.XYZ_to_Lab(cam @ p.reshape(3, 3).T @ to_xyz.T, d65), lab_ref,
@@ -290,3 +291,40 @@ def test_committed_mock_files_are_calibrations_close_to_the_physics(model):
             assert curve.rb(ct)[0] == pytest.approx(ideal_curve.rb(ct)[0], rel=0.01)
         assert Noise.read(tf).slope == pytest.approx(Noise.read(ideal).slope, rel=0.02)
         assert len(Ccm.read(tf).cts) == 12
+
+
+@pytest.mark.parametrize("ct", [2600, 7500])
+def test_calibrated_awb_holds_beyond_the_calibrated_lights(cal, mock_sensor, ct):
+    """The calibration saw 2850-6500 K; its curve reaches the AWB modes' 2500-8600 K along the neutrals' trend,
+    so the ISP's own AWB (a frame with no gains) lands within mean CIEDE2000 1.5 of a grey-card white balance
+    (the chart's neutral patches on the shading-corrected raw) and of the gains the mock reported as shot."""
+    from test_isp_colour import delta_e, patch_linear
+
+    from firmware.isp import FrameInfo, build_pipeline
+
+    tf = cal["tuning"]
+    awb = Awb.read(tf)
+    assert awb.curve.domain[0] <= 2500 and awb.curve.domain[1] >= 8600 and awb.modes["auto"] == (2500, 8000)
+    cam = mock_sensor(ct=ct, lux=800, mode="2028x1520", tuning=tf)
+    for _ in range(30):
+        cam.next_request(1.0).release()
+    with cam.next_request(1.0) as req:
+        raw, md = req.make_array("raw").copy(), req.get_metadata()
+    patches = cam.patches()
+    shot = FrameInfo.from_metadata(md, "RGGB", 12)
+    auto = dataclasses.replace(shot, colour_gains=None, colour_temperature=None)
+    pipe = build_pipeline(tf, demosaic="fast")
+    out, steps = pipe.run(raw, auto, save_intermediates=True)
+    shaded = steps["rpi.alsc"].astype(np.float64)
+    grey = np.zeros(3)
+    for p in patches[19:23]:
+        y0, x0 = p.y + p.y % 2, p.x + p.x % 2  # on an RGGB block's corner
+        cut = shaded[y0:y0 + p.height - 2, x0:x0 + p.width - 2]
+        grey += [cut[0::2, 0::2].mean(), 0.5 * (cut[0::2, 1::2].mean() + cut[1::2, 0::2].mean()), cut[1::2, 1::2].mean()]
+    card = dataclasses.replace(auto, colour_gains=(grey[1] / grey[0], grey[1] / grey[2]))
+    linear = {name: patch_linear(build_pipeline(tf, demosaic="fast").run(raw, f), patches, 255.0)
+              for name, f in (("card", card), ("shot", shot))}
+    mine = patch_linear(out, patches, 255.0)
+    assert delta_e(mine, linear["card"]).mean() <= 1.5
+    assert delta_e(mine, linear["shot"]).mean() <= 1.5
+    assert pipe.frame.colour_temperature == pytest.approx(ct, rel=0.08)

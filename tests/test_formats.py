@@ -70,7 +70,7 @@ def test_dng_tags(tmp_path, frame):
 
 
 def test_dng_colour_matrix_maps_the_illuminant_white_to_the_curve_neutral():
-    from firmware.formats.colour import ILLUMINANTS, xy_to_xyz
+    from firmware.colour.matrices import ILLUMINANTS, xy_to_xyz
     from firmware.tuning.blocks import Awb
 
     for name in ("A", "D65"):

@@ -19,7 +19,7 @@ from firmware.isp.sharpen import SharpenStage
 from firmware.isp.white_balance import WhiteBalanceStage
 from firmware.sensor.mock.tuning_default import default_tuning
 from firmware.tuning import TuningFile
-from firmware.tuning.blocks import Contrast
+from firmware.tuning.blocks import Alsc, Awb, BlackLevel, Ccm, Contrast, Sharpen, apply_saturation
 
 TUNING = default_tuning("imx477")
 FRAME = FrameInfo(cfa="RGGB", white_level=4095, black_levels=(256, 256, 256, 256), colour_gains=(2.0, 1.5),
@@ -32,7 +32,7 @@ def tuning_with(*blocks):
 
 def test_isp_black_level_golden():
     raw = np.array([[256, 4095, 256, 1280], [2175, 256, 256, 200]], dtype=np.uint16)
-    out = BlackLevelStage(TUNING).process(raw, FRAME)
+    out = BlackLevelStage(BlackLevel.read(TUNING)).process(raw, FRAME)
     assert out.dtype == np.uint16
     # (x - 256) / 3839 on the 16-bit scale, rounded; below black clips to 0.
     np.testing.assert_array_equal(out, [[0, 65535, 0, 17481], [32759, 0, 0, 0]])
@@ -40,10 +40,10 @@ def test_isp_black_level_golden():
 
 def test_isp_black_level_per_site_and_from_tuning():
     frame = FrameInfo(cfa="RGGB", white_level=1023, black_levels=(64, 60, 60, 64))
-    out = BlackLevelStage(TUNING).process(np.array([[64 + 959, 60 + 963], [60, 64 + 480]], np.uint16), frame)
+    out = BlackLevelStage(BlackLevel.read(TUNING)).process(np.array([[64 + 959, 60 + 963], [60, 64 + 480]], np.uint16), frame)
     np.testing.assert_allclose(out, [[65535, 65535], [0, 480 / 959 * 65535]], atol=1)
     frame = FrameInfo(cfa="RGGB", white_level=1023, black_levels=(0, 0, 0, 0))
-    out = BlackLevelStage(TUNING).process(np.full((2, 2), 64 + 959 // 2, np.uint16), frame)
+    out = BlackLevelStage(BlackLevel.read(TUNING)).process(np.full((2, 2), 64 + 959 // 2, np.uint16), frame)
     np.testing.assert_allclose(out, 479 / 959 * 65535, atol=1)  # 4096 on the 16-bit scale is 64 in 10 bits
 
 
@@ -99,36 +99,45 @@ def _alsc_tuning(r, b, lum, strength=1.0):
 def test_isp_alsc_applies_the_tables_and_the_luminance_strength():
     ones = np.ones((12, 16))
     img = np.full((24, 32), 10000, np.uint16)
-    out = AlscStage(_alsc_tuning(ones * 1.5, ones * 1.25, ones)).process(img.copy(), FRAME)
-    assert out[0, 0] == 15000 and out[0, 1] == out[1, 0] == 10000 and out[1, 1] == 12500
+    # A level in the colour tables is no correction: libcamera normalises each to a minimum of 1.
+    out = AlscStage(Alsc.read(_alsc_tuning(ones * 1.5, ones * 1.25, ones))).process(img.copy(), FRAME)
+    assert (out == 10000).all()
+    # Shape is: red twice as strong on the right half as on the left, blue 1.25x on the bottom half.
+    r = np.where(np.arange(16) < 8, 3.0, 6.0)[None, :] * ones
+    b = np.where(np.arange(12) < 6, 2.0, 2.5)[:, None] * ones
+    out = AlscStage(Alsc.read(_alsc_tuning(r, b, ones))).process(np.full((240, 320), 10000, np.uint16), FRAME)
+    assert out[0, 0] == 10000 and out[0, -2] == 20000 and out[1, 1] == 10000 and out[-1, -1] == 12500
+    assert out[0, 1] == out[1, 0] == 10000
     # Vignetting rising from 1 (left) to 2 (right) at strength 0.5 is corrected from 1 to 1.5.
     ramp = np.tile(np.linspace(1.0, 2.0, 16), (12, 1))
-    out = AlscStage(_alsc_tuning(ones, ones, ramp, strength=0.5)).process(img.copy(), FRAME).astype(float)
+    out = AlscStage(Alsc.read(_alsc_tuning(ones, ones, ramp, strength=0.5))).process(img.copy(), FRAME).astype(float)
     # Pixel columns 0 and 31 sit a quarter cell outside the outermost cell centres: extrapolated, not held.
     left, right = 1 - 0.5 * 0.25 / 15, 1 + 0.5 * 15.25 / 15
     assert out[:, 0].mean() == pytest.approx(10000 * left, rel=0.002)
     assert out[:, -1].mean() == pytest.approx(10000 * right, rel=0.002)
-    full = AlscStage(_alsc_tuning(ones, ones, ramp), luminance_strength=1.0).process(img.copy(), FRAME)
+    full = AlscStage(Alsc.read(_alsc_tuning(ones, ones, ramp, strength=1.0))).process(img.copy(), FRAME)
     assert full[:, -1].mean() > 1.9 * full[:, 0].mean()
 
 
 def test_isp_alsc_interpolates_colour_tables_in_kelvin():
     ones = np.ones((12, 16))
+    ramp = np.tile(np.linspace(1.0, 2.0, 16), (12, 1))
     tf = tuning_with(("rpi.alsc", {
-        "calibrations_Cr": [{"ct": 3000, "table": list(np.ravel(ones * 2.0))}, {"ct": 5000, "table": list(np.ravel(ones))}],
+        "calibrations_Cr": [{"ct": 3000, "table": list(np.ravel(ones * 2.0))}, {"ct": 5000, "table": list(np.ravel(ramp))}],
         "calibrations_Cb": [{"ct": 3000, "table": list(np.ravel(ones))}]}))
-    stage = AlscStage(tf)
+    stage = AlscStage(Alsc.read(tf))
     r, g, b = stage.tables(4000)
-    assert r[0, 0] == pytest.approx(1.5) and g[0, 0] == 1.0 and b[0, 0] == 1.0
-    assert stage.tables(2000)[0][0, 0] == pytest.approx(2.0) and stage.tables(9000)[0][0, 0] == pytest.approx(1.0)
+    # Blend (2 + ramp) / 2, then normalised to a minimum of 1: left 1.5 -> 1, right 2.0 -> 4/3.
+    assert r[0, 0] == pytest.approx(1.0) and r[0, -1] == pytest.approx(4 / 3) and g[0, 0] == 1.0 and b[0, 0] == 1.0
+    assert stage.tables(2000)[0][0, -1] == pytest.approx(1.0) and stage.tables(9000)[0][0, -1] == pytest.approx(2.0)
     bad = tuning_with(("rpi.alsc", {"calibrations_Cr": [{"ct": 5000, "table": [1] * 192}, {"ct": 3000, "table": [1] * 192}]}))
-    with pytest.raises(TuningError, match="increasing colour temperature"):
-        AlscStage(bad)
+    with pytest.raises(TuningError, match="rpi.alsc: calibrations_Cr.1..ct: .*increasing ct order"):
+        AlscStage(Alsc.read(bad))
 
 
 def test_isp_white_balance_golden_and_clipped():
     img = np.array([[16384, 32768], [32768, 52428]], dtype=np.uint16)
-    out = WhiteBalanceStage(TUNING).process(img.copy(), FRAME)
+    out = WhiteBalanceStage(Awb.read(TUNING)).process(img.copy(), FRAME)
     np.testing.assert_array_equal(out, [[32768, 32768], [32768, 65535]])  # B: 52428 * 1.5 saturates
 
 
@@ -136,7 +145,7 @@ def test_isp_white_balance_grey_world_without_gains_or_curve():
     frame = FrameInfo(cfa="BGGR", white_level=4095, black_levels=(0,) * 4)
     tf = tuning_with(("rpi.awb", {"bayes": 0}))
     img = np.tile(np.array([[6000, 24000], [24000, 12000]], np.uint16), (32, 32))  # B G / G R
-    stage = WhiteBalanceStage(tf)
+    stage = WhiteBalanceStage(Awb.read(tf))
     out = stage.process(img, frame)
     np.testing.assert_allclose(out[0:2, 0:2], 24000, atol=4)
     assert stage.refine(img, frame).colour_gains == pytest.approx((2.0, 4.0))
@@ -153,7 +162,7 @@ def test_isp_awb_searches_the_curve_when_the_frame_has_no_gains(ct):
     level = rng.uniform(4000, 30000, (96, 128)).repeat(2, 0).repeat(2, 1)
     img = (level * np.tile(np.array([[r, 1.0], [1.0, b]]), (96, 128))).astype(np.uint16)
     frame = FrameInfo(cfa="RGGB", white_level=4095, black_levels=(0,) * 4, lux=800)
-    found = WhiteBalanceStage(TUNING).refine(img, frame)
+    found = WhiteBalanceStage(Awb.read(TUNING)).refine(img, frame)
     assert found.colour_temperature == pytest.approx(ct, rel=0.03)
     assert found.colour_gains[0] == pytest.approx(1 / r, rel=0.02) and found.colour_gains[1] == pytest.approx(1 / b, rel=0.02)
 
@@ -174,12 +183,15 @@ def test_isp_ccm_uses_the_tuning_matrix_at_the_frame_ct():
         {"ct": 5000, "ccm": [2, -1, 0, 0, 1, 0, 0, 0, 1]}]}))
     img = np.full((2, 2, 3), [30000, 20000, 10000], np.uint16)
     frame = FrameInfo(cfa="RGGB", white_level=4095, black_levels=(0,) * 4, colour_temperature=4000)
-    out = CcmStage(tf).process(img, frame)
-    # Halfway between the matrices in kelvin: row 0 = [1.5, -0.5, 0].
-    np.testing.assert_allclose(out[0, 0], [35000, 20000, 10000], atol=1)
+    out = CcmStage(Ccm.read(tf), Awb.read(tf).curve).process(img, frame)
+    # Halfway between the matrices in kelvin: row 0 = [1.5, -0.5, 0], through ccm.cpp's rounded BT.601 round
+    # trip (applySaturation runs at saturation 1 too).
+    m = apply_saturation(np.array([[1.5, -0.5, 0], [0, 1, 0], [0, 0, 1]]), 1.0)
+    np.testing.assert_allclose(out[0, 0], m @ [30000, 20000, 10000], atol=1)
+    np.testing.assert_allclose(out[0, 0], [35000, 20000, 10000], atol=15)
     # Negative results saturate at black, not wrap.
     img[:] = [0, 60000, 0]
-    assert CcmStage(tf).process(img, frame)[0, 0, 0] == 0
+    assert CcmStage(Ccm.read(tf), Awb.read(tf).curve).process(img, frame)[0, 0, 0] == 0
 
 
 def test_isp_ccm_ct_comes_from_the_gains_through_the_curve_when_the_frame_has_no_ct():
@@ -187,11 +199,11 @@ def test_isp_ccm_ct_comes_from_the_gains_through_the_curve_when_the_frame_has_no
 
     curve = Awb.read(TUNING).curve
     frame = FrameInfo(cfa="RGGB", white_level=4095, black_levels=(0,) * 4, colour_gains=curve.gains(3300))
-    assert CcmStage(TUNING).colour_temperature(frame) == pytest.approx(3300, rel=0.01)
+    assert CcmStage(Ccm.read(TUNING), Awb.read(TUNING).curve).colour_temperature(frame) == pytest.approx(3300, rel=0.01)
 
 
 def test_isp_ccm_saturation_keeps_greys_and_scales_chroma():
-    stage = CcmStage(TUNING, saturation=0.0)
+    stage = CcmStage(Ccm.read(TUNING), Awb.read(TUNING).curve, saturation=0.0)
     frame = FrameInfo(cfa="RGGB", white_level=4095, black_levels=(0,) * 4, colour_temperature=5000)
     grey = stage.process(np.full((1, 1, 3), 20000, np.uint16), frame)[0, 0]
     np.testing.assert_allclose(grey, 20000, atol=2)
@@ -202,10 +214,10 @@ def test_isp_ccm_saturation_keeps_greys_and_scales_chroma():
 def test_isp_contrast_applies_the_gamma_curve():
     tf = tuning_with(("rpi.contrast", {"ce_enable": 0, "gamma_curve": [0, 0, 32768, 49152, 65535, 65535]}))
     img = np.array([[[0, 16384, 32768]]], np.uint16)
-    out = ContrastStage(tf).process(img, FRAME)
+    out = ContrastStage(Contrast.read(tf)).process(img, FRAME)
     assert out.dtype == np.uint16
     np.testing.assert_allclose(out[0, 0], [0, 24576, 49152], atol=1)
-    assert ContrastStage(tf, bits=8).process(img, FRAME)[0, 0].tolist() == [0, 96, 191]
+    assert ContrastStage(Contrast.read(tf), bits=8).process(img, FRAME)[0, 0].tolist() == [0, 96, 191]
     assert OutputStage().process(out, FRAME)[0, 0].tolist() == [0, 96, 191]
 
 
@@ -224,13 +236,13 @@ def test_isp_contrast_stretch_follows_libcamera():
     assert s.eval(65535) == 65535
     img = np.linspace(12800, 25600, 64 * 64 * 3).astype(np.uint16).reshape(64, 64, 3)
     gamma = [0, 0, 65535, 65535]
-    plain = ContrastStage(tuning_with(("rpi.contrast", {"ce_enable": 0, "gamma_curve": gamma}))).process(img, FRAME)
-    enhanced = ContrastStage(tuning_with(("rpi.contrast", {"ce_enable": 1, "gamma_curve": gamma}))).process(img, FRAME)
+    plain = ContrastStage(Contrast.read(tuning_with(("rpi.contrast", {"ce_enable": 0, "gamma_curve": gamma})))).process(img, FRAME)
+    enhanced = ContrastStage(Contrast.read(tuning_with(("rpi.contrast", {"ce_enable": 1, "gamma_curve": gamma})))).process(img, FRAME)
     assert enhanced[-1, -1, -1] > plain[-1, -1, -1] + 150 and enhanced[0, 0, 0] < plain[0, 0, 0]
 
 
 def test_isp_sharpen_cores_noise_boosts_edges_and_limits():
-    stage = SharpenStage(sharpen=__import__("firmware.tuning.blocks", fromlist=["Sharpen"]).Sharpen(1.0, 1.0, 1.0))
+    stage = SharpenStage(Sharpen(1.0, 1.0, 1.0))
     flat = np.full((32, 32, 3), 100, np.uint8)
     flat[::2, ::2] += 1  # one-code texture: below the threshold
     np.testing.assert_array_equal(stage.process(flat.copy(), FRAME), flat)
@@ -240,7 +252,7 @@ def test_isp_sharpen_cores_noise_boosts_edges_and_limits():
     assert out[16, 17, 1] > 180 and out[16, 14, 1] < 60  # overshoot on both sides of the edge
     assert out.max() <= 180 + 8 and out.min() >= 60 - 8  # capped at the limit (8 codes)
     np.testing.assert_array_equal(out[:, :10], edge[:, :10])  # far from the edge nothing changes
-    out16 = SharpenStage(TUNING, bits=16).process(edge.astype(np.uint16) * 257, FRAME)
+    out16 = SharpenStage(Sharpen.read(TUNING), bits=16).process(edge.astype(np.uint16) * 257, FRAME)
     assert out16[16, 17, 1] > 180 * 257 and out16.max() <= (180 + 8) * 257 + 1
 
 
@@ -253,7 +265,7 @@ def test_isp_scale_averages_linear_light():
 
 def test_isp_pipeline_checks_the_chain_when_built():
     with pytest.raises(ValueError, match="rpi.ccm takes rgb/uint16.*black_level"):
-        Pipeline([BlackLevelStage(TUNING), CcmStage(TUNING)])
+        Pipeline([BlackLevelStage(BlackLevel.read(TUNING)), CcmStage(Ccm.read(TUNING))])
     with pytest.raises(ValueError, match="output_bits"):
         build_pipeline(TUNING, output_bits=12)
 

@@ -32,6 +32,7 @@ from firmware.sensor.mock import truth
 from firmware.sensor.mock.models import sensor_model
 from firmware.sensor.mock.sensor import MockSensor
 from firmware.sensor.mock.spectral import Lighting
+from firmware.tuning.blocks import Alsc, Awb, Ccm
 from firmware.tuning.curves import srgb_decode
 
 D65 = colour.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"]
@@ -85,10 +86,10 @@ def residual_shading(ct, tuning, frame, patches, mode="2028x1520"):
     """(24, 3): the optics' true shading times the tuning's ALSC gains, in the cell under each patch."""
     model = sensor_model("imx477")
     m = model.info.mode(mode)
-    stage = AlscStage(tuning)
+    stage = AlscStage(Alsc.read(tuning))
     cols, rows = stage.alsc.grid
     optics = truth.shading(model, Lighting(ct, "auto", 800), (cols, rows), m)
-    alsc = np.stack(stage.tables(CcmStage(tuning).colour_temperature(frame)), axis=-1)
+    alsc = np.stack(stage.tables(CcmStage(Ccm.read(tuning), Awb.read(tuning).curve).colour_temperature(frame)), axis=-1)
     w, h = m.size
     cells = [(int((p.y + p.height / 2) * rows / h), int((p.x + p.width / 2) * cols / w)) for p in patches]
     return np.array([(optics * alsc)[r, c] for r, c in cells])
@@ -99,7 +100,7 @@ def test_isp_colour_delivers_what_the_tuning_promises(ct):
     ct, md, frame, tuning, patches, linear = developed(ct)
     camera = truth.colorchecker_camera(Lighting(ct, "auto", 800)) * residual_shading(ct, tuning, frame, patches)
     gains = np.array([md["ColourGains"][0], 1.0, md["ColourGains"][1]])
-    promised = np.clip((camera * gains) @ CcmStage(tuning).matrix(frame).T, 0.0, None)
+    promised = np.clip((camera * gains) @ CcmStage(Ccm.read(tuning), Awb.read(tuning).curve).matrix(frame).T, 0.0, None)
     de = delta_e(linear, promised)
     # Measured 0.15-0.18 mean, 0.4-0.65 max: the margin is for noise, not for colour the ISP bends.
     assert de.mean() <= 0.6, f"{ct} K: mean CIEDE2000 {de.mean():.2f} from the tuning's own colours"

@@ -32,9 +32,9 @@ def test_tuning_disabled_blocks_are_skipped():
 @pytest.mark.parametrize("text, message", [
     ('{"version": 2.0, "algorithms": {}}', "must be a list"),
     ('{"version": 2.0, "algorithms": [{"a": {}, "b": {}}]}', r"algorithms\[0\] must be an object with exactly one key"),
-    ('{"version": "2"}', "'version' must be a number"),
+    ('{"version": "two"}', "version: must be a finite number"),
     ('[1, 2]', "top level must be an object"),
-    ('{"version": 2.0, "algorithms": [{"rpi.ccm": 3}]}', "block 'rpi.ccm' must be an object"),
+    ('{"version": 2.0, "algorithms": [{"rpi.ccm": 3}]}', "rpi.ccm: must be an object"),
     ('{"version": 2.0, "algorithms": [', "not valid JSON or YAML"),
 ])
 def test_tuning_structure_errors_name_the_file(text, message):

@@ -86,7 +86,11 @@ def main(argv=None) -> int:
             for target in args.target or ["vc4", "pisp"]:
                 out = args.out / f"{model}.json" if target == "vc4" else args.out / target / f"{model}.json"
                 out.parent.mkdir(parents=True, exist_ok=True)
-                cmd = ["calibrate", str(caps), "--target", target, "-o", str(out)]
+                from firmware.sensor.mock.models import sensor_model
+
+                # The AGC's exposure modes end at the sensor's largest analogue gain: low light goes that far.
+                cmd = ["calibrate", str(caps), "--target", target, "-o", str(out),
+                       "--max-gain", str(sensor_model(model).gain_range[1])]
                 if args.reports:
                     args.reports.mkdir(parents=True, exist_ok=True)
                     cmd += ["--report", str(args.reports / f"{model}_{target}.png")]

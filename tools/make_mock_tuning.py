@@ -23,6 +23,7 @@ from firmware.sensor.mock.models import sensor_model  # noqa: E402
 from firmware.sensor.mock.render import Renderer, mode_levels  # noqa: E402
 from firmware.sensor.mock.scenes import make_scene  # noqa: E402
 from firmware.tuning import TuningFile  # noqa: E402
+from firmware.tuning.calibrate.ccm import white_preserving_lstsq  # noqa: E402
 from firmware.tuning.defaults import default_tuning  # noqa: E402
 from firmware.tuning.hardware import platform_for  # noqa: E402
 
@@ -49,7 +50,7 @@ def build(model_name: str, target: str) -> TuningFile:
         white = truth.white_rgb(light)
         wb = truth.colorchecker_camera(light) / white  # white-balanced: greys have R = G = B
         wb *= ref[18, 1] / wb[18, 1]  # exposed so the white patch matches the reference
-        ccms.append({"ct": ct, "ccm": _r(truth.fit_ccm_least_squares(wb, ref), 5)})
+        ccms.append({"ct": ct, "ccm": _r(white_preserving_lstsq(wb, ref), 5)})
     grid = platform_for(target).alsc_grid
     cr, cb, lum = [], [], None
     for ct in ALSC_CTS:
@@ -68,7 +69,7 @@ def build(model_name: str, target: str) -> TuningFile:
     ref_y = sig.green_mean * lv.dn_per_electron / (lv.white - lv.black) * 65535.0
     # Every block calibration does not measure comes from the same defaults camtune calibrate uses, so the
     # ideal and the calibrated files differ only where calibration measured something.
-    tf = default_tuning(platform_for(target), source=f"<ideal {model_name}>")
+    tf = default_tuning(platform_for(target), source=f"<ideal {model_name}>", max_gain=model.gain_range[1])
     tf.set_block("rpi.black_level", {"black_level": model.info.black_level_16})
     tf.set_block("rpi.lux", {"reference_shutter_speed": 10000, "reference_gain": 1.0, "reference_aperture": 1.0,
                              "reference_lux": 1000, "reference_Y": int(round(ref_y))})

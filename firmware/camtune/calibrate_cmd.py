@@ -39,6 +39,9 @@ def register(sub) -> None:
     p.add_argument("--reference", choices=["adapted", "d65"], default="adapted",
                    help="chart reference colours: the chart under each capture's light adapted to D65 (Bradford; "
                         "default), or the chart under D65 at every colour temperature (the Pi tool's convention)")
+    p.add_argument("--max-gain", type=float, default=16.0, metavar="G",
+                   help="without --base: the sensor's largest analogue gain, where the AGC's exposure modes end "
+                        "(default 16, as libcamera's stock files)")
     p.add_argument("--report", type=Path, help="report PNG (default: OUTPUT with .png)")
     p.add_argument("--no-report", action="store_true", help="do not write the report")
     p.set_defaults(run=run)
@@ -54,7 +57,9 @@ def run(args) -> int:
 
     if args.output.suffix.lower() != ".json":
         raise ValueError(f"{args.output}: the output must be a .json file")
-    cal = calibrate(args.directory, args.target, args.base, args.reference, progress)
+    if not 1.0 <= args.max_gain <= 1000.0:
+        raise ValueError(f"--max-gain {args.max_gain:g}: must be within 1..1000")
+    cal = calibrate(args.directory, args.target, args.base, args.reference, progress, max_gain=args.max_gain)
     cal.tuning.save(args.output)
     b = cal.black.level16
     print(f"wrote {args.output} ({cal.platform.name}, {len(cal.tuning.algorithms)} blocks)")

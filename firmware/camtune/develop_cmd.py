@@ -20,7 +20,7 @@ from .. import paths
 from ..actions import DenoiseMode
 from ..errors import CameradError, DenoiserUnavailable
 from ..isp.demosaic import METHODS as DEMOSAIC_METHODS
-from ..tuning import TuningFile
+from ..tuning import TuningFile, load_checked
 from ..tuning.looks import load_look
 
 LIBCAMERA_DIRS = (Path("/usr/share/libcamera/ipa/rpi"), Path("/usr/local/share/libcamera/ipa/rpi"))
@@ -128,7 +128,7 @@ class DngDevelopment:
     def tuning_for(self, dng) -> tuple[Path, TuningFile]:
         path = self.args.tuning or default_tuning_path(dng.make, dng.model, (dng.raw.shape[1], dng.raw.shape[0]))
         if path not in self._tunings:
-            self._tunings[path] = TuningFile.load(path)
+            self._tunings[path] = load_checked(path)  # refused in one line naming block and key, as the daemon does
         return path, self._tunings[path]
 
     def recipe(self, tuning: TuningFile):

@@ -7,10 +7,10 @@ any would not, 2 when a file cannot be read at all.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from ..tuning import TuningFile
-from ..tuning.validate import validate
+from ..tuning import inspect
 
 
 def register(sub) -> None:
@@ -28,8 +28,11 @@ def register(sub) -> None:
 def run(args) -> int:
     worst = 0
     for path in args.files:
-        tf = TuningFile.load(path)
-        issues = validate(tf, args.target)
+        tf, issues = inspect(path, args.target)  # the same check the daemon runs at start and on SIGHUP
+        if tf is None:  # not a tuning file at all: missing, unreadable, not JSON/YAML, wrong structure
+            print(f"camtune validate: {issues[0]}", file=sys.stderr)
+            worst = 2
+            continue
         n_err = sum(i.level == "error" for i in issues)
         n_warn = sum(i.level == "warning" for i in issues)
         shown = [i for i in issues if not args.quiet or i.level == "error" or (args.strict and i.level == "warning")]

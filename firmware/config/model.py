@@ -42,6 +42,9 @@ class SensorConfig:
 @dataclass(frozen=True)
 class MockConfig:
     model: Literal["imx477", "imx708"] = "imx477"
+    # Be the sensor a stock libcamera tuning file describes: "imx477", "pisp/imx477" or a file's path; empty
+    # keeps the hand-made model above (see README, "The mock sensor").
+    like: str = ""
     scene: str = "colorchecker"
     colour_temperature: float = rng(5000.0, 1800.0, 12000.0)
     illuminant: Literal["auto", "daylight", "planckian", "fluorescent"] = "auto"

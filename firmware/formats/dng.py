@@ -25,10 +25,10 @@ from pidng.core import RAW2DNG
 from pidng.defs import PhotometricInterpretation
 from pidng.dng import DNGTags, Tag, Type
 
+from ..colour.matrices import ILLUMINANTS, SRGB_TO_XYZ, bradford
 from ..frame import FrameInfo, iso_speed
 from ..tuning import TuningFile
 from ..tuning.blocks import Awb, Ccm
-from .colour import ILLUMINANTS, SRGB_TO_XYZ, bradford
 from .identity import CameraIdentity
 
 CFA_CODES = {"R": 0, "G": 1, "B": 2}

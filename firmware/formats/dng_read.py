@@ -1,7 +1,7 @@
 """Read a Bayer DNG - ours, rpicam-still's or picamera2's - into the raw frame and the facts the ISP needs.
 
-tifffile parses the TIFF structure and decodes the raw data (uncompressed, as rpicam-apps, PiDNG and camerad
-write it); this module picks the CFA image (IFD0 or a SubIFD) and turns the DNG tags into ``FrameInfo``:
+tifffile parses the TIFF structure; ``dng_decode`` reads the raw data (16-bit as rpicam-apps and camerad write
+it, 10/12-bit packed as PiDNG writes picamera2's, compressed through tifffile); this module picks the CFA image (IFD0 or a SubIFD) and turns the DNG tags into ``FrameInfo``:
 CFA order, per-site black level, white level, the as-shot neutral (as colour gains), the noise profile,
 exposure and ISO, plus what EXIF of a developed JPEG should repeat (make, model, lens, time, orientation).
 """
@@ -14,15 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CameradError
 from ..frame import FrameInfo, NoiseProfile, gain_for_iso
+from .dng_decode import DngError, read_samples
 
 CFA_PHOTOMETRIC = 32803
 _CFA_LETTERS = {0: "R", 1: "G", 2: "B"}
-
-
-class DngError(CameradError, ValueError):
-    """A file is not a DNG this firmware can develop; the message names the file and the reason."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +118,9 @@ def read_dng(path: str | Path) -> DngImage:
             cfa = "".join(_CFA_LETTERS[int(c)] for c in bytes(pattern))
         except (KeyError, TypeError):
             raise DngError(f"{path}: CFAPattern {pattern!r} is not an RGB Bayer pattern") from None
-        raw = _raw_samples(path, tif, page)
+        raw = read_samples(path, tif.filehandle, page, tif.byteorder)
+        if raw.dtype != np.uint16:
+            raise DngError(f"{path}: floating-point raw samples are not developed")
         area = _value(tags, 50829) or _value(ifd0, 50829)
         if area:
             top, left, bottom, right = (int(v) for v in area)
@@ -158,35 +156,6 @@ def read_dng(path: str | Path) -> DngImage:
             baseline_exposure=(_floats(ifd0, 50730) or [0.0])[0],
             tags={"bits_per_sample": bits, "compression": str(page.compression)},
         )
-
-
-def _raw_samples(path: Path, tif, page) -> np.ndarray:
-    """The CFA image's samples, read straight from the file when stored plain, else decoded by tifffile.
-
-    Plain is how rpicam-apps, PiDNG and camerad write them: uncompressed 16-bit samples in one run of bytes
-    (one tile, or strips back to back). ``np.fromfile`` at the data offset is several times faster than
-    tifffile's general decoder at 12 MP.
-    """
-    plain = (int(page.compression) == 1 and page.bitspersample == 16 and page.samplesperpixel == 1
-             and int(page.sampleformat) == 1 and int(page.predictor) == 1 and int(page.fillorder) == 1)
-    offsets, counts = page.dataoffsets, page.databytecounts
-    run = None
-    if plain and page.is_tiled and len(offsets) == 1 and page.imagedepth == 1:
-        run = offsets[0], counts[0], page.tilelength, page.tilewidth
-    elif plain and not page.is_tiled and offsets and all(o + c == n for o, c, n in zip(offsets, counts, offsets[1:])):
-        run = offsets[0], sum(counts), page.imagelength, page.imagewidth
-    if run is not None:
-        offset, size, rows, cols = run
-        if rows >= page.imagelength and cols >= page.imagewidth and size >= rows * cols * 2:
-            data = np.fromfile(path, dtype=np.dtype(np.uint16).newbyteorder(tif.byteorder), count=rows * cols,
-                               offset=offset)
-            if data.size == rows * cols:
-                return data.reshape(rows, cols)[:page.imagelength, :page.imagewidth]
-    # Anything else (compressed, packed, tiled, short): tifffile's decoder, which also reports what is wrong.
-    try:
-        return page.asarray()
-    except Exception as exc:  # tifffile raises many kinds for codecs it lacks
-        raise DngError(f"{path}: cannot decode the raw data (compression {page.compression!r}): {exc}") from None
 
 
 class _ExifTag:

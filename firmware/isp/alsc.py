@@ -1,7 +1,9 @@
 """``rpi.alsc``: lens shading correction from the tuning's tables.
 
 The colour tables (``calibrations_Cr``/``_Cb``) are interpolated at the frame's colour temperature exactly as
-libcamera's ``getCalTable`` does (linear in kelvin, clamped at the ends); the luminance table is applied at
+libcamera's ``getCalTable`` does (linear in kelvin, clamped at the ends) and each normalised to a minimum of 1
+(``compensateLambdasForCal``: stock files hold Cr/Cb with minima of 1 to 3.7, a level the white balance
+already carries, so using them as they stand turns pictures magenta); the luminance table is applied at
 ``luminance_strength`` (``(lut - 1) * strength + 1``). The grid covers the whole pixel array and is resampled
 bilinearly to the frame, each value standing at its cell's centre. A frame from a cropped sensor mode states
 its crop (``FrameInfo.crop``) so only that part of the grid is used.
@@ -15,10 +17,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..errors import TuningError
-from ..tuning import TuningFile
-from ..tuning.blocks import Alsc, Awb
-from .cache import Memo, block_digest
+from ..tuning.blocks import Alsc, AwbCurve
+from .cache import Memo, view_digest
 from .cfa import check_cfa
 from .colour_temperature import frame_ct
 from ..frame import FrameInfo
@@ -30,38 +30,32 @@ _CT_STEP = 10.0  # maps are rebuilt when the colour temperature moves by this mu
 
 
 class AlscStage(Stage):
+    """Takes the typed ``rpi.alsc`` block and the AWB curve (to find the colour temperature of a frame that
+    reports only its gains)."""
+
     name = "rpi.alsc"
     input = BAYER_LINEAR16
     output = BAYER_LINEAR16
     halo = 0
 
-    def __init__(self, tuning: TuningFile, luminance_strength: float | None = None):
-        alsc = Alsc.read(tuning)
-        if alsc is None:
-            raise TuningError(f"{tuning.source}: rpi.alsc: block missing or disabled")
-        params = tuning.block("rpi.alsc")
-        cols, rows = alsc.grid
-        for key, tables in (("calibrations_Cr", alsc.tables_r), ("calibrations_Cb", alsc.tables_b)):
-            cts = [float(e["ct"]) for e in params.get(key, [])]
-            if any(b <= a for a, b in zip(cts, cts[1:])):
-                raise TuningError(f"{tuning.source}: rpi.alsc: {key} not in increasing colour temperature order")
-        if luminance_strength is not None:
-            alsc = Alsc(alsc.grid, alsc.cts_r, alsc.tables_r, alsc.cts_b, alsc.tables_b, alsc.luminance,
-                        float(luminance_strength))
+    def __init__(self, alsc: Alsc, curve: AwbCurve | None = None):
         self.alsc = alsc
-        self.curve = Awb.read(tuning).curve
-        self.default_ct = float(params.get("default_ct", 4500))
-        self._digest = (block_digest(tuning, "rpi.alsc"), alsc.luminance_strength)
+        self.curve = curve
+        self.default_ct = alsc.default_ct
+        self._digest = view_digest(alsc)
 
-    def tables(self, ct: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(R, G, B) gain tables on the grid at ``ct``, scaled together so the smallest gain is 1.
+    def tables(self, ct: float, crop: tuple[float, float, float, float] | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(R, G, B) gain tables on the grid at ``ct``, as libcamera builds them.
 
-        Scaling the three together (not each on its own) keeps the ratio between channels, which the white
-        balance was measured after.
+        ``compensateLambdasForCal`` normalises the red and the blue colour table each to a minimum of 1 over
+        the frame's crop, then ``addLuminanceToTables`` multiplies all three by the luminance gain: the tables
+        carry only the shape of the shading, the white balance carries the level. (Its closing ``normalise``
+        of each table is a no-op in libcamera - the lambda returns its result - so no common rescale follows.)
         """
-        r, g, b = self.alsc.gains(ct)
-        low = min(r.min(), g.min(), b.min())
-        return r / low, g / low, b / low
+        cr, cb = self.alsc.colour_tables(ct, crop)
+        lum = self.alsc.luminance_gain()
+        return cr * lum, lum, cb * lum
 
     def gain_map(self, frame: FrameInfo, shape: tuple[int, int]) -> np.ndarray:
         ct = round(frame_ct(frame, self.curve, self.default_ct) / _CT_STEP) * _CT_STEP
@@ -70,7 +64,7 @@ class AlscStage(Stage):
 
     def _make_map(self, ct, shape, cfa, crop) -> np.ndarray:
         h, w = shape
-        tables = dict(zip("RGB", self.tables(ct)))
+        tables = dict(zip("RGB", self.tables(ct, crop)))
         out = np.empty((h // 2, 2, w // 2, 2), np.uint16)
         for i, colour in enumerate(cfa):
             dy, dx = divmod(i, 2)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..tuning import TuningFile
 from ..tuning.blocks import BlackLevel
 from . import lookup
 from .cache import Memo
@@ -41,8 +40,8 @@ class BlackLevelStage(Stage):
     output = BAYER_LINEAR16
     halo = 0
 
-    def __init__(self, tuning: TuningFile):
-        self.tuned = BlackLevel.read(tuning)
+    def __init__(self, black: BlackLevel):
+        self.tuned = black
 
     def levels(self, frame: FrameInfo) -> np.ndarray:
         if any(frame.black_levels):

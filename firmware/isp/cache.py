@@ -1,28 +1,48 @@
 """Small keyed caches so a pipeline built per capture reuses its lookup tables and gain maps.
 
 The daemon calls ``build_pipeline(tuning)`` for every capture; tables that depend only on the tuning (tone
-LUTs) or on the tuning and the light (lens-shading maps) are kept here, keyed by a digest of the block's
+LUTs) or on the tuning and the light (lens-shading maps) are kept here, keyed by a digest of the typed block's
 content, not by object identity, so a rebuilt pipeline over the same file finds them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
 import threading
 from collections import OrderedDict
-from typing import Callable, Hashable, TypeVar
+from typing import Any, Callable, Hashable, TypeVar
 
-from ..tuning import TuningFile
+import numpy as np
+
+from ..tuning import Pwl
 
 T = TypeVar("T")
 
 
-def block_digest(tuning: TuningFile, *names: str) -> str:
-    """A short digest of the named blocks' parameters (absent blocks count as absent)."""
+def view_digest(*views: Any) -> str:
+    """A short digest of typed tuning views (``tuning.blocks``): their numbers, arrays included, by value."""
     h = hashlib.blake2b(digest_size=12)
-    for name in names:
-        h.update(json.dumps([name, tuning.block(name), tuning.target], sort_keys=True).encode())
+    stack = list(views)
+    while stack:
+        v = stack.pop()
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            h.update(type(v).__name__.encode())
+            stack.extend(getattr(v, f.name) for f in dataclasses.fields(v))
+        elif isinstance(v, np.ndarray):
+            h.update(str(v.shape).encode() + np.ascontiguousarray(v, dtype=np.float64).tobytes())
+        elif isinstance(v, Pwl):
+            stack += [v.x, v.y]
+        elif isinstance(v, (tuple, list)):
+            h.update(b"(%d" % len(v))
+            stack.extend(v)
+        elif isinstance(v, dict):
+            h.update(b"{%d" % len(v))
+            for k in sorted(v, key=str):
+                h.update(str(k).encode())
+                stack.append(v[k])
+        else:
+            h.update(repr(v).encode())
     return h.hexdigest()
 
 

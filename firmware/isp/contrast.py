@@ -12,10 +12,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..tuning import TuningFile
 from ..tuning.blocks import Contrast
 from ..tuning.pwl import Pwl
-from .cache import Memo, block_digest
+from .cache import Memo, view_digest
 from .lookup import lookup16
 from .stage import RGB_ENCODED8, RGB_ENCODED16, RGB_LINEAR16, Stage
 
@@ -45,7 +44,7 @@ def stretch_curve(c: Contrast, hist: np.ndarray) -> Pwl:
     hist_hi = histogram_quantile(hist, c.hi_histogram)
     hist_hi = min(hi_level, max(0.0, max(hist_hi, hi_level - c.hi_max)))
     for x, y in ((hist_lo, lo_level), (mid, mid), (hist_hi, hi_level), (65535.0, 65535.0)):
-        if x > xs[-1] and y >= ys[-1]:  # keep the curve a function (a flat histogram can collapse points)
+        if x > xs[-1] + 1e-6:  # Pwl::append drops a point that does not move x on
             xs.append(x)
             ys.append(y)
     return Pwl.from_points(xs, ys)
@@ -57,14 +56,15 @@ class ContrastStage(Stage):
     output = RGB_ENCODED16
     halo = 0
 
-    def __init__(self, tuning: TuningFile, bits: int = 16, enhance: bool | None = None):
+    def __init__(self, contrast: Contrast, bits: int = 16, enhance: bool | None = None):
+        """``enhance`` overrides ``ce_enable`` (libcamera's ``enableCe``, which HDR modes use)."""
         if bits not in (8, 16):
             raise ValueError(f"{self.name}: output bits must be 8 or 16, got {bits}")
-        self.contrast = Contrast.read(tuning)
-        self.enhance = self.contrast.ce_enable if enhance is None else enhance
+        self.contrast = contrast
+        self.enhance = contrast.stretches if enhance is None else enhance
         self.bits = bits
         self.output = RGB_ENCODED8 if bits == 8 else RGB_ENCODED16
-        self._digest = block_digest(tuning, "rpi.contrast")
+        self._digest = view_digest(contrast)
         self.gamma = _LUTS.get((self._digest, "gamma"), self._gamma_table)
 
     def _gamma_table(self) -> np.ndarray:

@@ -18,10 +18,17 @@ from typing import Sequence
 
 import numpy as np
 
-from ..tuning import TuningFile
-from .bands import run_bands
 from ..frame import FrameInfo
+from ..tuning import TuningFile
+from ..tuning.blocks import Alsc, Awb, BlackLevel, Ccm, Contrast, Dpc, Sharpen
+from ..tuning.hardware import platform_for
+from .alsc import AlscStage
+from .bands import run_bands
+from .black_level import BlackLevelStage
+from .ccm import CcmStage
+from .contrast import ContrastStage
 from .stage import Stage
+from .white_balance import WhiteBalanceStage
 
 log = logging.getLogger(__name__)
 
@@ -114,33 +121,28 @@ def build_pipeline(tuning: TuningFile, *, demosaic: str = "hq", output_bits: int
     black level, DPC, [denoise], lens shading, white balance, demosaic, CCM, tone, sharpening. ``denoiser``
     (a ``denoise.Denoiser``) fills the raw denoise hook; None leaves the stage out. ``output_bits`` 8 gives
     sRGB for JPEG, 16 keeps 16-bit sRGB (TIFF). Stages whose block is absent or disabled are left out, as
-    libcamera leaves their algorithms out.
+    libcamera leaves their algorithms out. Each block is read once, by its module in ``tuning.blocks``; a
+    block that cannot be read raises ``TuningError`` naming the file, block and key.
     """
-    from .alsc import AlscStage
-    from .black_level import BlackLevelStage
-    from .ccm import CcmStage
-    from .contrast import ContrastStage
     from .demosaic import DemosaicStage
     from .denoise import DenoiseStage
     from .dpc import DpcStage
     from .sharpen import SharpenStage
-    from .white_balance import WhiteBalanceStage
 
     if output_bits not in (8, 16):
         raise ValueError(f"output_bits must be 8 or 16, got {output_bits}")
-    stages: list[Stage] = [BlackLevelStage(tuning)]
-    if tuning.block("rpi.dpc") is not None:
-        dpc = DpcStage(tuning)
-        if dpc.strength:
-            stages.append(dpc)
+    b = _Blocks(tuning)
+    stages: list[Stage] = [b.black_level()]
+    dpc = Dpc.read(tuning)
+    if dpc is not None and dpc.strength:
+        stages.append(DpcStage(strength=dpc.strength))
     if denoiser is not None:
         stages.append(DenoiseStage(denoiser))
-    if tuning.block("rpi.alsc") is not None:
-        stages.append(AlscStage(tuning))
-    stages += [WhiteBalanceStage(tuning), DemosaicStage(demosaic), CcmStage(tuning, saturation),
-               ContrastStage(tuning, bits=output_bits)]
-    if sharpen and tuning.block("rpi.sharpen") is not None:
-        stages.append(SharpenStage(tuning, bits=output_bits))
+    stages += b.shading_and_balance() + [DemosaicStage(demosaic), b.ccm(saturation),
+                                         ContrastStage(Contrast.read(tuning), bits=output_bits)]
+    sharp = Sharpen.read(tuning) if sharpen else None
+    if sharp is not None:
+        stages.append(SharpenStage(sharp, bits=output_bits))
     return Pipeline(stages)
 
 
@@ -151,19 +153,32 @@ def build_preview_pipeline(tuning: TuningFile, *, size: tuple[int, int] | None =
     It keeps every colour stage of the still pipeline (black level, lens shading, white balance, CCM, tone)
     and leaves out what a preview does not need: defective-pixel correction, denoising and sharpening.
     """
-    from .alsc import AlscStage
-    from .black_level import BlackLevelStage
-    from .ccm import CcmStage
-    from .contrast import ContrastStage
     from .demosaic import DemosaicStage
     from .scale import ScaleStage
-    from .white_balance import WhiteBalanceStage
 
-    stages: list[Stage] = [BlackLevelStage(tuning)]
-    if tuning.block("rpi.alsc") is not None:
-        stages.append(AlscStage(tuning))
-    stages += [WhiteBalanceStage(tuning), DemosaicStage("fast")]
+    b = _Blocks(tuning)
+    stages: list[Stage] = [b.black_level()] + b.shading_and_balance() + [DemosaicStage("fast")]
     if size is not None:
         stages.append(ScaleStage(size))
-    stages += [CcmStage(tuning, saturation), ContrastStage(tuning, bits=8)]
+    stages += [b.ccm(saturation), ContrastStage(Contrast.read(tuning), bits=8)]
     return Pipeline(stages)
+
+
+class _Blocks:
+    """The typed blocks both pipelines share, read once per build."""
+
+    def __init__(self, tuning: TuningFile):
+        self.tuning = tuning
+        self.awb = Awb.read(tuning)
+
+    def black_level(self) -> Stage:
+        return BlackLevelStage(BlackLevel.read(self.tuning))
+
+    def shading_and_balance(self) -> list[Stage]:
+        alsc = Alsc.read(self.tuning)
+        grid = platform_for(self.tuning.target).alsc_grid if self.tuning.target in ("bcm2835", "pisp") else (16, 12)
+        wb = WhiteBalanceStage(self.awb, grid)
+        return [AlscStage(alsc, self.awb.curve), wb] if alsc is not None else [wb]
+
+    def ccm(self, saturation: float) -> Stage:
+        return CcmStage(Ccm.read(self.tuning), self.awb.curve, saturation)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..tuning import TuningFile
 from ..tuning.blocks import Sharpen
 from .stage import RGB_ENCODED8, RGB_ENCODED16, Stage
 
@@ -32,8 +31,11 @@ class SharpenStage(Stage):
     halo = 2  # the 5x5 blur
     in_place = True
 
-    def __init__(self, tuning: TuningFile | None = None, bits: int = 8, sharpen: Sharpen | None = None):
-        self.params = sharpen or (Sharpen.read(tuning) if tuning is not None else None) or Sharpen()
+    def __init__(self, sharpen: Sharpen | None = None, bits: int = 8, mode_factor: float = 1.0,
+                 user_strength: float = 1.0):
+        """``mode_factor``: sqrt of the sensor mode's binning (2 for 2x2); ``user_strength``: the Sharpness
+        control. Both act as ``Sharpen::prepare`` makes them act."""
+        self.params = (sharpen or Sharpen()).at(mode_factor, user_strength)
         self.bits = bits
         self.input = self.output = RGB_ENCODED8 if bits == 8 else RGB_ENCODED16
         p = self.params

@@ -14,9 +14,10 @@ import dataclasses
 import cv2
 import numpy as np
 
-from ..tuning import TuningFile
 from ..tuning.blocks import Awb
-from . import awb_search
+from ..tuning.blocks import awb_search
+from ..tuning.blocks.awb import DEFAULT_CT
+from .awb_search import zone_means
 from .black_level import site_map
 from .cfa import site_gains
 from ..frame import FrameInfo
@@ -31,9 +32,10 @@ class WhiteBalanceStage(Stage):
     output = BAYER_LINEAR16
     halo = 0
 
-    def __init__(self, tuning: TuningFile, mode: str = "auto"):
-        self.awb = Awb.read(tuning)
-        self.grid = awb_search.GRIDS.get(tuning.target, (16, 12))
+    def __init__(self, awb: Awb, grid: tuple[int, int] = (16, 12), mode: str = "auto"):
+        """``grid``: the target's AWB regions (``Platform.alsc_grid``: 16x12 vc4, 32x32 pisp)."""
+        self.awb = awb
+        self.grid = grid
         self.mode = mode
 
     def _from_metadata(self, frame: FrameInfo) -> tuple[tuple[float, float], float | None] | None:
@@ -49,11 +51,11 @@ class WhiteBalanceStage(Stage):
         known = self._from_metadata(frame)
         if known is not None:
             return known
-        zones = awb_search.zone_means(image, frame.cfa, self.grid)
+        zones = zone_means(image, frame.cfa, self.grid)
         found = awb_search.search(zones, self.awb, frame.lux, self.mode)
         if found is not None:
             return found[1], found[0]
-        return awb_search.grey_world(zones), None
+        return awb_search.grey_world(zones), DEFAULT_CT  # awb.cpp: grey world reports its default CT
 
     def refine(self, image, frame):
         gains, ct = self.estimate(image, frame)

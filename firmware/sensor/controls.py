@@ -75,6 +75,9 @@ def standard_controls(*, exposure_us: tuple[int, int], gain: tuple[float, float]
         ControlInfo("AeMeteringMode", int, 0, len(METERING_MODES) - 1, 0),
         ControlInfo("AeExposureMode", int, 0, len(EXPOSURE_MODES) - 1, 0),
         ControlInfo("AeConstraintMode", int, 0, len(CONSTRAINT_MODES) - 1, 0),
+        # libcamera's FlickerOff (0) and FlickerManual (1): exposures in whole periods of AeFlickerPeriod (us).
+        ControlInfo("AeFlickerMode", int, 0, 1, 0),
+        ControlInfo("AeFlickerPeriod", int, 100, 1_000_000, 10000),
         ControlInfo("AwbEnable", bool, False, True, True),
         ControlInfo("AwbMode", int, 0, len(AWB_MODES) - 1, 0),
         ControlInfo("ColourGains", (float, float), 0.0, 32.0, (0.0, 0.0)),

@@ -38,7 +38,10 @@ def _grid_weights(n: int, kind: str) -> list[int]:
     return [int(v) for v in w.ravel()]
 
 
-def agc_block(platform: Platform) -> dict:
+def agc_block(platform: Platform, max_gain: float = 16.0) -> dict:
+    """libcamera's HQ-camera AGC (metering, exposure and constraint modes), its exposure modes ending at
+    ``max_gain``: the sensor's largest analogue gain, so low light goes as far as the sensor allows (the stock
+    files end at 16; beyond the sensor's range libcamera would make up the rest with ISP digital gain)."""
     if platform.agc_weights == 15:
         metering = {"centre-weighted": {"weights": _VC4_CENTRE_WEIGHTED}, "spot": {"weights": _VC4_SPOT},
                     "matrix": {"weights": [1] * 15}}
@@ -46,14 +49,17 @@ def agc_block(platform: Platform) -> dict:
         n = int(round(platform.agc_weights ** 0.5))
         metering = {"centre-weighted": {"weights": _grid_weights(n, "centre")},
                     "spot": {"weights": _grid_weights(n, "spot")}, "matrix": {"weights": [1] * platform.agc_weights}}
+    g = [1.0, 2.0, 4.0, 6.0, round(float(max_gain), 2)]
     channel = {
         "metering_modes": metering,
-        "exposure_modes": {"normal": {"shutter": [100, 10000, 30000, 60000, 66666], "gain": [1.0, 2.0, 4.0, 6.0, 8.0]},
-                           "short": {"shutter": [100, 5000, 10000, 20000, 33333], "gain": [1.0, 2.0, 4.0, 6.0, 8.0]},
-                           "long": {"shutter": [100, 10000, 30000, 60000, 120000], "gain": [1.0, 2.0, 4.0, 6.0, 12.0]}},
-        "constraint_modes": {"normal": [{"bound": "LOWER", "q_lo": 0.98, "q_hi": 1.0, "y_target": [0, 0.5, 1000, 0.5]}],
-                             "highlight": [{"bound": "LOWER", "q_lo": 0.98, "q_hi": 1.0, "y_target": [0, 0.5, 1000, 0.5]},
-                                           {"bound": "UPPER", "q_lo": 0.98, "q_hi": 1.0, "y_target": [0, 0.8, 1000, 0.8]}]},
+        "exposure_modes": {"normal": {"shutter": [100, 10000, 30000, 60000, 66666], "gain": g},
+                           "short": {"shutter": [100, 5000, 10000, 20000, 66666], "gain": g},
+                           "long": {"shutter": [100, 10000, 30000, 60000, 120000], "gain": g}},
+        "constraint_modes": {
+            "normal": [{"bound": "LOWER", "q_lo": 0.98, "q_hi": 1.0, "y_target": [0, 0.5, 1000, 0.5]}],
+            "highlight": [{"bound": "LOWER", "q_lo": 0.98, "q_hi": 1.0, "y_target": [0, 0.5, 1000, 0.5]},
+                          {"bound": "UPPER", "q_lo": 0.98, "q_hi": 1.0, "y_target": [0, 0.8, 1000, 0.8]}],
+            "shadows": [{"bound": "LOWER", "q_lo": 0.0, "q_hi": 0.5, "y_target": [0, 0.17, 1000, 0.17]}]},
         "y_target": [0, 0.16, 1000, 0.165, 10000, 0.17],
     }
     return {"channels": [channel]}
@@ -69,8 +75,10 @@ def denoise_block(platform: Platform) -> tuple[str, dict]:
     return "rpi.denoise", {"normal": normal}
 
 
-def default_tuning(platform: Platform, source: str = "<defaults>") -> TuningFile:
-    """A complete file with every block; the calibrated ones hold placeholders until calibration fills them."""
+def default_tuning(platform: Platform, source: str = "<defaults>", max_gain: float = 16.0) -> TuningFile:
+    """A complete file with every block; the calibrated ones hold placeholders until calibration fills them.
+
+    ``max_gain``: the sensor's largest analogue gain, where the AGC's exposure modes end."""
     denoise = denoise_block(platform)
     cols, rows = platform.alsc_grid
     algos = [
@@ -83,7 +91,7 @@ def default_tuning(platform: Platform, source: str = "<defaults>") -> TuningFile
         ("rpi.awb", {"priors": AWB_PRIORS, "modes": AWB_MODES, "bayes": 1,
                      "ct_curve": [2850, 0.5, 0.3, 6500, 0.35, 0.6], "sensitivity_r": 1.0, "sensitivity_b": 1.0,
                      "transverse_pos": 0.01, "transverse_neg": 0.01}),
-        ("rpi.agc", agc_block(platform)),
+        ("rpi.agc", agc_block(platform, max_gain)),
         ("rpi.alsc", {"omega": 1.3, "n_iter": 100, "luminance_strength": 0.8 if platform.name == "pisp" else 0.5,
                       "calibrations_Cr": [], "calibrations_Cb": [], "luminance_lut": [1.0] * (cols * rows),
                       "sigma": 0.005, "sigma_Cb": 0.005}),

@@ -1,16 +1,16 @@
 """Figures that describe a look: tone codes, chroma and colour difference from ``neutral`` on a ColorChecker.
 
-Host-side (colour-science, the mock's spectral data): ``camtune looks``, the README table and the tests use it.
-The chart is rendered as a perfectly calibrated camera would deliver it (the chart's linear sRGB under D65),
+Host-side (colour-science, through ``firmware.colour``): ``camtune looks``, the README table and the tests use
+it. The chart is rendered as a perfectly calibrated camera would deliver it (the chart's linear sRGB under D65),
 then through the look's colour transform, its saturation in good light (1000 lux) and its tone curve.
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
+from ..colour.chart import reference_srgb_linear
+from ..colour.spectra import colour_science
 from .blocks import apply_saturation
 from .curves import srgb_decode
 from .looks import Look, load_look
@@ -18,13 +18,6 @@ from .pwl import Pwl
 from .tone import tone_value
 
 FIGURE_LUX = 1000.0
-
-
-def _colour():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import colour
-    return colour
 
 
 def render_chart(look: Look, linear_srgb: np.ndarray) -> np.ndarray:
@@ -38,23 +31,21 @@ def render_chart(look: Look, linear_srgb: np.ndarray) -> np.ndarray:
 
 def chart_lab(encoded: np.ndarray) -> np.ndarray:
     """CIE Lab (D65) of encoded sRGB values, as a viewer would see them on an sRGB display."""
-    colour = _colour()
+    colour = colour_science()
     xyz = colour.RGB_to_XYZ(srgb_decode(encoded), colour.RGB_COLOURSPACES["sRGB"], apply_cctf_decoding=False)
     return colour.XYZ_to_Lab(xyz, colour.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"])
 
 
 def look_figures(look: Look | str) -> dict[str, float]:
-    from ..sensor.mock import truth
-
     look = look if isinstance(look, Look) else load_look(look)
     neutral = load_look("neutral")
-    ref = truth.colorchecker_srgb_linear()
+    ref = reference_srgb_linear(6500.0, "d65")
     lab = chart_lab(render_chart(look, ref))
     lab_n = chart_lab(render_chart(neutral, ref))
     chroma = np.hypot(lab[:, 1], lab[:, 2])
     chroma_n = np.hypot(lab_n[:, 1], lab_n[:, 2])
     colour_patches = slice(0, 18)  # the six greys carry no chroma to compare
-    de = _colour().delta_E(lab, lab_n, method="CIE 2000")
+    de = colour_science().delta_E(lab, lab_n, method="CIE 2000")
     code = lambda x: 255.0 * float(tone_value(x, look.contrast, look.mid_grey))  # noqa: E731
     return {
         "mid_grey_8bit": code(0.18), "shadow_8bit": code(0.02), "highlight_8bit": code(0.90),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,31 @@ from ..textfile import read_text
 from ..storage.atomic import atomic_write
 
 TARGETS = {"bcm2835": "vc4", "pisp": "pisp"}
+MAX_DEPTH = 32  # libcamera's files nest 5 levels at most; deeper data would overflow Python's recursion later
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _kind(value: Any) -> str:
+    return {int: "an integer", float: "a number", bool: "a boolean"}.get(type(value), f"a {type(value).__name__}")
+
+
+def _too_deep(params: dict) -> str | None:
+    """The key path where ``params`` nests deeper than ``MAX_DEPTH``, or None (walked without recursion)."""
+    stack: list[tuple[Any, int, str]] = [(params, 1, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if depth > MAX_DEPTH:
+            return path
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1, f"{path}.{k}" if path else str(k)) for k, v in value.items()
+                         if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(value) if isinstance(v, (dict, list)))
+    return None
 
 
 @dataclass
@@ -40,8 +66,14 @@ class TuningFile:
         if not isinstance(data, dict):
             raise TuningError(f"{source}: top level must be an object, got {type(data).__name__}")
         version = data.get("version", 1.0)
-        if isinstance(version, bool) or not isinstance(version, (int, float)):
-            raise TuningError(f"{source}: 'version' must be a number, got {version!r}")
+        if isinstance(version, str):  # libcamera's YAML reads a quoted number as the number
+            try:
+                version = float(version)
+            except ValueError:
+                pass
+        if isinstance(version, bool) or not isinstance(version, (int, float)) or not math.isfinite(version) \
+                or abs(version) > 1e6:
+            raise TuningError(f"{source}: version: must be a finite number such as 2.0, got {_short(version)}")
         version = float(version)
         if version < 2.0:
             # Legacy 1.0 files are a flat object of algorithm blocks (libcamera still reads them, with a warning).
@@ -59,8 +91,16 @@ class TuningFile:
                 (name, params), = entry.items()
                 algos.append((name, params))
         for name, params in algos:
+            if not isinstance(name, str):
+                raise TuningError(f"{source}: block name {_short(name)} is {_kind(name)}, not a string such as "
+                                  "\"rpi.ccm\"")
             if not isinstance(params, dict):
-                raise TuningError(f"{source}: block {name!r} must be an object, got {type(params).__name__}")
+                raise TuningError(f"{source}: {name}: must be an object, got {type(params).__name__}")
+            deep = _too_deep(params)
+            if deep is not None:
+                deep = deep if len(deep) <= 40 else deep[:37] + "..."
+                raise TuningError(f"{source}: {name}: {deep}: nested more than {MAX_DEPTH} levels deep "
+                                  "(no libcamera block nests more than a few)")
         return cls(version=version, target=str(target), algorithms=algos, source=source)
 
     @property
@@ -107,6 +147,14 @@ class TuningFile:
 
 def parse_text(text: str, source: str) -> Any:
     """JSON, or - as libcamera's YAML parser allows - JSON with trailing commas and tabs."""
+    try:
+        return _parse(text, source)
+    except RecursionError:
+        raise TuningError(f"{source}: nested too deeply to read (no libcamera block nests more than a few "
+                          "levels)") from None
+
+
+def _parse(text: str, source: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as json_exc:

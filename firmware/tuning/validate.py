@@ -1,217 +1,28 @@
-"""Check a tuning file with libcamera's own rules, naming the file, the block and the key of every problem.
+"""Check a tuning file with libcamera's rules, naming the file, the block and the key of every problem.
 
 libcamera's Raspberry Pi controller reads a file block by block; a block it cannot read makes the whole IPA fail
-to start (``-EINVAL``), usually with a terse log line. ``validate`` applies the same rules up front and says
-exactly where the problem is::
+to start (``-EINVAL``), usually with a terse log line. ``validate`` reads every block the way its module in
+``blocks/`` reads it for the ISP (``REGISTRY``) and says exactly where the problem is::
 
     >>> tf = TuningFile.from_dict({"version": 2.0, "algorithms": [{"rpi.ccm": {"ccms": []}}]}, "x.json")
     >>> [str(i) for i in validate(tf) if i.level == "error"]
     ['x.json: rpi.ccm: ccms: no CCMs specified (libcamera: "No CCMs specified")']
 
-Levels: ``error`` (libcamera refuses the file, or the ISP would misbehave), ``warning`` (libcamera accepts it,
-but something is almost certainly wrong), ``info`` (worth knowing: unknown blocks and keys, which libcamera
-ignores, disabled blocks, legacy format).
+On top of libcamera's own rules, anything that is not a finite number where a number stands (NaN, infinity) and
+keys that are not strings are refused wherever they are, so a file that validates also develops a picture.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterator
 
-from ..errors import TuningError
+from .blocks import REGISTRY, BlockReader
 from .file import TuningFile
 from .hardware import PLATFORMS, Platform, platform_for
+from .issues import LEVELS, Issue, TuningInvalid, errors
 
-LEVELS = ("error", "warning", "info")
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One finding: how bad, where (block and key, empty for the file itself) and what."""
-
-    level: str
-    block: str
-    key: str
-    message: str
-    source: str = "<memory>"
-
-    def __str__(self) -> str:
-        where = ": ".join(p for p in (self.source, self.block, self.key) if p)
-        return f"{where}: {self.message}"
-
-
-class TuningInvalid(TuningError):
-    """A tuning file libcamera would refuse; ``issues`` lists every error found."""
-
-    def __init__(self, issues: list[Issue]):
-        self.issues = issues
-        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
-        super().__init__(f"{issues[0]}{more}" if issues else "invalid tuning file")
-
-
-class BlockChecker:
-    """Reads one block's values the way libcamera's ``YamlObject::get<T>()`` does, recording what is wrong."""
-
-    def __init__(self, block: str, params: dict, platform: Platform, issues: list[Issue], source: str):
-        self.block = block
-        self.params = params
-        self.platform = platform
-        self.issues = issues
-        self.source = source
-
-    # -- recording ---------------------------------------------------------------------------------------
-    def add(self, level: str, key: str, message: str) -> None:
-        self.issues.append(Issue(level, self.block, key, message, self.source))
-
-    def error(self, key: str, message: str) -> None:
-        self.add("error", key, message)
-
-    def warn(self, key: str, message: str) -> None:
-        self.add("warning", key, message)
-
-    def info(self, key: str, message: str) -> None:
-        self.add("info", key, message)
-
-    # -- values --------------------------------------------------------------------------------------------
-    def number(self, value: Any, key: str, *, integer: bool = False, lo: float | None = None,
-               hi: float | None = None, lo_open: bool = False) -> float | None:
-        """A number as libcamera parses a scalar; None (and an error) when it would not parse."""
-        what = "an integer" if integer else "a number"
-        if value is None:
-            self.error(key, f"must be {what}, got nothing (null)")
-            return None
-        if isinstance(value, bool):
-            self.error(key, f"must be {what}, got {str(value).lower()}")
-            return None
-        if isinstance(value, str):
-            try:
-                parsed = int(value) if integer else float(value)
-            except ValueError:
-                self.error(key, f"must be {what}, got the string {value!r}")
-                return None
-            self.warn(key, f"is the string {value!r}: libcamera reads it as a number, strict JSON readers "
-                           "(Picamera2) see a string")
-            value = parsed
-        if isinstance(value, (list, dict)):
-            self.error(key, f"must be {what}, got {'a list' if isinstance(value, list) else 'an object'}")
-            return None
-        if not isinstance(value, (int, float)):
-            self.error(key, f"must be {what}, got {type(value).__name__}")
-            return None
-        if isinstance(value, float) and math.isnan(value):
-            self.error(key, "is NaN")
-            return None
-        if isinstance(value, float) and math.isinf(value):
-            self.error(key, "is infinite")
-            return None
-        if integer and isinstance(value, float):
-            # libcamera parses integer keys with strtol and rejects "1.0" or "1.5" outright.
-            self.error(key, f"must be an integer, got {value!r} (libcamera rejects a decimal point here)")
-            return None
-        v = float(value)
-        if lo is not None and (v <= lo if lo_open else v < lo):
-            self.error(key, f"{value!r} must be {'>' if lo_open else '>='} {lo:g}")
-            return None
-        if hi is not None and v > hi:
-            self.error(key, f"{value!r} must be <= {hi:g}")
-            return None
-        return v
-
-    def key(self, key: str, *, required: bool = False, **kw) -> float | None:
-        """The number at ``key`` of the block (optional unless ``required``)."""
-        if key not in self.params:
-            if required:
-                self.error(key, "missing (required)")
-            return None
-        return self.number(self.params[key], key, **kw)
-
-    def keys(self, names: Iterable[str], **kw) -> None:
-        for name in names:
-            self.key(name, **kw)
-
-    def numbers(self, value: Any, key: str, *, length: int | None = None, min_length: int = 0,
-                **kw) -> list[float] | None:
-        """A list of numbers; None (with an error) when it is not one or its length is wrong."""
-        if not isinstance(value, list):
-            self.error(key, f"must be a list of numbers, got {_kind(value)}")
-            return None
-        out = []
-        for i, v in enumerate(value):
-            n = self.number(v, f"{key}[{i}]", **kw)
-            if n is None:
-                return None
-            out.append(n)
-        if length is not None and len(out) != length:
-            self.error(key, f"has {len(out)} values, expected {length}")
-            return None
-        if len(out) < min_length:
-            self.error(key, f"has {len(out)} values, needs at least {min_length}")
-            return None
-        return out
-
-    def pwl(self, value: Any, key: str, *, x_range: tuple[float, float] | None = None) -> list[float] | None:
-        """A piecewise-linear function ``[x0, y0, x1, y1, ...]`` (or one number) with strictly increasing x."""
-        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-            n = self.number(value, key)
-            return None if n is None else [0.0, n]
-        flat = self.numbers(value, key)
-        if flat is None:
-            return None
-        if not flat or len(flat) % 2:
-            self.error(key, f"must hold x, y pairs, got {len(flat)} numbers")
-            return None
-        xs = flat[0::2]
-        for i in range(1, len(xs)):
-            if xs[i] <= xs[i - 1]:
-                self.error(key, f"x values must increase: x[{i}] = {xs[i]:g} after {xs[i - 1]:g}")
-                return None
-        if x_range is not None and (xs[0] < x_range[0] or xs[-1] > x_range[1]):
-            self.error(key, f"x spans {xs[0]:g}..{xs[-1]:g}, outside {x_range[0]:g}..{x_range[1]:g}")
-            return None
-        return flat
-
-    def mapping(self, value: Any, key: str) -> dict | None:
-        if not isinstance(value, dict):
-            self.error(key, f"must be an object, got {_kind(value)}")
-            return None
-        return value
-
-    def sequence(self, value: Any, key: str) -> list | None:
-        if not isinstance(value, list):
-            self.error(key, f"must be a list, got {_kind(value)}")
-            return None
-        return value
-
-    def ordered(self, entries: list | None, key: str, field: str, message: str, **kw):
-        """Yield (index, object, value) of a list of objects whose ``field`` must strictly increase.
-
-        ``message`` is formatted with ``v`` and ``last`` for the error when it does not.
-        """
-        last = None
-        for i, e in enumerate(entries or []):
-            e = self.mapping(e, f"{key}[{i}]")
-            if e is None:
-                continue
-            v = self.number(e.get(field), f"{key}[{i}].{field}", **kw)
-            if v is not None and last is not None and v <= last:
-                self.error(f"{key}[{i}].{field}", message.format(v=v, last=last))
-            last = v if v is not None else last
-            yield i, e, v
-
-    def unknown_keys(self, known: Iterable[str]) -> None:
-        known = set(known) | {"enabled"}
-        for k in self.params:
-            if k not in known:
-                self.info(k, "not a key libcamera reads in this block (ignored; a typo?)")
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return str(value).lower()
-    return {dict: "an object", list: "a list", str: f"the string {value!r}"}.get(type(value), repr(value))
+__all__ = ["LEVELS", "Issue", "TuningInvalid", "algorithm_type", "check", "errors", "validate"]
 
 
 def algorithm_type(name: str) -> str:
@@ -219,10 +30,31 @@ def algorithm_type(name: str) -> str:
     return name.rsplit(".", 1)[-1]
 
 
+def _odd_values(params: dict) -> Iterator[tuple[str, str]]:
+    """(key path, problem) for every non-finite number and non-string key inside a block, without recursion."""
+    stack: list[tuple[str, Any]] = [("", params)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    yield path or "", f"key {k!r} is {_kind(k)}, not a string (libcamera's keys are names)"
+                    continue
+                stack.append((f"{path}.{k}" if path else k, v))
+        elif isinstance(value, list):
+            if all(type(v) is int or (type(v) is float and math.isfinite(v)) for v in value):
+                continue  # the common case (a table of numbers): nothing to look at
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+        elif isinstance(value, float) and not math.isfinite(value):
+            yield path, "is NaN" if math.isnan(value) else "is infinite"
+
+
+def _kind(value: Any) -> str:
+    return {int: "an integer", float: "a number", bool: "a boolean"}.get(type(value), f"a {type(value).__name__}")
+
+
 def validate(tf: TuningFile, platform: str | Platform | None = None) -> list[Issue]:
     """Every issue in ``tf`` by libcamera's rules; ``platform`` (vc4/pisp) also checks the file's target."""
-    from .rules import RULES
-
     issues: list[Issue] = []
     src = tf.source
 
@@ -248,11 +80,14 @@ def validate(tf: TuningFile, platform: str | Platform | None = None) -> list[Iss
 
     seen: dict[str, str] = {}
     for name, params in tf.algorithms:
+        odd = list(_odd_values(params))
+        for key, problem in odd:
+            issues.append(Issue("error", name, key, problem, src))
         if params.get("enabled", True) is False:
             issues.append(Issue("info", name, "enabled", "block disabled (libcamera skips it)", src))
             continue
-        rule = RULES.get(name)
-        if rule is None:
+        cls = REGISTRY.get(name)
+        if cls is None:
             issues.append(Issue("info", name, "", f"unknown algorithm (libcamera logs 'No algorithm found for "
                                                   f"\"{name}\"' and ignores it)", src))
             continue
@@ -262,16 +97,14 @@ def validate(tf: TuningFile, platform: str | Platform | None = None) -> list[Iss
                                                    f"(libcamera: \"Algorithm type '{kind}' already exists\")", src))
             continue
         seen[kind] = name
-        rule(BlockChecker(name, params, target_platform, issues, src))
+        if not odd:  # the reader would report the same values again
+            cls.parse(BlockReader(name, params, target_platform, src, issues))
     return issues
 
 
-def errors(issues: Iterable[Issue]) -> list[Issue]:
-    return [i for i in issues if i.level == "error"]
-
-
 def check(tf: TuningFile, platform: str | Platform | None = None) -> list[Issue]:
-    """Validate and raise ``TuningInvalid`` on any error; returns the warnings and notes otherwise."""
+    """Validate and raise ``TuningInvalid`` (its message: the first error, and how many more) on any error;
+    returns the warnings and notes otherwise."""
     issues = validate(tf, platform)
     bad = errors(issues)
     if bad:

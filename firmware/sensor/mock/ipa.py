@@ -1,16 +1,19 @@
-"""The mock's control loops, modelled on the Raspberry Pi IPA's AGC and AWB and driven by the same tuning file.
+"""The mock's control loops: the Raspberry Pi IPA's lux, AWB and AGC, driven by the same tuning file.
 
-Each frame, the loops look at the previous frame's statistics (zone means of the noise-free signal, as the
-ISP's statistics block would report them) and choose the next exposure, gain and colour gains:
+Each frame the loops look at the frame just completed - statistics of the noise-free signal at its exposure,
+after lens shading correction with the tuning's own tables, as the Pi's statistics block reports them - and
+choose the next exposure, gain and colour gains, with libcamera's algorithms read from the same block modules
+the ISP uses:
 
-* AGC: brings the metered, white-balanced luminance to ``rpi.agc``'s ``y_target`` at the estimated lux
-  (times 2^ExposureValue), filtered with ``speed``, and splits the exposure into shutter and gain along the
-  exposure mode's stages, as ``AgcChannel::divideUpExposure`` does.
-* AWB: walks ``rpi.awb``'s ``ct_curve`` between the AwbMode's limits, scoring each colour temperature by the
-  clamped squared distance of every zone from grey minus the lux-dependent prior (``Awb::coarseSearch``).
+* lux (``rpi.lux``): from the frame's exposure, gain and mean green level against the file's reference;
+* AWB (``rpi.awb``): the Bayesian search of ``tuning.blocks.awb_search`` on the AWB regions, IIR-filtered at
+  ``speed`` (1 during ``startup_frames``), or grey world without a calibrated curve;
+* AGC (``rpi.agc``, channel 0): ``tuning.blocks.agc_loop``, libcamera's ``AgcChannel::process`` - metering,
+  exposure and constraint modes, ``y_target`` at the lux, exposure value, flicker period, and the exposure
+  mode's shutter/gain stages, with gain above the sensor's analogue range reported as digital gain.
 
-Manual controls override either loop exactly as picamera2 users expect: a non-zero ExposureTime or
-AnalogueGain fixes that half; AwbEnable false with ColourGains fixes the gains.
+Manual controls override either loop as picamera2 users expect: a non-zero ExposureTime or AnalogueGain fixes
+that half; AwbEnable false with ColourGains fixes the gains; AeEnable false holds the last exposure.
 """
 
 from __future__ import annotations
@@ -22,12 +25,17 @@ import cv2
 import numpy as np
 
 from ...tuning import TuningFile
-from ...tuning.blocks import AgcChannel, Alsc, Awb, Lux
-from ..controls import AWB_MODES, EXPOSURE_MODES, METERING_MODES
+from ...tuning.blocks import AgcChannel, Alsc, Awb, Lux, awb_search
+from ...tuning.blocks.agc_loop import AgcLoop, AgcStats
+from ...tuning.blocks.awb import DEFAULT_CT
+from ...tuning.blocks.lux import DEFAULT_LUX
+from ...tuning.hardware import PLATFORMS
+from ..controls import AWB_MODES, CONSTRAINT_MODES, EXPOSURE_MODES, METERING_MODES
 from ..protocol import SensorMode
 from .render import SIGNAL_EXPOSURE_US, Levels, Signal
 
 _FRAME_MARGIN_US = 200  # vertical blanking a frame needs beyond its exposure
+_SAMPLES = (128, 96)  # pixel (2x2 block) samples across and down, for the luminance histogram
 
 
 @dataclass(frozen=True)
@@ -40,37 +48,58 @@ class FrameSettings:
     ct: float
     lux: float
     frame_duration_us: int
+    digital_gain: float = 1.0
 
 
-def _metering_weights(kind: str) -> np.ndarray:
-    """Weights on the 16x12 statistics grid for centre-weighted, spot and matrix metering."""
-    yy, xx = np.mgrid[0:12, 0:16]
-    r2 = ((xx - 7.5) / 8.0) ** 2 + ((yy - 5.5) / 6.0) ** 2
-    if kind == "spot":
-        return (r2 < 0.06).astype(float) + 1e-6
-    if kind == "matrix":
-        return np.ones((12, 16))
-    return np.clip(3.0 - 2.5 * r2, 0.5, 3.0)
+def metering_map(weights: np.ndarray | None, grid: tuple[int, int]) -> np.ndarray:
+    """A metering mode's weights spread onto the mock's (rows, cols) statistics grid.
+
+    pisp's 15x15 zones tile the frame: each grid cell takes the zone under its centre. vc4's 15 zones are the
+    VideoCore's concentric regions; we lay them out as the stock centre-weighted weights group them: three across
+    the centre (0-2), then three rings of four quadrants (3-6, 7-10, 11-14) out to the corners.
+    """
+    rows, cols = grid
+    if weights is None:
+        return np.ones(grid)
+    w = np.asarray(weights, dtype=np.float64)
+    yy, xx = (np.mgrid[0:rows, 0:cols] + 0.5) / np.array([rows, cols])[:, None, None]
+    if w.size != 15:
+        n = int(round(w.size ** 0.5))
+        return w.reshape(n, n)[(yy * n).astype(int), (xx * n).astype(int)]
+    dx, dy = xx - 0.5, yy - 0.5
+    radius = np.hypot(dx / 0.5, dy / 0.5) / np.sqrt(2)  # 0 at the centre, 1 in the corners
+    quadrant = (dx >= 0).astype(int) + 2 * (dy >= 0)
+    ring = np.digitize(radius, [0.2, 0.45, 0.75])
+    index = np.where(ring == 0, np.digitize(dx, [-0.07, 0.07]), 3 + 4 * (ring - 1) + quadrant)
+    return w[index]
 
 
 class MockIpa:
     def __init__(self, tuning: TuningFile, levels: Levels, mode: SensorMode,
                  gain_range: tuple[float, float], exposure_range_us: tuple[int, int],
-                 array_size: tuple[int, int] | None = None):
+                 array_size: tuple[int, int] | None = None, cfa: str = "RGGB"):
         self.agc = AgcChannel.read(tuning)
         self.awb = Awb.read(tuning)
         self.lux_ref = Lux.read(tuning)
         self.alsc = Alsc.read(tuning)
+        self.platform = PLATFORMS.get(tuning.target, PLATFORMS["vc4"])
         self.levels = levels
         self.mode = mode
         self.array_size = array_size
+        self.cfa = cfa
         self.gain_range = gain_range
         self.exposure_range = exposure_range_us
+        self.loop = AgcLoop(self.agc, gain_range, (exposure_range_us[0], 1e9))
         self.controls: dict[str, Any] = {"AeEnable": True, "AwbEnable": True, "AwbMode": 0, "ExposureValue": 0.0,
-                                         "AeMeteringMode": 0, "AeExposureMode": 0, "ExposureTime": 0,
-                                         "AnalogueGain": 0.0, "ColourGains": (0.0, 0.0),
+                                         "AeMeteringMode": 0, "AeExposureMode": 0, "AeConstraintMode": 0,
+                                         "ExposureTime": 0, "AnalogueGain": 0.0, "ColourGains": (0.0, 0.0),
+                                         "AeFlickerMode": 0, "AeFlickerPeriod": 10000,
                                          "FrameDurationLimits": (mode.min_frame_duration_us, 1_000_000_000)}
         self.frames = 0
+        self._samples: tuple[Signal, np.ndarray, np.ndarray] | None = None
+        self._shading: tuple[float, np.ndarray] | None = None
+        self._awb_result: tuple[tuple[float, float], float] | None = None
+        self._weights: dict[str, np.ndarray] = {}
         self.state = FrameSettings(exposure_us=10_000, gain=1.0, colour_gains=(1.8, 1.6), ct=4500.0, lux=400.0,
                                    frame_duration_us=mode.min_frame_duration_us)
 
@@ -85,11 +114,11 @@ class MockIpa:
         """Settings for the next frame, from the statistics of the frame just completed."""
         s = self.state
         if stats is not None:
-            y = self._metered_y(stats, s)
+            regions, samples, cells = self._statistics(stats, s)
             lux = self._lux(stats, s)
-            gains, ct = self._awb(stats, lux, s)
-            exposure, gain = self._agc(y, lux, s)
-            s = replace(s, exposure_us=exposure, gain=gain, colour_gains=gains, ct=ct, lux=lux)
+            gains, ct = self._awb(regions, lux, s)
+            exposure, gain, dg = self._agc(regions, samples, cells, lux, gains, s)
+            s = replace(s, exposure_us=exposure, gain=gain, digital_gain=dg, colour_gains=gains, ct=ct, lux=lux)
         else:
             exposure, gain = self._manual_or(s.exposure_us, s.gain)
             s = replace(s, exposure_us=exposure, gain=gain)
@@ -97,71 +126,79 @@ class MockIpa:
         self.frames += 1
         return self.state
 
-    def _speed(self, speed: float, startup: int) -> float:
-        return 1.0 if self.frames < startup else speed
-
-    def _scale_dn(self, s: FrameSettings) -> float:
+    def _scale(self, s: FrameSettings) -> float:
         """Electrons in the signal (10 ms) -> normalised 0..1 units for this frame's exposure and gain."""
         return (s.exposure_us / SIGNAL_EXPOSURE_US) * self.levels.dn_per_electron * s.gain / (
             self.levels.white - self.levels.black)
 
-    def _metered_y(self, stats: Signal, s: FrameSettings) -> float:
-        z = np.minimum(stats.zones * self._scale_dn(s), 1.0)
-        gr, gb = s.colour_gains
-        y = np.minimum(0.299 * z[..., 0] * gr + 0.587 * z[..., 1] + 0.114 * z[..., 2] * gb, 1.0)
-        kind = METERING_MODES[int(self.controls["AeMeteringMode"])]
-        w = _metering_weights(kind)
-        return float((y * w).sum() / w.sum())
+    def _shading_tables(self, ct: float) -> np.ndarray:
+        """(rows, cols, 3) lens-shading gains on the statistics grid at ``ct`` (the Pi's stats are post-LSC)."""
+        ct = round(ct / 50.0) * 50.0
+        if self._shading is None or self._shading[0] != ct:
+            grid = (16, 12)
+            if self.alsc is None:
+                table = np.ones((12, 16, 3))
+            else:
+                # The tables cover the whole pixel array; like alsc.cpp's resampleCalTable, take the mode's part.
+                tables = self.alsc.gains_for_crop(ct, self.mode.crop, self.array_size) if self.array_size \
+                    else self.alsc.gains(ct)
+                table = np.dstack([cv2.resize(t, grid, interpolation=cv2.INTER_LINEAR) for t in tables])
+            self._shading = (ct, table)
+        return self._shading[1]
+
+    def _statistics(self, stats: Signal, s: FrameSettings):
+        """Region means (rows, cols, 3) and pixel samples (n, 3) on the 0..1 scale after shading correction."""
+        if self._samples is None or self._samples[0] is not stats:
+            h, w = stats.mosaic.shape
+            ys = (np.arange(_SAMPLES[1]) * (h // 2) // _SAMPLES[1]) * 2
+            xs = (np.arange(_SAMPLES[0]) * (w // 2) // _SAMPLES[0]) * 2
+            block = {c: [] for c in "RGB"}
+            for i, c in enumerate(self.cfa):
+                dy, dx = divmod(i, 2)
+                block[c].append(stats.mosaic[np.ix_(ys + dy, xs + dx)])
+            rgb = np.stack([np.mean(block[c], axis=0) for c in "RGB"], axis=-1).reshape(-1, 3)
+            cells = ((ys[:, None] * 12 // h) * 16 + (xs[None, :] * 16 // w)).ravel()
+            self._samples = (stats, rgb, cells)
+        _, rgb, cells = self._samples
+        k = self._scale(s)
+        shading = self._shading_tables(s.ct)
+        regions = np.minimum(stats.zones * k, 1.0) * shading
+        samples = np.minimum(rgb * k, 1.0) * shading.reshape(-1, 3)[cells]
+        return regions, samples, cells
 
     def _lux(self, stats: Signal, s: FrameSettings) -> float:
         if self.lux_ref is None:
-            return 400.0  # libcamera's default when no rpi.lux block exists
-        y16 = stats.green_mean * self._scale_dn(s) * 65535.0
+            return DEFAULT_LUX
+        # The mean green level before shading correction: what camtune calibrate measured reference_Y on.
+        y16 = stats.green_mean * self._scale(s) * 65535.0
         return float(self.lux_ref.estimate(s.exposure_us, s.gain, max(y16, 1e-3)))
 
-    def _agc(self, y: float, lux: float, s: FrameSettings) -> tuple[int, float]:
-        if not self.controls["AeEnable"]:
-            return s.exposure_us, s.gain
-        target = float(self.agc.y_target.eval(np.clip(lux, *self.agc.y_target.domain)))
-        target *= 2.0 ** float(self.controls["ExposureValue"])
-        target = min(target, 0.9)
-        current = s.exposure_us * s.gain
-        wanted = current * target / max(y, 1e-4)
-        speed = self._speed(self.agc.speed, self.agc.startup_frames)
-        total = current + speed * (wanted - current)
-        return self._divide(total)
-
-    def _divide(self, total: float) -> tuple[int, float]:
-        """Split shutter x gain along the exposure mode's stages, honouring manual halves and frame limits."""
-        name = EXPOSURE_MODES[int(self.controls["AeExposureMode"])]
-        shutters, gains = self.agc.exposure_modes.get(name, next(iter(self.agc.exposure_modes.values())))
-        max_shutter = self._max_shutter()
-        fixed_t = int(self.controls["ExposureTime"])
-        fixed_g = float(self.controls["AnalogueGain"])
-        if fixed_t and fixed_g:
-            return self._manual_or(fixed_t, fixed_g)
-        if fixed_t:
-            t = min(fixed_t, max_shutter)
-            return t, float(np.clip(total / t, *self.gain_range))
-        if fixed_g:
-            g = float(np.clip(fixed_g, *self.gain_range))
-            return int(np.clip(total / g, self.exposure_range[0], max_shutter)), g
-        t, g = min(shutters[0], max_shutter), gains[0]
-        if t * g < total:
-            for i in range(1, len(shutters)):
-                t_stage = min(shutters[i], max_shutter)
-                if t_stage * gains[i - 1] >= total:
-                    t = total / gains[i - 1]
-                    g = gains[i - 1]
-                    break
-                t = t_stage
-                if t * gains[i] >= total:
-                    g = total / t
-                    break
-                g = gains[i]
-        t = float(np.clip(t, self.exposure_range[0], max_shutter))
-        g = float(np.clip(g, *self.gain_range))
-        return int(round(t)), g
+    def _agc(self, regions, samples, cells, lux, gains, s: FrameSettings) -> tuple[int, float, float]:
+        c = self.controls
+        if not c["AeEnable"]:
+            t, g = self._manual_or(s.exposure_us, s.gain)
+            return t, g, 1.0
+        loop = self.loop
+        loop.metering_mode = METERING_MODES[int(c["AeMeteringMode"])]
+        loop.exposure_mode = EXPOSURE_MODES[int(c["AeExposureMode"])]
+        loop.constraint_mode = CONSTRAINT_MODES[int(c["AeConstraintMode"])]
+        loop.ev = 2.0 ** float(c["ExposureValue"])
+        loop.fixed_shutter = float(min(int(c["ExposureTime"]), self._max_shutter()) or 0)
+        loop.fixed_gain = float(c["AnalogueGain"])
+        loop.flicker_period = float(c["AeFlickerPeriod"]) if int(c["AeFlickerMode"]) else 0.0
+        loop.shutter_range = (self.exposure_range[0], self._max_shutter())
+        weights = self._weights.get(loop.metering_mode)
+        if weights is None:
+            weights = self._weights[loop.metering_mode] = metering_map(
+                self.agc.metering_weights(loop.metering_mode), regions.shape[:2])
+        y = samples @ np.array([0.299 * gains[0], 0.587, 0.114 * gains[1]])
+        out = loop.process(AgcStats(regions.reshape(-1, 3), weights.ravel(), np.minimum(y, 1.0)),
+                           s.exposure_us, s.gain, gains, lux)
+        analogue = float(np.clip(out.analogue_gain, *self.gain_range))
+        shutter = int(round(np.clip(out.shutter_us, self.exposure_range[0], self._max_shutter())))
+        # AgcChannel::prepare: what the sensor cannot give, the ISP's digital gain does (1x to its limit).
+        dg = float(np.clip(out.total / (shutter * analogue), 1.0, self.agc.max_digital_gain))
+        return shutter, analogue, dg
 
     def _manual_or(self, exposure_us: int, gain: float) -> tuple[int, float]:
         t = int(self.controls["ExposureTime"]) or exposure_us
@@ -176,7 +213,7 @@ class MockIpa:
         want = max(self.mode.min_frame_duration_us, int(lo), exposure_us + _FRAME_MARGIN_US)
         return int(min(want, max(int(hi), self.mode.min_frame_duration_us)))
 
-    def _awb(self, stats: Signal, lux: float, s: FrameSettings) -> tuple[tuple[float, float], float]:
+    def _awb(self, regions: np.ndarray, lux: float, s: FrameSettings) -> tuple[tuple[float, float], float]:
         curve = self.awb.curve
         if not self.controls["AwbEnable"]:
             gr, gb = self.controls["ColourGains"]
@@ -184,41 +221,22 @@ class MockIpa:
                 ct = curve.ct_from_gains(gr, gb) if curve else s.ct
                 return (float(gr), float(gb)), ct
             return s.colour_gains, s.ct
-        z = self._shading_corrected(stats.zones, s.ct)
-        lit = z[..., 1] > 0.02 * z[..., 1].max()
-        r_g = z[..., 0][lit] / z[..., 1][lit]
-        b_g = z[..., 2][lit] / z[..., 1][lit]
-        if curve is None:
-            # No calibration: grey world, as libcamera's uncalibrated files ask for (bayes: 0).
-            gains = (float(1.0 / r_g.mean()), float(1.0 / b_g.mean()))
-            return self._filter(gains, 4500.0, s)
-        mode = AWB_MODES[int(self.controls["AwbMode"])]
-        lo, hi = self.awb.modes.get(mode, self.awb.modes.get("auto", curve.domain))
-        lo, hi = max(lo, curve.domain[0]), min(hi, curve.domain[1])
-        cts = np.linspace(lo, hi, 121) if hi > lo else np.array([lo])
-        r = np.interp(cts, curve.ct, curve.r)
-        b = np.interp(cts, curve.ct, curve.b)
-        dr = r_g[None, :] / r[:, None] - 1.0
-        db = b_g[None, :] / b[:, None] - 1.0
-        delta2 = np.minimum(dr * dr + db * db, self.awb.delta_limit).sum(axis=1)
-        score = delta2 - self.awb.prior(lux, cts)
-        ct = float(cts[int(np.argmin(score))])
-        return self._filter(curve.gains(ct), ct, s)
-
-    def _shading_corrected(self, zones: np.ndarray, ct: float) -> np.ndarray:
-        """Zone statistics after lens shading correction, where the Pi's ISP takes its AWB statistics."""
-        if self.alsc is None:
-            return zones
-        out = zones.copy()
-        # The tables cover the whole pixel array; like the Pi's IPA (alsc.cpp resampleCalTable), take the part
-        # under a cropped mode's window.
-        tables = self.alsc.gains_for_crop(ct, self.mode.crop, self.array_size) if self.array_size \
-            else self.alsc.gains(ct)
-        for c, table in enumerate(tables):
-            out[..., c] *= cv2.resize(table, (zones.shape[1], zones.shape[0]), interpolation=cv2.INTER_AREA)
-        return out
+        # Awb::process: a new search every frame_period frames (every frame while starting up); in between
+        # the filter keeps moving towards the last result.
+        if self._awb_result is None or self.frames < self.awb.startup_frames \
+                or self.frames % self.awb.frame_period == 0:
+            mode = AWB_MODES[int(self.controls["AwbMode"])]
+            found = awb_search.search(regions, self.awb, lux, mode, full_scale=1.0)
+            if found is not None:
+                self._awb_result = (found[1], found[0])
+            elif not (self.awb.bayes and curve is not None):
+                self._awb_result = (awb_search.grey_world(regions), DEFAULT_CT)
+            # else: too few usable regions; libcamera keeps what it had
+        if self._awb_result is None:
+            return s.colour_gains, s.ct
+        return self._filter(*self._awb_result, s)
 
     def _filter(self, gains, ct, s: FrameSettings):
-        k = self._speed(self.awb.speed, self.awb.startup_frames)
+        k = 1.0 if self.frames < self.awb.startup_frames else self.awb.speed
         g = (s.colour_gains[0] + k * (gains[0] - s.colour_gains[0]), s.colour_gains[1] + k * (gains[1] - s.colour_gains[1]))
         return (float(g[0]), float(g[1])), float(s.ct + k * (ct - s.ct))

@@ -1,7 +1,9 @@
-"""The sensors the mock can pretend to be: modes, CFA, bit depth, black level and noise physics.
+"""The sensors the mock can pretend to be: a part (modes, CFA, bit depth, black level), noise physics, a
+spectral camera and a lens.
 
-Modes, CFA order and bit depths are what libcamera reports for the real parts (rpicam-hello --list-cameras on
-a Pi: ``imx477 [4056x3040 12-bit RGGB]``, ``imx708 [4608x2592 10-bit RGGB]``). Noise figures:
+Two hand-made models carry the project's own physics (``MODELS``: measured Nikon D5100 sensitivities, a
+radial lens); ``like.py`` builds a model from any stock libcamera tuning file instead. Noise figures of the
+hand-made models:
 
 * IMX477: 0.479 DN(12-bit) per electron at analogue gain 1, from libcamera's ``rpi.noise``
   ``reference_slope`` 2.767 on the 16-bit scale (2.767^2 / 16 = 0.479); read noise 1.53 DN at gain 1 and
@@ -16,6 +18,9 @@ import math
 from dataclasses import dataclass
 
 from ..protocol import SensorInfo, SensorMode
+from .lens import RadialLens
+from .parts import Part, part
+from .spectral import DEFAULT_CAMERA
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ class NoisePhysics:
         return self.dn_per_electron * gain * signal_dn + self.read_noise_dn(gain) ** 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SensorModel:
     info: SensorInfo
     bit_depth: int
@@ -45,12 +50,8 @@ class SensorModel:
     # Electrons collected by green from a perfect white under D65 at 1000 lux in 10 ms at the lens's
     # f-number: sets how bright the mock's scenes are for a given exposure.
     white_electrons_1000lux_10ms: float
-    # Radius-squared coefficient of the natural and mechanical light fall-off, and the optical centre's
-    # offset from the array centre (fractions of the half-diagonal): the lens shading ALSC must remove.
-    vignetting: float
-    optical_centre: tuple[float, float]
-    # Fraction of a channel's IR-edge band lost at the frame corner (colour shading, see spectral.py).
-    ir_shift_loss: float
+    lens: object  # lens.RadialLens or lens.TableLens: the shading ALSC must remove
+    camera: object  # spectral.MeasuredCamera or spectral.FittedCamera
     blur_sigma_px: float
     temperature_c: tuple[float, float]  # at start, and after warming up
 
@@ -66,55 +67,22 @@ class SensorModel:
         return mode.bit_depth
 
 
+def _hand_made(p: Part, slope: float, white_electrons: float, vignetting: float, centre: tuple[float, float],
+               ir_shift_loss: float, blur: float) -> SensorModel:
+    noise = NoisePhysics(dn_per_electron=slope**2 / 2 ** (16 - p.bit_depth), read_pre_dn=p.read_pre_dn,
+                         read_post_dn=p.read_post_dn, full_well_e=p.full_well_e)
+    lens = RadialLens(vignetting, centre, ir_shift_loss, p.info.pixel_array_size)
+    return SensorModel(info=p.info, bit_depth=p.bit_depth, noise=noise, gain_range=p.gain_range,
+                       exposure_range_us=p.exposure_range_us, white_electrons_1000lux_10ms=white_electrons,
+                       lens=lens, camera=DEFAULT_CAMERA, blur_sigma_px=blur, temperature_c=p.temperature_c)
+
+
 def _imx477() -> SensorModel:
-    w, h = 4056, 3040
-    modes = (
-        SensorMode((4056, 3040), 12, 10.0, (0, 0, w, h), 1),
-        SensorMode((2028, 1520), 12, 40.0, (0, 0, w, h), 2),
-        SensorMode((2028, 1080), 12, 50.0, (0, 440, w, 2160), 2),
-        SensorMode((1332, 990), 10, 120.0, (696, 528, 2664, 1980), 2),
-    )
-    info = SensorInfo(model="imx477", pixel_array_size=(w, h), cfa="RGGB", modes=modes, black_level_16=4096,
-                      unit_cell_size_nm=(1550, 1550))
-    return SensorModel(
-        info=info,
-        bit_depth=12,
-        noise=NoisePhysics(dn_per_electron=2.767**2 / 16.0, read_pre_dn=0.715, read_post_dn=1.40,
-                           full_well_e=8200.0),
-        gain_range=(1.0, 22.26),
-        exposure_range_us=(114, 694_422_939),
-        white_electrons_1000lux_10ms=4800.0,
-        vignetting=0.42,
-        optical_centre=(0.03, -0.02),
-        ir_shift_loss=0.6,
-        blur_sigma_px=0.6,
-        temperature_c=(31.0, 44.0),
-    )
+    return _hand_made(part("imx477"), 2.767, 4800.0, 0.42, (0.03, -0.02), 0.6, 0.6)
 
 
 def _imx708() -> SensorModel:
-    w, h = 4608, 2592
-    modes = (
-        SensorMode((4608, 2592), 10, 14.35, (0, 0, w, h), 1),
-        SensorMode((2304, 1296), 10, 56.03, (0, 0, w, h), 2),
-        SensorMode((1536, 864), 10, 120.13, (768, 432, 3072, 1728), 2),
-    )
-    info = SensorInfo(model="imx708", pixel_array_size=(w, h), cfa="RGGB", modes=modes, black_level_16=4096,
-                      unit_cell_size_nm=(1400, 1400))
-    return SensorModel(
-        info=info,
-        bit_depth=10,
-        noise=NoisePhysics(dn_per_electron=2.5**2 / 64.0, read_pre_dn=0.35, read_post_dn=0.9,
-                           full_well_e=9800.0),
-        gain_range=(1.112, 16.0),
-        exposure_range_us=(26, 112_015_443),
-        white_electrons_1000lux_10ms=5200.0,
-        vignetting=0.55,
-        optical_centre=(-0.02, 0.02),
-        ir_shift_loss=0.7,
-        blur_sigma_px=0.7,
-        temperature_c=(33.0, 48.0),
-    )
+    return _hand_made(part("imx708"), 2.5, 5200.0, 0.55, (-0.02, 0.02), 0.7, 0.7)
 
 
 MODELS = {"imx477": _imx477, "imx708": _imx708}

@@ -1,9 +1,7 @@
-"""Lens effects: light fall-off, colour shading that follows the illuminant, and a mild blur.
+"""Lens effects on a sensor mode: the lens's shading (``lens.py``) sampled where the mode's pixels are, and blur.
 
-Coordinates are normalised to the pixel array: ``r = 1`` at the array's corners, so a cropped or binned mode
-sees exactly the part of the shading it reads out. The colour shading comes from the IR-cut filter's edge
-shifting at oblique incidence (``spectral.red_loss``), so it is stronger under tungsten than daylight, as on
-real modules; that is why libcamera keeps ALSC colour tables per colour temperature.
+Positions are fractions of the pixel array, so a cropped or binned mode sees exactly the part of the shading
+it reads out.
 """
 
 from __future__ import annotations
@@ -16,35 +14,22 @@ from .models import SensorModel
 
 
 def array_coords(model: SensorModel, mode: SensorMode) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel centres of ``mode`` in normalised array coordinates: (u of each column, v of each row)."""
+    """Pixel centres of ``mode`` as fractions of the pixel array: (x of each column, y of each row)."""
     aw, ah = model.info.pixel_array_size
     cx, cy, cw, ch = mode.crop
     w, h = mode.size
-    half_diag = 0.5 * np.hypot(aw, ah)
-    xs = cx + (np.arange(w) + 0.5) * cw / w
-    ys = cy + (np.arange(h) + 0.5) * ch / h
-    return (xs - aw / 2) / half_diag, (ys - ah / 2) / half_diag
+    return (cx + (np.arange(w) + 0.5) * cw / w) / aw, (cy + (np.arange(h) + 0.5) * ch / h) / ah
 
 
-def radius2(model: SensorModel, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    ou, ov = model.optical_centre
-    return (np.asarray(u) - ou) ** 2 + (np.asarray(v) - ov) ** 2
-
-
-def shading_at(model: SensorModel, lighting: spectral.Lighting, u, v) -> np.ndarray:
-    """True per-channel gain (..., 3) the optics apply at array coordinates (u, v); 1 at the optical centre."""
-    r2 = radius2(model, u, v)[..., None]
-    falloff = 1.0 / (1.0 + model.vignetting * r2) ** 2
-    loss = spectral.red_loss(lighting) * model.ir_shift_loss
-    return (falloff * (1.0 - loss * r2)).astype(np.float32)
+def shading_at(model: SensorModel, lighting: spectral.Lighting, fx, fy) -> np.ndarray:
+    """True per-channel transmission (..., 3) the optics apply at array fractions (fx, fy)."""
+    return model.lens.gain(model.camera, lighting, fx, fy)
 
 
 def shading_plane(model: SensorModel, mode: SensorMode, lighting: spectral.Lighting, channel: int) -> np.ndarray:
-    """Gain of one channel over the whole mode, (h, w) float32."""
-    u, v = array_coords(model, mode)
-    r2 = radius2(model, u[None, :], v[:, None]).astype(np.float32)
-    loss = np.float32(spectral.red_loss(lighting)[channel] * model.ir_shift_loss)
-    return (1.0 - loss * r2) / (1.0 + np.float32(model.vignetting) * r2) ** 2
+    """Transmission of one channel over the whole mode, (h, w) float32."""
+    fx, fy = array_coords(model, mode)
+    return np.ascontiguousarray(model.lens.gain(model.camera, lighting, fx[None, :], fy[:, None], channel))
 
 
 def blur_sigma(model: SensorModel, mode: SensorMode) -> float:

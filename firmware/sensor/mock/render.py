@@ -119,7 +119,7 @@ class Renderer:
     def _compute_signal(self, mode: SensorMode, lighting: spectral.Lighting) -> Signal:
         xs, ys = self.sample_grid(mode)
         w, h = mode.size
-        resp = spectral.responses(self.scene.reflectances(), lighting) * self.model.white_electrons_1000lux_10ms
+        resp = self.model.camera.responses(self.scene.reflectances(), lighting) * self.model.white_electrons_1000lux_10ms
         sites = CFA_SITES[self.model.info.cfa]
         sigma = optics.blur_sigma(self.model, mode)
         mosaic = np.empty((h, w), dtype=np.float32)

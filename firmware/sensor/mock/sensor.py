@@ -39,7 +39,7 @@ from ..protocol import SensorInfo, SensorMode
 from ..request import CompletedRequest, FrameBuffer
 from .faults import FAULTS, Faults
 from .ipa import FrameSettings, MockIpa
-from .models import sensor_model
+from .models import SensorModel, sensor_model
 from .render import Renderer, mode_levels
 from .scenes import make_scene
 from .spectral import Lighting
@@ -59,12 +59,14 @@ class MockSensor:
     backend = SensorBackend.MOCK
     is_mock = True
 
-    def __init__(self, model: str = "imx477", scene: str = "colorchecker", lighting: Lighting | None = None,
-                 tuning: TuningFile | None = None, seed: int = 0, hot_pixels: int = 16,
-                 clock: Clock | None = None):
-        self.model = sensor_model(model)
+    def __init__(self, model: str | SensorModel = "imx477", scene: str = "colorchecker",
+                 lighting: Lighting | None = None, tuning: TuningFile | None = None, seed: int = 0,
+                 hot_pixels: int = 16, clock: Clock | None = None):
+        # A model name is one of the hand-made mocks; a SensorModel comes from elsewhere (like.py: a mock like a
+        # stock-tuned sensor, which brings its own tuning file).
+        self.model = model if isinstance(model, SensorModel) else sensor_model(model)
         self.lighting = lighting or Lighting()
-        self.tuning = tuning or default_tuning(model)
+        self.tuning = tuning or default_tuning(self.model.info.model)
         self.seed = seed
         self._clock = clock or SystemClock()
         self._scene = make_scene(scene, self.model.info.pixel_array_size, seed)
@@ -141,7 +143,7 @@ class MockSensor:
             self._buffer_count = buffer_count
             self._levels = mode_levels(self.model, mode)
             self._ipa = MockIpa(self.tuning, self._levels, mode, self.model.gain_range, self.model.exposure_range_us,
-                                array_size=self.model.info.pixel_array_size)
+                                array_size=self.model.info.pixel_array_size, cfa=self.model.info.cfa)
             self._ipa.apply_controls(self._initial)
 
     def start(self) -> None:

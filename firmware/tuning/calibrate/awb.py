@@ -11,7 +11,8 @@ about 0.1 %, while the Planckian and daylight loci do not join smoothly at 4000 
 by up to 1 % - enough to cost 0.4 CIEDE2000 in the colour matrices fitted on that white balance. The smooth
 fit still measures how far the real neutrals stray from a smooth locus: ``transverse_pos/neg`` are 1.1x the
 largest distances on either side (at least 0.01), in libcamera's direction convention (positive: towards
-larger r and b). A colour temperature whose point breaks the curve's monotonic order is dropped.
+larger r and b). A colour temperature whose point breaks the curve's monotonic order is dropped. Where the
+lights did not reach the AWB modes' limits, the curve is extended along the neutrals' own trend (``beyond``).
 """
 
 from __future__ import annotations
@@ -34,12 +35,36 @@ class AwbFit:
     transverse_pos: float
     transverse_neg: float
     dropped: list[float] = field(default_factory=list)
+    trend: tuple[np.ndarray, np.ndarray] | None = None  # log r and log b as straight lines in mired (1e6 / ct)
 
     def rb(self, ct: float) -> tuple[float, float]:
         return float(np.interp(ct, self.cts, self.r)), float(np.interp(ct, self.cts, self.b))
 
-    def curve(self) -> list[float]:
-        return [v for ct, r, b in zip(self.cts, self.r, self.b) for v in (int(round(ct)), round(r, 5), round(b, 5))]
+    def beyond(self, ct: float) -> tuple[float, float]:
+        """(r, b) of a grey at ``ct`` outside the measured lights, from the neutrals' trend.
+
+        By Wien's approximation to Planck's law a black body's ratio of any two channels is exp(a + k / T), so
+        log r and log b are straight lines in mired; on the mock this extends a 2850-6500 K calibration to
+        2600 and 7500 K within 1 % (a straight line in r and b, libcamera's own extension, is 4-9 % off).
+        """
+        pr, pb = self.trend
+        return float(np.exp(np.polyval(pr, 1e6 / ct))), float(np.exp(np.polyval(pb, 1e6 / ct)))
+
+    def curve(self, lo: float | None = None, hi: float | None = None) -> list[float]:
+        """``ct_curve``: the measured points, extended to ``lo``..``hi`` K where the lights did not reach.
+
+        libcamera's search walks the AWB mode's whole range and extends the curve's end segments in a straight
+        line past the last point; the neutrals of real lights bend away from such a line, so points from their
+        own trend (``beyond``) are added out to the modes' limits and the modes are kept as they are.
+        """
+        pts = list(zip(self.cts, self.r, self.b))
+        extra = []
+        if self.trend is not None and lo is not None and lo < self.cts[0] * 0.97:
+            extra += [(ct, *self.beyond(ct)) for ct in np.geomspace(lo, self.cts[0], 3)[:-1]]
+        if self.trend is not None and hi is not None and hi > self.cts[-1] * 1.03:
+            extra += [(ct, *self.beyond(ct)) for ct in np.geomspace(self.cts[-1], hi, 3)[1:]]
+        pts = sorted(pts + extra)
+        return [v for ct, r, b in pts for v in (int(round(ct)), round(r, 5), round(b, 5))]
 
 
 def neutral(corrected_means: np.ndarray) -> tuple[float, float]:
@@ -95,23 +120,21 @@ def fit_awb(points: list[tuple[float, float, float]]) -> AwbFit:
     dist = [_signed_distance(r, b, smooth_r[::-1], smooth_b[::-1]) for r, b in rb]
     pos = max(0.01, 1.1 * max(max(dist), 0.0))
     neg = max(0.01, 1.1 * max(-min(dist), 0.0))
-    return AwbFit([cts[i] for i in keep], list(map(float, cr)), list(map(float, cb)),
-                  [(c, float(r), float(b)) for c, (r, b) in zip(cts, rb)], round(pos, 5), round(neg, 5), dropped)
+    kept = np.array([cts[i] for i in keep])
+    trend = (np.polyfit(1e6 / kept, np.log(cr), 1), np.polyfit(1e6 / kept, np.log(cb), 1))
+    return AwbFit(list(map(float, kept)), list(map(float, cr)), list(map(float, cb)),
+                  [(c, float(r), float(b)) for c, (r, b) in zip(cts, rb)], round(pos, 5), round(neg, 5), dropped,
+                  trend)
 
 
 def awb_block(fit: AwbFit, base: dict | None) -> dict:
-    """The base's ``rpi.awb`` (priors, modes ...) with the fitted curve; modes clipped to the curve's range."""
+    """The base's ``rpi.awb`` (priors, modes ...) with the fitted curve, extended to cover every mode."""
     p = dict(base or {})
-    p["ct_curve"] = fit.curve()
+    modes = p.get("modes") if isinstance(p.get("modes"), dict) else {}
+    spans = [(float(m["lo"]), float(m["hi"])) for m in modes.values()] or [(2500.0, 8000.0)]
+    lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+    p["ct_curve"] = fit.curve(lo, hi)
     p["transverse_pos"] = fit.transverse_pos
     p["transverse_neg"] = fit.transverse_neg
     p.setdefault("bayes", 1)
-    lo, hi = fit.cts[0], fit.cts[-1]
-    if isinstance(p.get("modes"), dict):
-        # libcamera extrapolates the curve beyond its ends; keep each search range on measured ground.
-        modes = {}
-        for name, m in p["modes"].items():
-            mlo, mhi = max(float(m["lo"]), lo), min(float(m["hi"]), hi)
-            modes[name] = {"lo": int(round(min(mlo, hi))), "hi": int(round(max(mhi, lo)))}
-        p["modes"] = modes
     return p

@@ -92,7 +92,7 @@ def shading_at(alsc: AlscFit | None, ct: float, rects: list[PatchRect], size: tu
 
 
 def calibrate(directory: Path, target: str, base: Path | None = None, reference: str = "adapted",
-              progress=lambda msg: None) -> Calibration:
+              progress=lambda msg: None, max_gain: float = 16.0) -> Calibration:
     platform = platform_for(target)
     if base is not None:  # a broken base is reported now, not after the long steps
         base_tf = TuningFile.load(base)
@@ -158,7 +158,7 @@ def calibrate(directory: Path, target: str, base: Path | None = None, reference:
     progress("noise profile")
     noise = fit_noise(noise_samples)
 
-    tf = base_tf if base is not None else default_tuning(platform)
+    tf = base_tf if base is not None else default_tuning(platform, max_gain=max_gain)
     tf.source = str(directory)
     _put(tf, "rpi.black_level", black_block(black))
     if lux is not None:

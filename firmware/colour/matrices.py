@@ -1,17 +1,22 @@
-"""The little colour maths the DNG writer needs on the device: sRGB/XYZ and a Bradford adaptation.
+"""Fixed colour constants the device needs (the DNG writer): sRGB/XYZ, Bradford, DNG illuminants.
 
-(Tools and tests use colour-science; the device stays lean, and these are fixed, published constants.)
+Published values, so no library is needed on the device; tools and tests use colour-science for the rest.
+
+>>> import numpy as np
+>>> bool(np.allclose(SRGB_TO_XYZ @ np.ones(3), xy_to_xyz(ILLUMINANTS["D65"][1]), atol=1e-3))
+True
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# IEC 61966-2-1 linear sRGB (D65) to CIE XYZ.
+# IEC 61966-2-1 linear sRGB (D65) to CIE XYZ, and its inverse.
 SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
                         [0.2126729, 0.7151522, 0.0721750],
                         [0.0193339, 0.1191920, 0.9503041]])
-_BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
+XYZ_TO_SRGB = np.linalg.inv(SRGB_TO_XYZ)
+BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
 
 # DNG CalibrationIlluminant codes (EXIF LightSource) and their chromaticities and colour temperatures.
 ILLUMINANTS = {
@@ -22,12 +27,13 @@ ILLUMINANTS = {
 
 
 def xy_to_xyz(xy) -> np.ndarray:
+    """XYZ with Y = 1 of a chromaticity (x, y)."""
     x, y = xy
     return np.array([x / y, 1.0, (1.0 - x - y) / y])
 
 
 def bradford(src_xy, dst_xy) -> np.ndarray:
     """Chromatic adaptation matrix taking XYZ seen under ``src`` white to XYZ under ``dst`` white."""
-    s = _BRADFORD @ xy_to_xyz(src_xy)
-    d = _BRADFORD @ xy_to_xyz(dst_xy)
-    return np.linalg.inv(_BRADFORD) @ np.diag(d / s) @ _BRADFORD
+    s = BRADFORD @ xy_to_xyz(src_xy)
+    d = BRADFORD @ xy_to_xyz(dst_xy)
+    return np.linalg.inv(BRADFORD) @ np.diag(d / s) @ BRADFORD
