@@ -149,7 +149,7 @@ class Camerad:
         """Recompute the LED state and tell the listeners if it changed."""
         try:
             engine, space = self._engine.snapshot(), self._space
-            shooting = self._held is not None or self._timelapse.status().active
+            shooting = self._held is not None or self._timelapse.active
             self._status.update(led_state(engine, lambda: space.is_low(engine.capture_bytes), shooting))
         except Exception as exc:  # never let status reporting break a capture path
             log.error("status update failed: %s", exc)
@@ -188,14 +188,15 @@ class Camerad:
             evs = list(request.evs) if request.evs else bracket_evs(c.bracket_frames, c.bracket_step_ev)
             job = self._engine.bracket(press, evs, writer=writer)
             result = Triggered(drive, tuple(job.futures), job)
-        elif self._timelapse.status().active:
+        elif self._timelapse.active:
             self._timelapse.stop()
             result = Triggered(drive, timelapse="stopped")
         else:
             self._timelapse.start(c.timelapse_interval, c.timelapse_count)
             result = Triggered(drive, timelapse="started")
+        if result.timelapse:
+            self.refresh()  # the engine told the status board of every admission and refusal; not of this
         self._recent.extend(result.futures)
-        self.refresh()
         return result
 
     def release(self, t_ns: int) -> None:
@@ -225,7 +226,7 @@ class Camerad:
 
     def stop_timelapse(self) -> bool:
         """End the running timelapse; False when none was running."""
-        was = self._timelapse.status().active
+        was = self._timelapse.active
         self._timelapse.stop()
         self.refresh()
         return was

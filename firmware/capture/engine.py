@@ -37,7 +37,7 @@ from .darkroom import Darkroom, Work
 from .job import Bracket, Burst, Job, Shot
 from .recovery import Backoff, SensorKeeper
 from .ring import RequestRing
-from .state import EngineSettings, EngineSnapshot, frozen_map
+from .state import EngineSettings, EngineSnapshot
 from .writer import CaptureResult, CaptureWriter
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,8 @@ _STORM_RATIO = 2.0  # dropped frames per delivered frame that count as a sensor 
 
 
 class CaptureEngine:
-    """``on_change()`` hears every change of state (a frame, a refusal, a capture written, a fault);
+    """``on_change()`` hears every change of state (a trigger admitted or refused, the first frame, a capture
+    written, a fault);
     ``on_frame_taken()`` every frame a trigger takes. Both run on the engine's threads and must not block."""
 
     def __init__(self, sensor: Sensor, writer: CaptureWriter, settings: EngineSettings = EngineSettings(), *,
@@ -113,9 +114,9 @@ class CaptureEngine:
                 frames=self._frames, frames_dropped=self._dropped, last_frame_ns=self._last_frame_ns,
                 queue_used=self._admission.used, capture_bytes=self._estimate(), locked=keeper.locked,
                 restarts=keeper.restarts, reopens=keeper.reopens,
-                # Each frame's metadata is a new dict, never changed once stored: shared, not copied.
+                # The dicts shared here are replaced, never changed, once stored: read-only views, not copies.
                 metadata=MappingProxyType(self._last_metadata),
-                operator=frozen_map(keeper.operator), held=frozen_map(keeper.persistent))
+                operator=MappingProxyType(keeper.operator), held=MappingProxyType(keeper.persistent))
 
     @property
     def streaming(self) -> bool:
@@ -202,7 +203,7 @@ class CaptureEngine:
             # A refusal is an outcome, not a crash: drop the traceback, which would pin the caller's frames
             # (and everything they hold) for as long as the refused future is kept.
             job.refuse(exc.with_traceback(None))
-            self._on_change()
+        self._on_change()  # admitted (the queue holds more) or refused (the reason is news): either way a change
         return job
 
     def reserve_frame(self, job: Job) -> bool:

@@ -54,8 +54,10 @@ class SensorKeeper:
         self.buffer_count = buffer_count
         self._reopen = reopen
         self._lock = threading.RLock()
-        self.persistent: dict[str, Any] = {}  # controls re-applied after every restart
-        self.operator: dict[str, Any] = {}  # controls the operator set by hand (camctl set)
+        # Controls re-applied after every restart, and those the operator set by hand (camctl set). Each change
+        # makes new dicts rather than changing these, so a snapshot may share them without copying.
+        self.persistent: dict[str, Any] = {}
+        self.operator: dict[str, Any] = {}
         self.locked = False
         self.restarts = 0
         self.reopens = 0
@@ -87,10 +89,9 @@ class SensorKeeper:
         """Send controls to the sensor; ``persist=True`` keeps them for restarts, ``False`` forgets them."""
         with self._lock:
             if persist is True:
-                self.persistent.update({k: v for k, v in controls.items() if k != "AfTrigger"})
+                self.persistent = {**self.persistent, **{k: v for k, v in controls.items() if k != "AfTrigger"}}
             elif persist is False:
-                for k in controls:
-                    self.persistent.pop(k, None)
+                self.persistent = {k: v for k, v in self.persistent.items() if k not in controls}
             self._sensor.set_controls(controls)
 
     # -- exposure: the half-press lock, the operator's settings, brackets -----------------------------------
@@ -105,7 +106,7 @@ class SensorKeeper:
     def unlock_exposure(self) -> None:
         """Hand AE and AWB back to the loops, keeping what the operator set by hand."""
         with self._lock:
-            self.persistent.clear()
+            self.persistent = {}
             self.set_controls(exposure.unlock_controls(self._sensor.camera_controls))
             if self.operator:
                 # Sent after the unlock: AeEnable on hands both exposure halves back to the loop first.
@@ -118,11 +119,9 @@ class SensorKeeper:
         manual value. Raises ``ControlError`` (nothing changed) for a bad value."""
         with self._lock:
             self.set_controls({**automatic, **manual})
-            for name in automatic:
-                self.operator.pop(name, None)
-                self.persistent.pop(name, None)
-            self.operator.update(manual)
-            self.persistent.update(manual)
+            keep = lambda held: {k: v for k, v in held.items() if k not in automatic}  # noqa: E731
+            self.operator = {**keep(self.operator), **manual}
+            self.persistent = {**keep(self.persistent), **manual}
 
     def restore_exposure(self) -> None:
         """After a bracket: back to the held exposure, or to the automatic loops (and the operator's settings)."""

@@ -36,10 +36,6 @@ class EngineSettings:
             other.zsl, other.ring_size, other.mode, other.buffer_count)
 
 
-def frozen_map(values: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(values))
-
-
 class EngineSnapshot(NamedTuple):
     """The engine at one instant: streaming and faults, the queue, counts, and the latest frame's metadata.
 
