@@ -45,6 +45,9 @@ SensorFactory = Callable[[Config], Sensor]
 
 
 class Camerad:
+    """``clock``, ``profile`` (the board profile), ``board`` and ``controls`` (None without GPIO) are wired once
+    here; everything that changes is behind methods and ``snapshot()``."""
+
     def __init__(self, config: Config, *, sensor: Sensor | None = None, sensor_factory: SensorFactory | None = None,
                  board: GpioBoard | None = None, clock: Clock | None = None, captures: str | Path | None = None,
                  state_dir: str | Path | None = None, gpio: bool = True):
@@ -74,7 +77,6 @@ class Camerad:
         # The most recent captures' futures (the demo reads them); bounded, so a storm of presses cannot grow memory.
         self._recent: collections.deque[Future] = collections.deque(maxlen=256)
         self._viewfinder = None  # made on first use
-        self.control_sockets: dict = {}  # sockets systemd activated for us (the control server takes "control")
         self.board = board if board is not None else (
             open_board(config.gpio.backend, profile=self.profile, clock=self.clock) if gpio else None)
         self.controls: Controls | None = None

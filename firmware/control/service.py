@@ -1,13 +1,14 @@
 """What camerad serves to operators, started and stopped together: the control socket and the preview page.
 
-The control socket is systemd's when it handed one over (``Camerad.control_sockets["control"]``), else one
-camerad creates (mode 0660) and removes when it stops. The preview page runs only when ``[preview] enabled``.
+The control socket is systemd's when it handed one over (``activated``: the sockets named ``control``), else
+one camerad creates (mode 0660) and removes when it stops. The preview page runs only when ``[preview] enabled``.
 ``reload`` is the process's reload (the daemon's SIGHUP path): None on success, else why it was rejected.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import Callable
 
@@ -31,11 +32,10 @@ class Services:
 
 
 def start_services(app: Camerad, *, reload: Callable[[], str | None] | None = None,
-                   socket_path: str | Path | None = None) -> Services:
+                   socket_path: str | Path | None = None, activated: list[socket.socket] | None = None) -> Services:
     """Start the control server (and the preview page if enabled) for the camera ``app``."""
     cfg = app.config.control
     dispatcher = Dispatcher(app, reload=reload)
-    activated = app.control_sockets.get("control") or []
     if activated:
         sock, path = activated[0], None
     else:

@@ -124,17 +124,18 @@ def run(config: Config, args: argparse.Namespace) -> int:
     # A button's callback thread gets the interpreter within 1 ms of a press even while a capture is being
     # developed (the default 5 ms would be the press's timestamp error).
     sys.setswitchinterval(0.001)
+    activated = listen_fds()
+    if activated:
+        log.info("socket activation: %s", ", ".join(f"{k} ({len(v)})" for k, v in activated.items()))
     camera = Camerad(config, captures=args.captures)
-    camera.control_sockets = listen_fds()
-    if camera.control_sockets:
-        log.info("socket activation: %s", ", ".join(f"{k} ({len(v)})" for k, v in camera.control_sockets.items()))
     status = camera.snapshot()
     log.info("camerad %s: %s %s (%d-frame ZSL ring, %d buffers), captures in %s", __version__, status.model,
              status.mode.name, status.engine.settings.ring_size, status.engine.settings.buffer_count,
              status.directory)
     return run_lifecycle(camera, reload_config=lambda: load_config(args),
                          services=lambda life: start_services(camera, reload=life.reload_for_operator,
-                                                              socket_path=args.socket))
+                                                              socket_path=args.socket,
+                                                              activated=activated.get("control")))
 
 
 if __name__ == "__main__":
