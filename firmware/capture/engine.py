@@ -4,11 +4,9 @@ A shutter press is only a timestamp handed to the engine; the streaming thread r
 as that frame has been read out (zero shutter lag: the frame exposing at the press), and the darkroom's
 threads copy, develop and write it. Neither the press (a GPIO callback) nor the sensor ever waits for the disk.
 
-Every trigger is admitted as a whole before any frame is taken (``admission.py``: queue slots and disk
-space), or refused at once with the reason, logged, never dropped silently. A camera that fails (timeout,
-disconnection, a storm of dropped frames) is restarted or reopened with backoff; the frames already taken keep
-going to disk.
-
+Every trigger is admitted whole before any frame is taken (``admission.py``: queue slots, disk space) or
+refused at once with the reason, logged, never dropped silently. A camera that fails (timeout, disconnection, a
+storm of dropped frames) is restarted or reopened with backoff; frames already taken keep going to disk.
 The engine is configured by one frozen ``EngineSettings`` (``reconfigure``) and reports one frozen
 ``EngineSnapshot`` (``snapshot``); jobs see it only through ``job.JobHost``.
 
