@@ -319,12 +319,29 @@ host_browser() {  # Debian's chromium and chromium-driver: the preview page's br
         || say "could not install chromium (offline?); the browser test will skip"
 }
 
+raw_readers() {  # exiftool, RawTherapee and darktable: the file tests validate and open every capture with them
+    local pkgs=(libimage-exiftool-perl rawtherapee darktable)
+    if command -v exiftool >/dev/null && command -v rawtherapee-cli >/dev/null && command -v darktable-cli >/dev/null; then
+        say "exiftool, rawtherapee-cli and darktable-cli present"; return
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then say "no apt here: skipping ${pkgs[*]} (their tests will skip)"; return; fi
+    if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
+        say "not root and no passwordless sudo: skipping ${pkgs[*]} (their tests will skip)"; return
+    fi
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
+    say "installing Debian's ${pkgs[*]} for the file tests (the raw developers camerad's DNGs must open in)"
+    apt_install "${pkgs[@]}" || { run $sudo apt-get update -qq && apt_install "${pkgs[@]}"; } \
+        || say "could not install ${pkgs[*]} (offline?); their tests will skip"
+}
+
 case "$TARGET" in
     host)
         make_venv "" "dev"
         test_picamera2
         stock_tuning
         dev_tools
+        raw_readers
         host_systemd
         host_browser
         install_completions "$VENV/bin/python" "$VENV/share/bash-completion/completions"

@@ -14,7 +14,7 @@ import warnings
 
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
-BENCHMARKS = ("mock", "isp", "controls", "capture", "control", "denoise", "colour", "stock")
+BENCHMARKS = ("mock", "isp", "controls", "capture", "control", "denoise", "colour", "stock", "files")
 
 
 def machine() -> str:

@@ -41,7 +41,7 @@ def write_toml(path: Path, data: dict) -> Path:
 
 
 def make_app(tmp_path: Path, *, start: bool = True, **kw) -> Camerad:
-    sections = {k: kw.pop(k) for k in list(kw) if k in ("sensor", "capture", "storage", "mock", "watchdog")}
+    sections = {k: kw.pop(k) for k in list(kw) if k in ("sensor", "capture", "storage", "mock", "watchdog", "lens")}
     app = Camerad(mock_config(tmp_path, **sections), gpio=False, **kw)
     if start:
         app.start()

@@ -66,13 +66,15 @@ def engine_settings(config: Config, mode: SensorMode, plan: budget.BufferPlan) -
                           mode=mode, buffer_count=plan.buffer_count)
 
 
-def identity(sensor: Sensor, profile: BoardProfile) -> CameraIdentity:
-    """Make, model and lens for EXIF and the DNG: the board profile's lens where it names this sensor."""
+def identity(sensor: Sensor, profile: BoardProfile, config: Config) -> CameraIdentity:
+    """Make, model and lens for EXIF and the DNG: the lens actually fitted (``[lens]``) where it is named, else
+    the board profile's lens where it names this sensor."""
     model = sensor.info.model
-    lens = lens_for(profile, model)
+    lens, fitted = lens_for(profile, model), config.lens
+    focal, fnum, name = (lens.focal_length_mm, lens.f_number, lens.model) if lens else (None, None, None)
     return CameraIdentity(make="camerad", model=f"{model} (mock)" if sensor.is_mock else model,
-                          focal_length_mm=lens.focal_length_mm if lens else None,
-                          f_number=lens.f_number if lens else None, lens_model=lens.model if lens else None)
+                          focal_length_mm=fitted.focal_length_mm or focal, f_number=fitted.f_number or fnum,
+                          max_f_number=fitted.max_f_number or fnum, lens_model=fitted.model or name)
 
 
 def recipe(tuning: TuningFile, settings: CameraSettings, config: Config) -> Recipe:
@@ -88,9 +90,10 @@ def writer(config: Config, sensor: Sensor, mode: SensorMode, tuning: TuningFile,
     """The writer for captures made with ``settings`` (``directory``: the captures directory override)."""
     c = config.capture
     return CaptureWriter(directory or c.directory, recipe(tuning, settings, config), cfa=sensor.info.cfa,
-                         bit_depth=mode.bit_depth, binning=mode.binning, identity=identity(sensor, profile),
+                         bit_depth=mode.bit_depth, binning=mode.binning, identity=identity(sensor, profile, config),
                          raw=settings.raw, jpeg_quality=c.jpeg_quality, sidecar=c.sidecar, clean=clean,
-                         crop=crop_fractions(mode.crop, sensor.info.pixel_array_size))
+                         crop=crop_fractions(mode.crop, sensor.info.pixel_array_size),
+                         dng_compression=c.dng_compression)
 
 
 def state_dir(config: Config, explicit: str | Path | None = None) -> Path:

@@ -47,10 +47,10 @@ def register(sub) -> None:
     p.add_argument("--tuning", type=Path, help="tuning file (default: the one for the DNG's camera model)")
     p.add_argument("--look", metavar="NAME", help="compose a look onto the tuning (see `camtune looks`), "
                    "e.g. leica-authentic, leica-vibrant, leica-monochrome, neutral")
-    p.add_argument("--denoise", choices=[m.value for m in DenoiseMode], default=DenoiseMode.OFF.value,
-                   help="raw denoising (default off)")
-    p.add_argument("--demosaic", choices=DEMOSAIC_METHODS, default=DEMOSAIC_METHODS[0],
-                   help=f"demosaic method (default {DEMOSAIC_METHODS[0]})")
+    p.add_argument("--denoise", choices=[m.value for m in DenoiseMode],
+                   help="raw denoising (default: the camera's, from a camerad DNG's recipe; else off)")
+    p.add_argument("--demosaic", choices=DEMOSAIC_METHODS,
+                   help=f"demosaic method (default: the camera's, else {DEMOSAIC_METHODS[0]})")
     p.add_argument("--tiff", action="store_true", help="write a 16-bit sRGB TIFF instead of a JPEG")
     p.add_argument("--quality", type=int, default=93, help="JPEG quality 1..100 (default 93)")
     p.add_argument("--threads", type=int, default=2, help="threads for the denoiser (default 2)")
@@ -119,7 +119,7 @@ def estimate_lux(tuning: TuningFile, dng) -> float:
 
 
 class DngDevelopment:
-    """``camtune develop``'s one recipe per tuning file, applied to one DNG after another."""
+    """``camtune develop``'s recipe for each DNG (``firmware.develop``), its tuning files read once."""
 
     def __init__(self, args):
         self.args = args
@@ -131,16 +131,24 @@ class DngDevelopment:
             self._tunings[path] = load_checked(path)  # refused in one line naming block and key, as the daemon does
         return path, self._tunings[path]
 
-    def recipe(self, tuning: TuningFile):
-        from ..develop import Recipe
+    def recipe(self, tuning: TuningFile, look: str | None, denoise: str, demosaic: str):
+        """The develop recipe for one tuning, look, denoiser and demosaic: a camerad DNG's recipe picks them."""
+        from ..develop import Recipe, pipeline_for
 
-        a = self.args
-        return Recipe(tuning, look=a.look, denoise=DenoiseMode(a.denoise), demosaic=a.demosaic,
-                      output_bits=16 if a.tiff else 8, threads=a.threads)
+        recipe = Recipe(tuning, look=look, denoise=DenoiseMode(denoise), demosaic=demosaic,
+                        output_bits=16 if self.args.tiff else 8, threads=self.args.threads)
+        try:
+            pipeline_for(recipe)  # built (and its denoiser loaded) once per recipe
+        except DenoiserUnavailable as exc:
+            raise DevelopError(f"--denoise {denoise} is not available in this build ({exc}); "
+                               f"use --denoise off") from None
+        return recipe
 
     def develop(self, src: Path, dst: Path) -> None:
         from ..develop import develop
+        from ..formats.dng_profile import tuning_digest
         from ..formats.dng_read import read_dng
+        from ..formats.dng_recipe import develop_choices, frame_as_shot, read_recipe
         from ..formats.identity import CameraIdentity
         from ..formats.jpeg import encode_jpeg, exif_bytes
         from ..formats.tiff import encode_tiff16
@@ -148,8 +156,15 @@ class DngDevelopment:
         from ..storage.atomic import atomic_write
 
         dng = read_dng(src)
-        _, tuning = self.tuning_for(dng)
-        rgb = develop(dng.raw, dng.frame_info(lux=estimate_lux(tuning, dng)), self.recipe(tuning))
+        path, tuning = self.tuning_for(dng)
+        stored = read_recipe(src)  # a camerad DNG says how the camera developed it
+        if stored is not None and stored.tuning_digest != tuning_digest(tuning):
+            print(f"camtune develop: {src}: note: {path} is not the tuning the camera used "
+                  f"({stored.tuning} {stored.tuning_digest})", file=sys.stderr)
+        look, denoise, demosaic = develop_choices(stored, look=self.args.look, denoise=self.args.denoise,
+                                                  demosaic=self.args.demosaic)
+        frame = frame_as_shot(dng.frame_info(lux=estimate_lux(tuning, dng)), stored)
+        rgb = develop(dng.raw, frame, self.recipe(tuning, look, denoise, demosaic))
         if self.args.tiff:
             data = encode_tiff16(rgb, make=dng.make, model=dng.model, orientation=dng.orientation)
         else:
@@ -179,8 +194,6 @@ def progress(done: int, total: int, name: str, stream=None) -> None:
 
 
 def run(args) -> int:
-    from ..develop import denoiser
-
     if not 1 <= args.quality <= 100:
         raise ValueError(f"--quality {args.quality}: must be within 1..100")
     if args.tuning is not None and not args.tuning.exists():
@@ -196,12 +209,15 @@ def run(args) -> int:
         raise DevelopError(f"-o {args.output}: with several inputs the output must be a directory")
     if not 1 <= args.threads <= 64:
         raise ValueError(f"--threads {args.threads}: must be within 1..64")
-    try:
-        denoiser(DenoiseMode(args.denoise), args.threads)  # loaded once, before any file is read
-    except DenoiserUnavailable as exc:
-        raise DevelopError(f"--denoise {args.denoise} is not available in this build ({exc}); "
-                           f"use --denoise off") from None
     dev = DngDevelopment(args)
+    if args.denoise:
+        from ..develop import denoiser
+
+        try:
+            denoiser(DenoiseMode(args.denoise), args.threads)  # an unavailable denoiser fails before any file
+        except DenoiserUnavailable as exc:
+            raise DevelopError(f"--denoise {args.denoise} is not available in this build ({exc}); "
+                               f"use --denoise off") from None
     failed = 0
     t0 = time.perf_counter()
     for i, src in enumerate(args.inputs, 1):

@@ -17,8 +17,10 @@ from typing import Any
 
 from ..develop import Recipe, develop, frame_facts, pipeline_for
 from ..formats.dng import encode_dng
+from ..formats.dng_recipe import capture_recipe, xmp_packet
 from ..formats.identity import CameraIdentity
 from ..formats.jpeg import encode_jpeg, exif_bytes
+from ..formats.previews import thumbnail_jpeg
 from ..formats.sidecar import encode_sidecar
 from ..storage.atomic import clean_leftovers, write_group
 from ..storage.naming import unique_stem
@@ -74,7 +76,8 @@ class CaptureWriter:
 
     def __init__(self, directory: str | Path, recipe: Recipe, *, cfa: str, bit_depth: int,
                  identity: CameraIdentity, binning: int = 1, raw: bool = True, jpeg_quality: int = 93,
-                 sidecar: bool = True, clean: bool = True, crop: tuple[float, float, float, float] | None = None):
+                 sidecar: bool = True, clean: bool = True, crop: tuple[float, float, float, float] | None = None,
+                 dng_compression: str = "none"):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         if clean:
@@ -90,13 +93,14 @@ class CaptureWriter:
         self.raw = raw
         self.jpeg_quality = jpeg_quality
         self.sidecar = sidecar
+        self.dng_compression = dng_compression  # "none" or "ljpeg" (formats.dng_data)
         self._taken: set[str] = set()
 
     def replace(self, **changes) -> "CaptureWriter":
         """A writer like this one with some options changed (no leftover cleaning: it is the same directory)."""
         opts = dict(directory=self.directory, recipe=self.recipe, cfa=self.cfa, bit_depth=self.bit_depth,
                     identity=self.identity, binning=self.binning, raw=self.raw, jpeg_quality=self.jpeg_quality,
-                    sidecar=self.sidecar, clean=False, crop=self.crop)
+                    sidecar=self.sidecar, clean=False, crop=self.crop, dng_compression=self.dng_compression)
         opts.update(changes)
         return CaptureWriter(**opts)
 
@@ -113,20 +117,23 @@ class CaptureWriter:
         stem = unique_stem(self.directory, wall_ns, self._taken)
         files: list[tuple[str, Any]] = []
         timings: dict[str, float] = {}
-        tuning = self.recipe.tuning
+        tuning, look = self.recipe.tuning, self.recipe.look
         frame_info = frame_facts(md, cfa=self.cfa, bit_depth=self.bit_depth, tuning=tuning,
                                  mode_factor=self.binning, crop=self.crop)
-        if self.raw:
-            t = time.perf_counter()
-            dng = encode_dng(raw, md, frame_info, tuning=tuning, identity=self.identity, wall_ns=wall_ns)
-            files.append((f"{stem}.dng", dng))
-            timings["dng"] = time.perf_counter() - t
+        pipeline = pipeline_for(self.recipe)
+        recipe = capture_recipe(tuning, look=look, pipeline=pipeline, metadata=md, crop=self.crop)
         t = time.perf_counter()
         rgb = develop(raw, frame_info, self.recipe)
         timings["isp"] = time.perf_counter() - t
+        if self.raw:  # after the ISP: the DNG carries the developed picture as its preview
+            t = time.perf_counter()
+            dng = encode_dng(raw, md, frame_info, tuning=tuning, identity=self.identity, wall_ns=wall_ns, look=look,
+                             preview=rgb, recipe=recipe, compression=self.dng_compression)
+            files.append((f"{stem}.dng", dng))
+            timings["dng"] = time.perf_counter() - t
         t = time.perf_counter()
-        jpeg = encode_jpeg(rgb, exif_bytes(md, self.identity, wall_ns, size=(rgb.shape[1], rgb.shape[0])),
-                           self.jpeg_quality)
+        exif = exif_bytes(md, self.identity, wall_ns, size=(rgb.shape[1], rgb.shape[0]), thumbnail=thumbnail_jpeg(rgb))
+        jpeg = encode_jpeg(rgb, exif, self.jpeg_quality, xmp=xmp_packet(recipe, self.identity.software))
         files.append((f"{stem}.jpg", jpeg))
         timings["jpeg"] = time.perf_counter() - t
         result = CaptureResult(stem=stem, files=[], sequence=frame.sequence, press_ns=press_ns,
@@ -137,7 +144,8 @@ class CaptureWriter:
             capture = {"stem": stem, "files": [name for name, _ in files] + [f"{stem}.json"],
                        "sequence": frame.sequence, "press_ns": press_ns, "wall_time_ns": wall_ns,
                        "lag_ms": result.lag_ns / 1e6, "lag_frames": result.lag_frames, "tuning": tuning.source,
-                       "look": self.recipe.look, "isp_stages": pipeline_for(self.recipe).names(), "timings_s": timings,
+                       "look": look, "isp_stages": pipeline.names(), "timings_s": timings, "recipe": recipe.to_dict(),
+                       "denoise": {"mode": recipe.denoise, "runtime": recipe.denoise_runtime},
                        **result.info}
             files.append((f"{stem}.json", encode_sidecar(md, capture)))
         self._taken.add(stem)

@@ -75,6 +75,19 @@ class CaptureConfig:
     timelapse_count: int = rng(100, 1, 1_000_000)
     # The look JPEGs are developed with at start (a file in tuning/looks/); the mode button and camctl change it.
     look: str = "leica-authentic"
+    # DNG raw data: "ljpeg" (lossless JPEG tiles, about half the size; every raw developer reads them) or "none".
+    dng_compression: Literal["none", "ljpeg"] = "ljpeg"
+
+
+@dataclass(frozen=True)
+class LensConfig:
+    # The lens actually fitted, where it differs from the board profile's ([lens] of hw/<board>.toml); 0 or
+    # empty keeps the profile's. f_number is the aperture the lens is set to (EXIF FNumber); max_f_number its
+    # widest (EXIF MaxApertureValue).
+    model: str = ""
+    focal_length_mm: float = rng(0.0, 0.0, 2000.0)
+    f_number: float = rng(0.0, 0.0, 64.0)
+    max_f_number: float = rng(0.0, 0.0, 64.0)
 
 
 @dataclass(frozen=True)
@@ -181,6 +194,7 @@ class Config:
     sensor: SensorConfig = field(default_factory=SensorConfig)
     mock: MockConfig = field(default_factory=MockConfig)
     capture: CaptureConfig = field(default_factory=CaptureConfig)
+    lens: LensConfig = field(default_factory=LensConfig)
     gpio: GpioConfig = field(default_factory=GpioConfig)
     controls: ControlsConfig = field(default_factory=ControlsConfig)
     status: StatusConfig = field(default_factory=StatusConfig)

@@ -109,6 +109,15 @@ def classify(path: Path) -> tuple[str, float | None, float | None] | None:
     return None
 
 
+def _numbers_of(value) -> list[float]:
+    """An EXIF value as tifffile decodes it (a number, or a (numerator, denominator) pair) as a list."""
+    if value is None:
+        return []
+    if isinstance(value, tuple) and len(value) == 2:
+        return [value[0] / value[1]] if value[1] else []
+    return [float(value)]
+
+
 def _tag(tags, code, default=None):
     t = tags.get(code)
     return default if t is None else t.value
@@ -159,8 +168,12 @@ def read_capture(path: Path, kind: str, ct: float | None, lux: float | None) -> 
             # One value, or one per site of the 2x2 repeat; anything else (a per-row pattern) averaged.
             black = tuple(black) if len(black) == 4 else (float(np.mean(black)),) * 4
             white = int(max(_numbers(tags.get(50717)) or [65535]))
-            exposure = (_numbers(main.get(33434)) or _numbers(tags.get(33434)) or [None])[0]
-            iso = (_numbers(main.get(34855)) or _numbers(tags.get(34855)) or [None])[0]
+            exif = main.get(34665)  # EXIF 2.32 keeps the shot's facts in the EXIF IFD (camerad's DNGs do)
+            exif = exif.value if exif is not None and isinstance(exif.value, dict) else {}
+            exposure = (_numbers(main.get(33434)) or _numbers(tags.get(33434)) or _numbers_of(exif.get("ExposureTime"))
+                        or [None])[0]
+            iso = (_numbers(main.get(34855)) or _numbers(tags.get(34855)) or _numbers_of(exif.get("ISOSpeedRatings"))
+                   or [None])[0]
             model = str(_tag(main, 272, "") or "")
     except (OSError, ValueError, KeyError) as exc:
         raise TuningError(f"{path}: cannot read DNG: {exc}") from None
