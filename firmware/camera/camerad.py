@@ -27,6 +27,7 @@ from ..capture.job import Job
 from ..capture.timelapse import Timelapse
 from ..capture.writer import CaptureWriter
 from ..clock import Clock, SystemClock
+from .. import develop
 from ..config import Config
 from ..errors import SensorError
 from ..gpio import Controls, GpioBoard, attach_controls, open_board
@@ -90,30 +91,29 @@ class Camerad:
         return self._config
 
     @property
+    def mode(self) -> SensorMode:
+        return self._mode
+
+    @property
+    def settings(self) -> CameraSettings:
+        return self._settings
+
+    @property
     def sensor(self) -> Sensor:
         """The sensor streamed from now (a failed camera is reopened as a new object)."""
         return self._engine.sensor
-
-    @property
-    def mode(self) -> SensorMode:
-        return self._mode
 
     @property
     def tuning(self) -> TuningFile:
         """The sensor's calibrated tuning (looks are composed onto it for JPEGs)."""
         return self._tuning
 
-    @property
-    def settings(self) -> CameraSettings:
-        return self._settings
-
     def advertised(self) -> Mapping[str, tuple[Any, Any, Any]]:
         """The sensor's controls: name -> (min, max, default)."""
         return self._engine.advertised()
 
-    def _open(self, config: Config, sensor: Sensor | None = None):
+    def _open(self, config: Config, sensor: Sensor | None = None):  # (sensor, mode, buffer plan)
         return build.configured(sensor or self._sensor_factory(config), config)
-
     def _writer(self, settings: CameraSettings, *, sensor: Sensor | None = None, config: Config | None = None,
                 tuning: TuningFile | None = None, clean: bool = True) -> CaptureWriter:
         return build.writer(config or self._config, sensor or self.sensor, self._mode, tuning or self._tuning,
@@ -266,8 +266,7 @@ class Camerad:
 
     # -- settings ------------------------------------------------------------------------------------------
     def _change(self, **changes) -> CameraSettings:
-        """New settings from the next capture on: the engine gets a writer for them, or (raising) nothing
-        changes."""
+        """New settings from the next capture on (the engine gets their writer), or it raises, changing nothing."""
         with self._lock:
             wanted = self._settings.replace(**changes)
             if wanted != self._settings:
@@ -379,3 +378,4 @@ class Camerad:
             self.sensor.close()
         except SensorError as exc:
             log.warning("closing the camera: %s", exc)
+        develop.release()  # the denoiser's models and the ISP's pipelines go with the camera

@@ -71,6 +71,11 @@ class _Pipelines:
                 self._items.popitem(last=False)
         return pipe
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._denoisers.clear()
+
     def denoiser(self, mode: DenoiseMode, threads: int):
         if mode is DenoiseMode.OFF:
             return None
@@ -105,6 +110,12 @@ def pipeline_for(recipe: Recipe) -> Pipeline:
 def denoiser(mode: DenoiseMode, threads: int = 2):
     """The raw denoiser for ``mode`` (None for ``off``), its model loaded once per process."""
     return _cache.denoiser(mode, threads)
+
+
+def release() -> None:
+    """Let go of every pipeline and denoiser built so far: a camera that stops frees its models (the next
+    recipe loads them afresh). Pipelines already handed out keep working."""
+    _cache.clear()
 
 
 def develop(raw: np.ndarray, frame: FrameInfo, recipe: Recipe) -> np.ndarray:
