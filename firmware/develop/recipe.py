@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +18,7 @@ from ..denoise import make_denoiser
 from ..errors import DenoiserUnavailable
 from ..frame import FrameInfo
 from ..isp import Pipeline, build_pipeline, build_preview_pipeline
+from ..isp.cache import Memo
 from ..tuning import TuningFile
 from ..tuning.looks import apply_look
 
@@ -49,31 +49,20 @@ class Recipe:
 
 
 class _Pipelines:
-    """The pipelines of the recipes in use, least recently used dropped beyond ``size``."""
+    """The pipelines of the recipes in use (least recently used dropped beyond ``size``) and their denoisers."""
 
     def __init__(self, size: int):
-        self.size = size
-        self._items: OrderedDict[tuple, tuple[TuningFile, Pipeline]] = OrderedDict()
+        self._pipelines = Memo(size)
         self._lock = threading.Lock()
         self._denoisers: dict[tuple[DenoiseMode, int], object] = {}
 
     def get(self, recipe: Recipe) -> Pipeline:
-        key = recipe.key
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key][1]
-        pipe = self._build(recipe)
-        with self._lock:
-            # The base tuning is kept with its pipeline, so its id() cannot be reused by another file meanwhile.
-            self._items[key] = (recipe.tuning, pipe)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return pipe
+        # The base tuning is kept with its pipeline, so its id() cannot be reused by another file meanwhile.
+        return self._pipelines.get(recipe.key, lambda: (recipe.tuning, self._build(recipe)))[1]
 
     def clear(self) -> None:
+        self._pipelines.clear()
         with self._lock:
-            self._items.clear()
             self._denoisers.clear()
 
     def denoiser(self, mode: DenoiseMode, threads: int):
