@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import sys
 from pathlib import Path
 
@@ -67,7 +68,8 @@ def packed_dng(path: Path, raw: np.ndarray, bits: int, tags=None, byteorder: str
 
 def ljpeg_dng(path: Path, raw: np.ndarray, tile: tuple[int, int], bits: int = 12, components: int = 1,
               tags=None) -> Path:
-    """Lossless JPEG (compression 7) tiles as cameras write them: one component, or two of half width."""
+    """Lossless JPEG (compression 7) tiles as cameras write them: one component, two of half width, or (0)
+    one component with two rows per JPEG line, as PiDNG's ``compress`` lays them out."""
     th, tw = tile
 
     def tiles():
@@ -78,6 +80,8 @@ def ljpeg_dng(path: Path, raw: np.ndarray, tile: tuple[int, int], bits: int = 12
                 t[:part.shape[0], :part.shape[1]] = part
                 if components == 2:
                     t = t.reshape(th, tw // 2, 2)
+                elif components == 0:
+                    t = t.reshape(th // 2, tw * 2)
                 yield imagecodecs.jpeg8_encode(np.ascontiguousarray(t), lossless=True, bitspersample=bits)
 
     tifffile.imwrite(path, tiles(), shape=raw.shape, dtype="uint16", photometric=32803, tile=tile, compression=7,
@@ -134,3 +138,42 @@ def picamera2_dng(path: Path, raw: np.ndarray, metadata: dict, bits: int, cfa: s
             request.Picamera2Camera, request.PICAM2DNG = saved
     Path(path).write_bytes(out.getvalue())
     return Path(path)
+
+
+def rpicam_dng(path: Path, raw: np.ndarray, metadata: dict, bits: int, cam_name: str = "imx477",
+               cfa: str = "RGGB") -> Path:
+    """A DNG laid out as rpicam-still's ``image/dng.cpp`` writes one: an RGB thumbnail in IFD0 carrying the
+    camera tags, the 16-bit CFA image in a SubIFD with per-site black levels. ``cam_name`` is the sensor
+    (rpicam-apps today) or, from older libcamera-apps, the camera's device-tree path."""
+    gains = metadata["ColourGains"]
+    black = [v * (1 << bits) / 65536.0 for v in metadata["SensorBlackLevels"]]
+    h, w = raw.shape
+    thumb = np.repeat((raw[::16, ::16] >> (bits - 8)).astype(np.uint8)[..., None], 3, axis=2)
+    camera = [(271, "s", 0, "Raspberry Pi", True), (272, "s", 0, cam_name, True),
+              (50706, "B", 4, b"\x01\x01\x00\x00", True), (50707, "B", 4, b"\x01\x00\x00\x00", True),
+              (50708, "s", 0, cam_name, True), (50728, "f", 3, (1 / gains[0], 1.0, 1 / gains[1]), True),
+              (50778, "H", 1, 21, True), (33434, "2I", 1, (int(metadata["ExposureTime"]), 1_000_000), True),
+              (34855, "H", 1, int(metadata["AnalogueGain"] * 100), True)]
+    cfa_tags = [(33421, "H", 2, (2, 2), True), (33422, "B", 4, bytes(CFA_CODES[c] for c in cfa), True),
+                (50717, "I", 1, (1 << bits) - 1, True), (50713, "H", 2, (2, 2), True),
+                (50714, "f", 4, tuple(black), True)]
+    with tifffile.TiffWriter(path) as tif:
+        tif.write(thumb, photometric="rgb", subfiletype=1, subifds=1, extratags=camera)
+        tif.write(raw, photometric=32803, subfiletype=0, extratags=cfa_tags)
+    return Path(path)
+
+
+def opcode_list(*ops: tuple[int, int, bytes]) -> bytes:
+    """An OpcodeList tag value: (opcode ID, flags, parameters) each, big-endian as DNG 1.3 lays it out."""
+    out = struct.pack(">I", len(ops))
+    for code, flags, params in ops:
+        out += struct.pack(">4I", code, 0x01030000, flags, len(params)) + params
+    return out
+
+
+def gain_map(gains: np.ndarray, area=(0, 0, 1 << 30, 1 << 30), plane=0, planes=1, pitch=(1, 1)) -> bytes:
+    """GainMap parameters: ``gains`` (points v, points h, map planes) spanning the image, origin 0."""
+    pv, ph, mp = gains.shape
+    head = struct.pack(">8I", *area, plane, planes, *pitch)
+    head += struct.pack(">2I4dI", pv, ph, 1 / max(pv - 1, 1), 1 / max(ph - 1, 1), 0.0, 0.0, mp)
+    return head + gains.astype(">f4").tobytes()

@@ -17,8 +17,8 @@ COMMANDS = ("status", "capture", "set", "get", "looks", "tuning", "files", "fetc
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    # Uncompressed DNGs, so a fetched one spans several 1 MiB chunks (lossless JPEG halves them).
-    d = Daemon(tmp_path_factory.mktemp("camctl"), capture={"queue_size": 16, "dng_compression": "none"}).start()
+    # Uncompressed DNGs, so that fetching one takes several of the protocol's 1 MiB chunks.
+    d = Daemon(tmp_path_factory.mktemp("camctl"), capture={"dng_compression": "none"}).start()
     yield d
     assert d.stop() == 0, d.log_text()
 

@@ -7,7 +7,7 @@ import pytest
 import tifffile
 from PIL import Image
 
-from firmware.camtune import develop_cmd
+from firmware.camtune import dng_tuning
 from firmware.camtune.cli import main
 from firmware.develop import frame_facts
 from firmware.formats.dng import encode_dng
@@ -97,37 +97,19 @@ def test_develop_explicit_tuning_and_denoise_off(mock_dng, tmp_path):
     assert Image.open(out).size == (2028, 1520)
 
 
-def test_develop_finds_the_tuning_by_camera_model(tmp_path, monkeypatch):
-    assert develop_cmd.default_tuning_path("camerad", "imx477 (mock)", (2028, 1520)) == mock_tuning_path("imx477")
-    assert develop_cmd.sensor_name("imx477", (0, 0)) == "imx477"
-    assert develop_cmd.sensor_name("PiDNG / PiCamera2", (4056, 3040)) == "imx477"
-    assert develop_cmd.sensor_name("PiDNG / PiCamera2", (4608, 2592)) == "imx708"
-    installed = tmp_path / "rpi"
-    (installed / "vc4").mkdir(parents=True)
-    (installed / "vc4" / "imx477.json").write_text(TUNING.dumps())
-    monkeypatch.setattr(develop_cmd, "LIBCAMERA_DIRS", (installed,))
-    assert develop_cmd.default_tuning_path("", "imx477", (4056, 3040)) == installed / "vc4" / "imx477.json"
-    monkeypatch.setattr(develop_cmd, "LIBCAMERA_DIRS", ())
-    monkeypatch.setenv("CAMERAD_CACHE_DIR", str(tmp_path / "empty"))
-    with pytest.raises(develop_cmd.DevelopError, match="no libcamera tuning file for sensor imx477.*--tuning"):
-        develop_cmd.default_tuning_path("", "imx477", (4056, 3040))
-    with pytest.raises(develop_cmd.DevelopError, match="not a sensor camtune knows"):
-        develop_cmd.default_tuning_path("Canon", "EOS R5", (8192, 5464))
-
-
 def test_develop_a_pi_dng_with_debians_stock_tuning(mock_dng, tmp_path, monkeypatch):
     from firmware import paths
 
     stock = paths.cache_dir() / "libcamera-ipa/usr/share/libcamera/ipa/raspberrypi/imx477.json"
     if not stock.exists():
         pytest.skip("Debian's libcamera-ipa tuning files were not unpacked by install.sh (no apt here)")
-    monkeypatch.setattr(develop_cmd, "LIBCAMERA_DIRS", ())
+    monkeypatch.setattr(dng_tuning, "LIBCAMERA_DIRS", ())
     _, raw, md = mock_dng
     pi = tmp_path / "pi.dng"
     # As rpicam-still names it: Model is the sensor; lens shading uncorrected in the raw data.
     pi.write_bytes(encode_dng(raw, md, frame_facts(md, cfa="RGGB", bit_depth=12, tuning=TUNING), tuning=TUNING,
                               identity=CameraIdentity(make="Raspberry Pi", model="imx477"), wall_ns=0))
-    assert develop_cmd.default_tuning_path("Raspberry Pi", "imx477", (2028, 1520)) == stock
+    assert dng_tuning.choose_tuning(dng_tuning.camera_of(read_dng(pi))).path == stock
     assert main(["develop", str(pi), "-o", str(tmp_path / "pi.jpg")]) == 0
     rgb = np.asarray(Image.open(tmp_path / "pi.jpg")).astype(float)
     # Vignetting is (partly) removed by the stock file's ALSC: corners are not much darker than the centre.

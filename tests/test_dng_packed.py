@@ -31,7 +31,11 @@ def test_picamera2_packed_dngs_read_every_sample(tmp_path, chart, bits):
     np.testing.assert_array_equal(dng.raw, raw)
     with rawpy.imread(str(path)) as rp:
         np.testing.assert_array_equal(rp.raw_image, raw)
-    assert dng.white_level == (1 << bits) - 1 and dng.black_levels == (4096 >> (16 - bits),) * 4
+    black, full = 4096 >> (16 - bits), (1 << bits) - 1
+    assert dng.black_levels == (black,) * 4
+    # PiDNG writes BaselineExposure +1 EV into every file; not applied, and said so (see dng_read).
+    assert dng.baseline_exposure == 0 and dng.white_level == full
+    assert [w for w in dng.warnings if "BaselineExposure +1 EV not applied" in w]
     gains = dng.colour_gains
     assert gains == pytest.approx(md["ColourGains"], rel=1e-3)
     assert (dng.make, dng.model, dng.cfa) == ("RaspberryPi", "imx477", "RGGB")

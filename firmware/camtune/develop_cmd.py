@@ -1,33 +1,32 @@
-"""``camtune develop``: develop Bayer DNGs with the software ISP - ours, rpicam-still's or picamera2's.
+"""``camtune develop``: develop Bayer DNGs with the software ISP - picamera2's, rpicam-still's, ours, a converter's.
 
 Each file's own metadata drives the ISP: CFA order, black and white levels, the as-shot neutral (white
 balance, and through the tuning's ``ct_curve`` the colour temperature that CCM and lens shading are
-interpolated at), the noise profile. The tuning is the file named with ``--tuning``, else the one for the
-DNG's camera: the mock's calibrated file for mock captures, libcamera's installed file for a Raspberry Pi
-sensor (``/usr/share/libcamera/ipa/rpi/{vc4,pisp}/<sensor>.json``), else Debian's stock copy that install.sh
-unpacks. A Pi DNG's lens shading is uncorrected in the raw data: the tuning's ALSC tables remove it.
+interpolated at), the noise profile. Packed, tiled, big-endian and lossless-JPEG files are read; the DNG's
+own processing (opcode lists with GainMap, LinearizationTable, ActiveArea, DefaultCrop/Scale,
+BaselineExposure) is applied, and a missing tag is a one-line warning saying what was used instead (see
+docs/dng-input.md). The tuning is the file named with ``--tuning``, else the one for the DNG's camera
+(``dng_tuning.py``): the mock's calibrated file for mock captures, libcamera's installed file for a Raspberry
+Pi sensor named in Model or UniqueCameraModel or recognised by any of its mode sizes, else Debian's stock copy
+that install.sh unpacks. A Pi DNG's lens shading is uncorrected in the raw data: the tuning's ALSC removes it.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
+import logging
 import sys
 import time
 from pathlib import Path
 
-from .. import paths
 from ..actions import DenoiseMode
 from ..errors import CameradError, DenoiserUnavailable
 from ..isp.demosaic import METHODS as DEMOSAIC_METHODS
 from ..tuning import TuningFile, load_checked
 from ..tuning.looks import load_look
+from .dng_tuning import camera_of, choose_tuning
 
-LIBCAMERA_DIRS = (Path("/usr/share/libcamera/ipa/rpi"), Path("/usr/local/share/libcamera/ipa/rpi"))
-# Full-resolution sizes of the Raspberry Pi sensors, for DNGs whose Model does not name the sensor
-# (PiDNG writes "PiDNG / PiCamera2").
-SENSOR_SIZES = {(4056, 3040): "imx477", (4608, 2592): "imx708", (3280, 2464): "imx219", (2592, 1944): "ov5647",
-                (1456, 1088): "imx296", (5472, 3648): "imx283", (4656, 3496): "imx519", (1920, 1080): "imx290"}
+log = logging.getLogger(__name__)
 
 
 class DevelopError(CameradError, ValueError):
@@ -55,45 +54,6 @@ def register(sub) -> None:
     p.add_argument("--quality", type=int, default=93, help="JPEG quality 1..100 (default 93)")
     p.add_argument("--threads", type=int, default=2, help="threads for the denoiser (default 2)")
     p.set_defaults(run=run)
-
-
-def sensor_name(model: str, size: tuple[int, int]) -> str | None:
-    """The sensor a DNG came from: the Model when it names one (``imx477``), else by full-resolution size."""
-    m = re.match(r"^\s*((imx|ov|ar|gc|s5k)\w+)", model.lower())
-    if m:
-        return m.group(1)
-    return SENSOR_SIZES.get(size)
-
-
-def _pi_platforms() -> tuple[str, ...]:
-    """libcamera's tuning directories to try, this board's first (a Pi 5 uses pisp, earlier Pis vc4)."""
-    try:
-        board = Path("/proc/device-tree/model").read_text(errors="replace")
-    except OSError:
-        board = ""
-    return ("pisp", "vc4") if "Raspberry Pi 5" in board else ("vc4", "pisp")
-
-
-def default_tuning_path(make: str, model: str, size: tuple[int, int]) -> Path:
-    """Where the tuning for a DNG's camera lives; ``DevelopError`` when none is known or installed."""
-    mock = re.match(r"^(imx\d+) \(mock\)$", model)
-    if make == "camerad" and mock:
-        from ..sensor.mock.tuning_default import mock_tuning_path
-
-        path = mock_tuning_path(mock.group(1))
-        if path.exists():
-            return path
-        raise DevelopError(f"no tuning for mock sensor {mock.group(1)} at {path}; pass --tuning FILE")
-    sensor = sensor_name(model, size)
-    if sensor is None:
-        raise DevelopError(f"camera model {make} {model!r} is not a sensor camtune knows; pass --tuning FILE")
-    candidates = [d / platform / f"{sensor}.json" for d in LIBCAMERA_DIRS for platform in _pi_platforms()]
-    candidates.append(paths.cache_dir() / "libcamera-ipa/usr/share/libcamera/ipa/raspberrypi" / f"{sensor}.json")
-    for path in candidates:
-        if path.exists():
-            return path
-    raise DevelopError(f"no libcamera tuning file for sensor {sensor} (looked in "
-                       f"{', '.join(str(c.parent) for c in candidates)}); pass --tuning FILE")
 
 
 def output_path(src: Path, output: Path | None, many: bool, suffix: str) -> Path:
@@ -126,7 +86,12 @@ class DngDevelopment:
         self._tunings: dict[Path, TuningFile] = {}
 
     def tuning_for(self, dng) -> tuple[Path, TuningFile]:
-        path = self.args.tuning or default_tuning_path(dng.make, dng.model, (dng.raw.shape[1], dng.raw.shape[0]))
+        path = self.args.tuning
+        if path is None:
+            choice = choose_tuning(camera_of(dng))
+            if choice.note:
+                print(f"camtune develop: {dng.path}: {choice.note}", file=sys.stderr)
+            path = choice.path
         if path not in self._tunings:
             self._tunings[path] = load_checked(path)  # refused in one line naming block and key, as the daemon does
         return path, self._tunings[path]
@@ -164,7 +129,7 @@ class DngDevelopment:
         look, denoise, demosaic = develop_choices(stored, look=self.args.look, denoise=self.args.denoise,
                                                   demosaic=self.args.demosaic)
         frame = frame_as_shot(dng.frame_info(lux=estimate_lux(tuning, dng)), stored)
-        rgb = develop(dng.raw, frame, self.recipe(tuning, look, denoise, demosaic))
+        rgb = dng.finish(develop(dng.raw, frame, self.recipe(tuning, look, denoise, demosaic)))
         if self.args.tiff:
             data = encode_tiff16(rgb, make=dng.make, model=dng.model, orientation=dng.orientation)
         else:
@@ -224,9 +189,12 @@ def run(args) -> int:
         dst = output_path(src, args.output, many, suffix)
         try:
             dev.develop(src, dst)
-        except (CameradError, ValueError, OSError) as exc:
+        except Exception as exc:  # one bad file never ends a batch; whatever it was is said in one line
+            log.debug("developing %s failed", src, exc_info=True)
             if not many:
-                raise
+                if isinstance(exc, (CameradError, ValueError, OSError)):
+                    raise
+                raise DevelopError(f"{src}: {type(exc).__name__}: {exc}") from None
             failed += 1
             print(f"camtune develop: {src}: {exc}", file=sys.stderr)
         if many:

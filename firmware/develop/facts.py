@@ -9,19 +9,16 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..frame import FrameInfo, NoiseProfile, black_level_16, white_level_16
+from ..isp.noise import noise_from_tuning
 from ..tuning import TuningFile
-from ..tuning.blocks import Noise
 
 
 def noise_profile(tuning: TuningFile, metadata: Mapping[str, Any], bit_depth: int,
                   mode_factor: float = 1.0) -> NoiseProfile | None:
-    """The tuning's ``rpi.noise`` at the frame's analogue gain and levels (None when the file has no model)."""
-    try:
-        n = Noise.read(tuning)
-    except Exception:  # an uncalibrated file may lack rpi.noise; the denoiser then fits the frame itself
-        return None
-    return NoiseProfile.from_std(n.constant, n.slope, float(metadata.get("AnalogueGain", 1.0)),
-                                 black_level_16(metadata), white_level_16(bit_depth), mode_factor)
+    """The tuning's ``rpi.noise`` at the frame's analogue gain and levels (None when the file has no model:
+    the denoiser then fits the frame itself)."""
+    return noise_from_tuning(tuning, float(metadata.get("AnalogueGain", 1.0)), black_level_16(metadata),
+                             white_level_16(bit_depth), mode_factor)
 
 
 def frame_facts(metadata: Mapping[str, Any], *, cfa: str, bit_depth: int, tuning: TuningFile | None = None,

@@ -6,7 +6,7 @@
   bit stream whatever the file's byte order, each row starting on a byte (TIFF 6.0, DNG 1.4; LibRaw reads
   them so too).
 * Compressed data - lossless JPEG (compression 7, what most cameras and Adobe's converter write), deflate,
-  with or without a predictor - is decoded by tifffile with the ``imagecodecs`` codecs (``camerad[tune]``).
+  with or without a predictor - is decoded by tifffile with the ``imagecodecs`` codecs (a camerad dependency).
 
 Nothing is decoded before the image, its tiles and every lossless-JPEG segment's own header have been
 checked against the memory this machine has (``pixel_limit``): a small file that claims a huge image is
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,6 +35,48 @@ DECODED_ELSEWHERE = (7, 8, 32946)  # tifffile decodes these (with imagecodecs)
 
 class DngError(CameradError, ValueError):
     """A file is not a DNG this firmware can develop; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The CFA image's storage, each field checked to be a number (a malformed file can put bytes there)."""
+
+    width: int
+    height: int
+    bits: int
+    sample_format: int
+    compression: int
+    predictor: int
+    fill_order: int
+    samples: int
+    planar: int
+    tiled: bool
+    tile_width: int
+    tile_length: int
+    rows_per_strip: int
+    offsets: tuple[int, ...]
+    counts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, path, page) -> "Layout":
+        def number(attr: str, tag: str) -> int:
+            value = getattr(page, attr)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise DngError(f"{path}: {tag} is {str(value)[:40]!r}, not a number")
+            return int(value)
+
+        offsets, counts = tuple(page.dataoffsets), tuple(page.databytecounts)
+        if len(offsets) != len(counts) or not offsets:
+            raise DngError(f"{path}: {len(offsets)} strip/tile offsets for {len(counts)} byte counts")
+        tiled = bool(page.is_tiled)
+        return cls(number("imagewidth", "ImageWidth"), number("imagelength", "ImageLength"),
+                   number("bitspersample", "BitsPerSample"), number("sampleformat", "SampleFormat"),
+                   number("compression", "Compression"), number("predictor", "Predictor"),
+                   number("fillorder", "FillOrder"), number("samplesperpixel", "SamplesPerPixel"),
+                   number("planarconfig", "PlanarConfiguration"), tiled,
+                   number("tilewidth", "TileWidth") if tiled else 0, number("tilelength", "TileLength") if tiled else 0,
+                   number("rowsperstrip", "RowsPerStrip") if not tiled else 0,
+                   tuple(int(o) for o in offsets), tuple(int(c) for c in counts))
 
 
 def available_memory() -> int:
@@ -68,72 +111,89 @@ def pixel_limit() -> int:
     return int(available_memory() * MEMORY_SHARE) // DEVELOP_BYTES_PER_PIXEL
 
 
-def check_geometry(path, page, limit: int | None = None) -> None:
+def check_geometry(path, lay: Layout, limit: int | None = None) -> None:
     """Refuse, before decoding, an image or tile layout larger than ``limit`` pixels (default: memory)."""
-    width, height = int(page.imagewidth), int(page.imagelength)
+    width, height = lay.width, lay.height
     if width <= 0 or height <= 0:
         raise DngError(f"{path}: the raw image is {width}x{height} pixels (ImageWidth/ImageLength)")
     limit = pixel_limit() if limit is None else limit
-    tw, th = (int(page.tilewidth), int(page.tilelength)) if page.is_tiled else (width, height)
-    padded = math.ceil(width / max(tw, 1)) * tw * math.ceil(height / max(th, 1)) * th
+    tw, th = (lay.tile_width, lay.tile_length) if lay.tiled else (width, height)
+    if tw <= 0 or th <= 0 or tw * th > limit:
+        raise DngError(f"{path}: tiles of {tw}x{th} pixels (TileWidth/TileLength) do not fit the image")
+    padded = math.ceil(width / tw) * tw * math.ceil(height / th) * th
     if width * height > limit or padded > 2 * limit:
         raise DngError(f"{path}: a {width}x{height} raw image ({width * height / 1e6:.0f} MP) needs more memory "
                        f"than this machine has free (at most {limit / 1e6:.0f} MP now)")
-    if page.is_tiled and (tw <= 0 or th <= 0 or tw * th > limit):
-        raise DngError(f"{path}: tiles of {tw}x{th} pixels (TileWidth/TileLength) do not fit the image")
 
 
-def unpack_bits(data: np.ndarray, bits: int, rows: int, cols: int) -> np.ndarray:
-    """(rows, cols) uint16 from rows of ``bits``-bit samples packed MSB first, each row byte-aligned."""
-    per_group = 8 // math.gcd(bits, 8)  # samples in the smallest whole number of bytes: 4 in 5, 2 in 3, 4 in 7
+def unpack_bits(data: np.ndarray, bits: int, rows: int, cols: int, chunk_rows: int = 256) -> np.ndarray:
+    """(rows, cols) uint16 from rows of ``bits``-bit samples packed MSB first, each row byte-aligned.
+
+    A group of ``per_group`` samples fills whole bytes (4 in 5 at 10 bits, 2 in 3 at 12, 4 in 7 at 14); sample
+    k of a group lies within the 3 bytes from byte k*bits//8, so each is one 24-bit word shifted and masked.
+    Rows go in chunks, so the temporaries stay a few MB at any image size.
+    """
+    per_group = 8 // math.gcd(bits, 8)
     group_bytes = bits * per_group // 8
     groups = -(-cols // per_group)
     row_bytes = -(-cols * bits // 8)
-    packed = np.zeros((rows, groups * group_bytes), np.uint8)
-    packed[:, :row_bytes] = data[:rows * row_bytes].reshape(rows, row_bytes)
-    g = packed.reshape(rows, groups, group_bytes).astype(np.uint64)
-    word = np.zeros((rows, groups), np.uint64)
-    for i in range(group_bytes):
-        word = (word << np.uint64(8)) | g[..., i]
-    mask = np.uint64((1 << bits) - 1)
-    out = np.empty((rows, groups, per_group), np.uint16)
-    for k in range(per_group):
-        out[..., k] = (word >> np.uint64(bits * (per_group - 1 - k))) & mask
-    return out.reshape(rows, groups * per_group)[:, :cols]
+    rows_in = data[:rows * row_bytes].reshape(rows, row_bytes)
+    out = np.empty((rows, groups * per_group), np.uint16)
+    mask = np.uint32((1 << bits) - 1)
+    for top in range(0, rows, chunk_rows):
+        part = rows_in[top:top + chunk_rows]
+        if row_bytes != groups * group_bytes:  # a row ends inside a group: pad it to whole groups
+            padded = np.zeros((len(part), groups * group_bytes), np.uint8)
+            padded[:, :row_bytes] = part
+            part = padded
+        g = part.reshape(len(part), groups, group_bytes)
+        block = out[top:top + chunk_rows].reshape(len(part), groups, per_group)
+        for k in range(per_group):
+            first = k * bits // 8
+            word = g[..., first].astype(np.uint32) << 16
+            if first + 1 < group_bytes:
+                word |= g[..., first + 1].astype(np.uint32) << 8
+            if first + 2 < group_bytes:
+                word |= g[..., first + 2]
+            block[..., k] = (word >> np.uint32(24 - k * bits % 8 - bits)) & mask
+    return out[:, :cols]
 
 
-def _sample_dtype(path, page, byteorder: str) -> np.dtype | None:
+def _sample_dtype(path, lay: Layout, byteorder: str) -> np.dtype | None:
     """The numpy type of whole-byte uncompressed samples, None for packed ones; DngError for the unsupported."""
-    bits, fmt = int(page.bitspersample), int(page.sampleformat)
+    bits, fmt = lay.bits, lay.sample_format
     if fmt == 3 and bits in (16, 32):
         return np.dtype(f"{byteorder}f{bits // 8}")
     if fmt == 1 and bits in (8, 16):
         return np.dtype(f"{byteorder}u{bits // 8}")
     if fmt == 1 and bits in PACKED_BITS:
         return None
-    kind = {1: "unsigned", 2: "signed", 3: "floating-point"}.get(fmt, f"SampleFormat {fmt}")
-    raise DngError(f"{path}: {bits}-bit {kind} samples (BitsPerSample/SampleFormat) are not supported")
+    raise _unsupported_samples(path, lay)
 
 
-def _segments(page):
+def _unsupported_samples(path, lay: Layout) -> DngError:
+    kind = {1: "unsigned", 2: "signed", 3: "floating-point"}.get(lay.sample_format, f"SampleFormat {lay.sample_format}")
+    return DngError(f"{path}: {lay.bits}-bit {kind} samples (BitsPerSample/SampleFormat) are not supported")
+
+
+def _segments(lay: Layout):
     """(offset, byte count, rows, cols, top, left) of each tile or strip, in file order."""
-    width, height = int(page.imagewidth), int(page.imagelength)
-    offsets, counts = page.dataoffsets, page.databytecounts
-    if page.is_tiled:
-        tw, th = int(page.tilewidth), int(page.tilelength)
+    width, height = lay.width, lay.height
+    if lay.tiled:
+        tw, th = lay.tile_width, lay.tile_length
         across = math.ceil(width / tw)
-        places = [(i // across * th, i % across * tw, th, tw) for i in range(len(offsets))]
+        places = [(i // across * th, i % across * tw, th, tw) for i in range(len(lay.offsets))]
     else:
-        rps = min(int(page.rowsperstrip) or height, height)
-        places = [(i * rps, 0, min(rps, height - i * rps), width) for i in range(len(offsets))]
-    return [(o, c, r, w, t, left) for (o, c), (t, left, r, w) in zip(zip(offsets, counts), places)]
+        rps = min(lay.rows_per_strip, height) if lay.rows_per_strip > 0 else height
+        places = [(i * rps, 0, max(min(rps, height - i * rps), 0), width) for i in range(len(lay.offsets))]
+    return [(o, c, r, w, t, left) for (o, c), (t, left, r, w) in zip(zip(lay.offsets, lay.counts), places)]
 
 
-def _read_uncompressed(path, fh, page, byteorder: str) -> np.ndarray:
-    width, height = int(page.imagewidth), int(page.imagelength)
-    dtype = _sample_dtype(path, page, byteorder)
-    bits = int(page.bitspersample)
-    segs = _segments(page)
+def _read_uncompressed(path, fh, lay: Layout, byteorder: str) -> np.ndarray:
+    width, height = lay.width, lay.height
+    dtype = _sample_dtype(path, lay, byteorder)
+    bits = lay.bits
+    segs = _segments(lay)
     covered = sum(min(r, height - t) * min(w, width - x) for _, _, r, w, t, x in segs if t < height and x < width)
     if covered < width * height:
         raise DngError(f"{path}: the {len(segs)} strips/tiles (StripOffsets/TileOffsets) cover "
@@ -157,9 +217,9 @@ def _read_uncompressed(path, fh, page, byteorder: str) -> np.ndarray:
     return out
 
 
-def _check_jpeg_headers(path, fh, page) -> None:
+def _check_jpeg_headers(path, fh, lay: Layout) -> None:
     """Each lossless-JPEG segment must not claim more samples than its tile or strip holds."""
-    for i, (offset, count, rows, cols, _t, _l) in enumerate(_segments(page)):
+    for i, (offset, count, rows, cols, _t, _l) in enumerate(_segments(lay)):
         fh.seek(offset)
         head = fh.read(min(int(count), 4096))
         sof = _jpeg_frame(head)
@@ -191,16 +251,18 @@ def _jpeg_frame(head: bytes) -> tuple[int, int, int] | None:
 
 def read_samples(path, fh, page, byteorder: str) -> np.ndarray:
     """The CFA image's stored samples as (height, width): uint16 for integers, float32 for floats."""
-    check_geometry(path, page)
-    compression = int(page.compression)
-    if int(page.samplesperpixel) != 1 or (int(page.planarconfig) != 1 and int(page.samplesperpixel) != 1):
-        raise DngError(f"{path}: a CFA image with {page.samplesperpixel} samples per pixel is not supported")
-    if compression == 1 and int(page.predictor) == 1 and int(page.fillorder) == 1 \
-            and (int(page.bitspersample) in (8, 16, 32) or int(page.bitspersample) in PACKED_BITS):
-        samples = _read_uncompressed(path, fh, page, byteorder)
+    lay = Layout.of(path, page)
+    check_geometry(path, lay)
+    compression = lay.compression
+    if lay.samples != 1:
+        raise DngError(f"{path}: a CFA image with {lay.samples} samples per pixel (SamplesPerPixel) is not supported")
+    if not ((lay.sample_format == 1 and 1 <= lay.bits <= 16) or (lay.sample_format == 3 and lay.bits in (16, 24, 32))):
+        raise _unsupported_samples(path, lay)
+    if compression == 1 and lay.predictor == 1 and lay.fill_order == 1 and lay.bits in (8, 16, 32) + PACKED_BITS:
+        samples = _read_uncompressed(path, fh, lay, byteorder)
     elif compression in DECODED_ELSEWHERE or compression == 1:
         if compression == 7:
-            _check_jpeg_headers(path, fh, page)
+            _check_jpeg_headers(path, fh, lay)
         samples = _decode_with_tifffile(path, page, compression)
     else:
         name = COMPRESSION_NAMES.get(compression, "unknown")
@@ -215,7 +277,7 @@ def _decode_with_tifffile(path, page, compression: int) -> np.ndarray:
         import imagecodecs  # noqa: F401  (tifffile's codecs for everything but plain data)
     except ImportError:
         raise DngError(f"{path}: Compression {compression} ({COMPRESSION_NAMES.get(compression, 'unknown')}) "
-                       f"needs the 'imagecodecs' package: pip install 'camerad[tune]'") from None
+                       f"needs the 'imagecodecs' package (pip install imagecodecs)") from None
     try:
         data = page.asarray(maxworkers=1)
     except MemoryError:
