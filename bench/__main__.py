@@ -15,7 +15,7 @@ import warnings
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
 BENCHMARKS = ("mock", "isp", "controls", "capture", "control", "denoise", "colour", "stock", "files", "dngfuzz",
-              "quality")
+              "quality", "merge")
 
 
 def machine() -> str:
