@@ -37,6 +37,7 @@ class Recipe:
     output_bits: int = 8
     preview_size: tuple[int, int] | None = None
     threads: int = 2  # the denoiser's
+    local_tone: float = 0.0  # a merged frame's local tone mapping (``merge.tone``), 0 .. 1; 0: none
 
     def replace(self, **changes) -> "Recipe":
         return dataclasses.replace(self, **changes)
@@ -45,7 +46,7 @@ class Recipe:
     def key(self) -> tuple:
         """What identifies the pipeline this recipe builds (the tuning by identity: it is held while cached)."""
         return (id(self.tuning), self.look, self.denoise, self.demosaic, self.output_bits, self.preview_size,
-                self.threads)
+                self.threads, self.local_tone)
 
 
 class _Pipelines:
@@ -83,8 +84,13 @@ class _Pipelines:
         tuning = apply_look(recipe.tuning, recipe.look) if recipe.look else recipe.tuning
         if recipe.preview_size is not None:
             return build_preview_pipeline(tuning, size=recipe.preview_size)
-        return build_pipeline(tuning, demosaic=recipe.demosaic, output_bits=recipe.output_bits,
+        pipe = build_pipeline(tuning, demosaic=recipe.demosaic, output_bits=recipe.output_bits,
                               denoiser=self.denoiser(recipe.denoise, recipe.threads))
+        if recipe.local_tone:
+            from ..merge.tone import with_local_tone
+
+            pipe = with_local_tone(pipe, recipe.local_tone)
+        return pipe
 
 
 _cache = _Pipelines(_PIPELINES)
