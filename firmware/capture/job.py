@@ -2,9 +2,9 @@
 
 A job lives on the streaming thread: each time a frame arrives the engine calls ``advance`` and the job
 takes what it needs from the ring (acquired, so the ring can move on). A job sees the engine only through
-``JobHost``: a queue slot for an open-ended burst's next frame, and the exposure controls a bracket sets. Every frame a job takes gets a
-``Future`` that resolves when the frame is on disk; ``done`` resolves when the whole job has finished, with
-one entry per frame: a ``CaptureResult`` or the exception that frame ended with.
+``JobHost``: a queue slot for an open-ended burst's next frame, and the exposure controls a bracket sets.
+Every frame a job takes gets a ``Future`` that resolves when the frame is on disk; ``done`` resolves when the
+whole job has finished, with one entry per frame: a ``CaptureResult`` or the exception that frame ended with.
 
 >>> job = engine.burst(press_ns, 10)                      # doctest: +SKIP
 >>> [r.stem for r in job.done.result()]                   # doctest: +SKIP
