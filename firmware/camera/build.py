@@ -56,12 +56,13 @@ def buffer_plan(sensor: Sensor, mode: SensorMode, config: Config) -> budget.Buff
     # The mock renders a buffer only when it is read, so its buffers cost nothing while frames wait.
     return budget.plan(config.capture.memory_budget_mb, budget.request_bytes(sensor, mode), zsl=config.capture.zsl,
                        queue_size=config.capture.queue_size, fixed_buffers=config.sensor.buffer_count,
-                       lazy_buffers=sensor.is_mock)
+                       lazy_buffers=sensor.is_mock, per_capture=budget.capture_bytes(mode))
 
 
 def engine_settings(config: Config, mode: SensorMode, plan: budget.BufferPlan) -> EngineSettings:
     c = config.capture
-    return EngineSettings(zsl=c.zsl, ring_size=plan.ring, queue_size=c.queue_size,
+    # The queue the budget holds: capture.queue_size, or fewer where full-resolution frames would not fit.
+    return EngineSettings(zsl=c.zsl, ring_size=plan.ring, queue_size=plan.queue,
                           frame_timeout=config.sensor.frame_timeout, backoff_max=config.sensor.reopen_backoff_max,
                           mode=mode, buffer_count=plan.buffer_count)
 

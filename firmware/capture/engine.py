@@ -339,7 +339,7 @@ class CaptureEngine:
                 self._last_error = str(error)
                 if isinstance(error, StorageError):
                     if error.errno == errno.ENOSPC and space is not None:
-                        space.mark_full()
+                        space.mark_full(error)
                     else:
                         self._storage_error = str(error)
         self._on_change()
