@@ -14,6 +14,7 @@ that install.sh unpacks. A Pi DNG's lens shading is uncorrected in the raw data:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 from ..errors import CameradError
 from ..tuning import TuningFile, load_checked
 from ..tuning.looks import apply_look, load_look
-from .dng_tuning import camera_of, choose_tuning
+from .dng_tuning import camera_of, choose_tuning, mode_crop
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,10 @@ class Developer:
                                                   demosaic=self.args.demosaic)
         pipe = self.pipeline(path, tuning, look, denoise, demosaic)
         frame = frame_as_shot(dng.frame_info(lux=estimate_lux(tuning, dng)), stored)
+        cropped = mode_crop(camera_of(dng)) if stored is None else None  # camerad's recipe says its crop
+        if cropped is not None:
+            print(f"camtune develop: {src}: {cropped.note}", file=sys.stderr)
+            frame = dataclasses.replace(frame, crop=cropped.crop)
         rgb = dng.finish(pipe.run(dng.raw, frame))
         if self.args.tiff:
             data = encode_tiff16(rgb, make=dng.make, model=dng.model, orientation=dng.orientation)
