@@ -21,27 +21,26 @@ from firmware.tuning import TuningFile
 from firmware.tuning.blocks import Alsc
 
 
+def _clamped(x: float, n: int) -> tuple[int, int, float]:
+    """One axis of ``resampleTable``: the neighbours of position ``x`` and its phase, indices clamped to 0..n-1."""
+    lo = math.floor(x)
+    frac = x - lo
+    hi = lo + 1 if lo < n - 1 else n - 1
+    return max(lo, 0), hi, frac
+
+
 def _vertices(src: np.ndarray, dest_w: int, dest_h: int) -> np.ndarray:
-    """vc4.cpp / pisp.cpp ``resampleTable``: a centre-sampled table to ``dest_w x dest_h`` corner samples."""
+    """vc4.cpp / pisp.cpp ``resampleTable``: a centre-sampled table to ``dest_w x dest_h`` corner samples
+    (x and y both start at -0.5 and step by the table's size over the vertices' count less one)."""
     rows, cols = src.shape
     out = np.empty((dest_h, dest_w))
-    y = -0.5
     for j in range(dest_h):
-        y_lo = math.floor(y)
-        yf = y - y_lo
-        y_hi = y_lo + 1 if y_lo < rows - 1 else rows - 1
-        y_lo = max(y_lo, 0)
-        x = -0.5
+        y_lo, y_hi, yf = _clamped(-0.5 + j * rows / (dest_h - 1), rows)
         for i in range(dest_w):
-            x_lo = math.floor(x)
-            xf = x - x_lo
-            x_hi = x_lo + 1 if x_lo < cols - 1 else cols - 1
-            x_lo = max(x_lo, 0)
+            x_lo, x_hi, xf = _clamped(-0.5 + i * cols / (dest_w - 1), cols)
             above = src[y_lo, x_lo] * (1 - xf) + src[y_lo, x_hi] * xf
             below = src[y_hi, x_lo] * (1 - xf) + src[y_hi, x_hi] * xf
             out[j, i] = above * (1 - yf) + below * yf
-            x += cols / (dest_w - 1)
-        y += rows / (dest_h - 1)
     return out
 
 
