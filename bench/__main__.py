@@ -14,7 +14,8 @@ import warnings
 
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 
-BENCHMARKS = ("mock", "isp", "controls", "capture", "control", "denoise", "colour", "stock", "files", "dngfuzz")
+BENCHMARKS = ("mock", "isp", "controls", "capture", "control", "denoise", "colour", "stock", "files", "dngfuzz",
+              "quality", "merge")
 
 
 def machine() -> str:

@@ -28,6 +28,7 @@ from firmware.isp import bands, build_pipeline, build_preview_pipeline
 from firmware.isp.demosaic import METHODS
 from firmware.isp.pipeline import Pipeline
 
+from .quality_metrics import mtf50  # the slanted-edge estimate, shared with bench quality
 from .timing import best_of, peak_rss_mb
 
 
@@ -50,31 +51,6 @@ def _capture_dng(scene: str, mode: str, ct: float, path: Path) -> Path:
                                 identity=CameraIdentity(make="camerad", model="imx477 (mock)"), wall_ns=0,
                                 mode_factor=m.binning))
     return path
-
-
-def mtf50(gray: np.ndarray) -> float:
-    """MTF50 in cycles/pixel of a near-vertical edge filling ``gray`` (slanted-edge method, 4x oversampled)."""
-    img = gray.astype(np.float64)
-    h, w = img.shape
-    d = np.abs(np.diff(img, axis=1))
-    cols = np.arange(w - 1) + 0.5
-    centre = (d * cols).sum(axis=1) / d.sum(axis=1)  # edge position in each row
-    fit = np.polyfit(np.arange(h), centre, 1)
-    dist = np.arange(w)[None, :] - np.polyval(fit, np.arange(h))[:, None]
-    bins = np.round(dist * 4).astype(int)
-    lo = bins.min()
-    counts = np.bincount((bins - lo).ravel())
-    sums = np.bincount((bins - lo).ravel(), weights=img.ravel())
-    esf = sums[counts > 0] / counts[counts > 0]
-    lsf = np.diff(esf) * np.hamming(len(esf) - 1)
-    mtf = np.abs(np.fft.rfft(lsf))
-    mtf /= mtf[0]
-    freq = np.fft.rfftfreq(len(lsf), d=0.25)
-    below = np.nonzero(mtf < 0.5)[0]
-    if not len(below):
-        return float("nan")
-    i = below[0]
-    return float(freq[i - 1] + (mtf[i - 1] - 0.5) / (mtf[i - 1] - mtf[i]) * (freq[i] - freq[i - 1]))
 
 
 def _edge_roi(rgb: np.ndarray) -> np.ndarray:

@@ -68,7 +68,8 @@ def test_isp_bands_wait_for_whole_frame_statistics(small_bands):
     tuning.set_block("rpi.contrast", dict(tuning.block("rpi.contrast"), ce_enable=1))
     frame = FrameInfo(cfa="RGGB", white_level=4095, black_levels=(256,) * 4, lux=800)  # no gains: AWB searches
     pipe = build_pipeline(tuning)
-    assert pipe.stages[3].needs_frame(frame) and pipe.stages[6].needs_frame(frame)
+    named = dict(zip(pipe.names(), pipe.stages))
+    assert named["rpi.awb"].needs_frame(frame) and named["rpi.contrast"].needs_frame(frame)
     assert_bands_match_whole(pipe, raw_frame(seed=2), frame)
     assert pipe.frame.colour_gains is not None  # what AWB found reaches the caller, as on the whole frame
 
@@ -93,9 +94,9 @@ def test_isp_bands_copy_shared_rows_before_a_stage_writes_in_place(small_bands):
 
 def test_isp_band_margins_cover_every_halo_in_whole_cfa_blocks():
     pipe = build_pipeline(TUNING)
-    assert [s.halo for s in pipe.stages] == [0, 2, 0, 0, 1, 0, 0, 2]
-    # sharpen 2; demosaic 1 more, rounded up to a CFA block; DPC 2 more.
-    assert bands.margins(pipe.stages) == [6, 6, 4, 4, 4, 2, 2, 2, 0]
+    assert [s.halo for s in pipe.stages] == [0, 4, 0, 2, 0, 4, 0, 0, 2]
+    # sharpen 2; demosaic 4 more (already whole CFA blocks); highlights 2 more; DPC 4 more.
+    assert bands.margins(pipe.stages) == [12, 12, 8, 8, 6, 6, 2, 2, 2, 0]
 
 
 class _Recorder(Stage):

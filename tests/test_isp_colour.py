@@ -101,7 +101,9 @@ def test_isp_colour_delivers_what_the_tuning_promises(ct):
     camera = truth.colorchecker_camera(Lighting(ct, "auto", 800)) * residual_shading(ct, tuning, frame, patches)
     gains = np.array([md["ColourGains"][0], 1.0, md["ColourGains"][1]])
     promised = np.clip((camera * gains) @ CcmStage(Ccm.read(tuning), Awb.read(tuning).curve).matrix(frame).T, 0.0, None)
-    de = delta_e(linear, promised)
+    # The white patch lies above the highlight knee, where the tone rolls off by design instead of clipping
+    # (isp/highlights.py, checked in tests/test_isp_highlights.py); the promise of linear colour is below it.
+    de = np.delete(delta_e(linear, promised), 18)
     # Measured 0.15-0.18 mean, 0.4-0.65 max: the margin is for noise, not for colour the ISP bends.
     assert de.mean() <= 0.6, f"{ct} K: mean CIEDE2000 {de.mean():.2f} from the tuning's own colours"
     assert de.max() <= 2.0, f"{ct} K: patch {int(de.argmax()) + 1} off by {de.max():.2f}"

@@ -118,8 +118,8 @@ def build_pipeline(tuning: TuningFile, *, demosaic: str = "hq", output_bits: int
                    sharpen: bool = True, saturation: float = 1.0) -> Pipeline:
     """The still pipeline for ``tuning``: every stage whose block the file enables, in libcamera's order.
 
-    black level, DPC, [denoise], lens shading, white balance, demosaic, CCM, tone, sharpening. ``denoiser``
-    (a ``denoise.Denoiser``) fills the raw denoise hook; None leaves the stage out. ``output_bits`` 8 gives
+    black level, DPC, [denoise], lens shading, highlights, white balance, demosaic, CCM, tone, sharpening.
+    ``denoiser`` (a ``denoise.Denoiser``) fills the raw denoise hook; None leaves the stage out. ``output_bits`` 8 gives
     sRGB for JPEG, 16 keeps 16-bit sRGB (TIFF). Stages whose block is absent or disabled are left out, as
     libcamera leaves their algorithms out. Each block is read once, by its module in ``tuning.blocks``; a
     block that cannot be read raises ``TuningError`` naming the file, block and key.
@@ -135,11 +135,12 @@ def build_pipeline(tuning: TuningFile, *, demosaic: str = "hq", output_bits: int
     stages: list[Stage] = [b.black_level()]
     dpc = Dpc.read(tuning)
     if dpc is not None and dpc.strength:
-        stages.append(DpcStage(strength=dpc.strength))
+        stages.append(DpcStage(tuning, strength=dpc.strength))  # the tuning's rpi.noise for frames without one
     if denoiser is not None:
         stages.append(DenoiseStage(denoiser))
-    stages += b.shading_and_balance() + [DemosaicStage(demosaic), b.ccm(saturation),
-                                         ContrastStage(Contrast.read(tuning), bits=output_bits)]
+    ccm = b.ccm(saturation)
+    stages += b.shading_and_balance(ccm) + [DemosaicStage(demosaic), ccm,
+                                            ContrastStage(Contrast.read(tuning), bits=output_bits)]
     sharp = Sharpen.read(tuning) if sharpen else None
     if sharp is not None:
         stages.append(SharpenStage(sharp, bits=output_bits))
@@ -157,10 +158,11 @@ def build_preview_pipeline(tuning: TuningFile, *, size: tuple[int, int] | None =
     from .scale import ScaleStage
 
     b = _Blocks(tuning)
-    stages: list[Stage] = [b.black_level()] + b.shading_and_balance() + [DemosaicStage("fast")]
+    ccm = b.ccm(saturation)
+    stages: list[Stage] = [b.black_level()] + b.shading_and_balance(ccm) + [DemosaicStage("fast")]
     if size is not None:
         stages.append(ScaleStage(size))
-    stages += [b.ccm(saturation), ContrastStage(Contrast.read(tuning), bits=8)]
+    stages += [ccm, ContrastStage(Contrast.read(tuning), bits=8)]
     return Pipeline(stages)
 
 
@@ -174,11 +176,14 @@ class _Blocks:
     def black_level(self) -> Stage:
         return BlackLevelStage(BlackLevel.read(self.tuning))
 
-    def shading_and_balance(self) -> list[Stage]:
+    def shading_and_balance(self, ccm: Stage) -> list[Stage]:
+        """Lens shading, highlights (before white balance and ``ccm`` saturate), white balance."""
+        from .highlights import HighlightStage
+
         alsc = Alsc.read(self.tuning)
         grid = platform_for(self.tuning.target).alsc_grid if self.tuning.target in ("bcm2835", "pisp") else (16, 12)
         wb = WhiteBalanceStage(self.awb, grid)
-        return [AlscStage(alsc, self.awb.curve), wb] if alsc is not None else [wb]
+        return ([AlscStage(alsc, self.awb.curve)] if alsc is not None else []) + [HighlightStage(wb, ccm), wb]
 
     def ccm(self, saturation: float) -> Stage:
         return CcmStage(Ccm.read(self.tuning), self.awb.curve, saturation)

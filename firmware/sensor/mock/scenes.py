@@ -6,7 +6,10 @@ every mode - full, binned, cropped - sees the same scene through its own window.
 
 Scenes: ``colorchecker`` (X-Rite layout, 24 measured reflectances), ``flat`` (a uniform diffuser for lens
 shading), ``slanted-edge`` (5 degrees, for MTF), ``dead-leaves`` (occluding disks, a texture with natural
-statistics), and ``natural[:NAME]`` (a photograph shipped with scikit-image, lifted to spectra).
+statistics), ``zone-plate`` (concentric rings sweeping up to the pixel Nyquist frequency, for demosaic
+aliasing), ``high-contrast`` (a dark room with a window, a lamp and a chart: highlights and shadows at once)
+and ``natural[:NAME]`` (a photograph shipped with scikit-image, lifted to spectra). ``scene_check.py`` says
+whether a name is a scene that renders, cheaply, for start-up checks.
 """
 
 from __future__ import annotations
@@ -256,15 +259,112 @@ class Natural(Scene):
         dx = (xs[-1] - xs[0]) * w0 / max(len(xs) - 1, 1)
         dy = (ys[-1] - ys[0]) * h0 / max(len(ys) - 1, 1)
         m = np.array([[dx, 0.0, x0], [0.0, dy, y0]])
-        return cv2.warpAffine(img, m, (len(xs), len(ys)), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REFLECT)
+        out = cv2.warpAffine(img, m, (len(xs), len(ys)), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REFLECT)
+        # Cubic interpolation rings below zero beside dark edges when it enlarges the photo; light cannot be
+        # negative (and the sensor's Poisson draw refuses it), so the rings are cut off at black.
+        return np.maximum(out, 0.0, out=out)
 
 
-SCENES = ("colorchecker", "flat", "slanted-edge", "dead-leaves", "natural")
+class ZonePlate(Scene):
+    """Concentric rings whose frequency rises linearly from the centre to 0.5 cycles per pixel-array pixel.
+
+    The rings are drawn as the pixels see them: each ring's contrast is cut by the pixel aperture's response
+    at its frequency (a mode's own pitch), and rings a mode's pixels cannot resolve fade to the mean, so the
+    pattern is free of aliasing from the scene itself; what aliasing shows is the mosaic's and the demosaic's.
+    """
+
+    name = "zone-plate"
+    RADIUS = 0.48  # of the array height: where the frequency reaches 0.5 cycles per array pixel
+
+    def __init__(self, array_size: tuple[int, int]):
+        self.aw, self.ah = array_size
+
+    def reflectances(self):
+        return np.vstack([_flat(0.06), _flat(0.72)])
+
+    def plane(self, response, xs, ys):
+        pitch = (xs[1] - xs[0]) * self.aw if len(xs) > 1 else self.aw  # array pixels per mode pixel
+        x = ((xs - 0.5) * self.aw).astype(np.float32)
+        y = ((ys - 0.5) * self.ah).astype(np.float32)
+        r2 = x[None, :] ** 2 + y[:, None] ** 2
+        radius = np.float32(self.RADIUS * self.ah)
+        freq = np.sqrt(r2) * np.float32(0.5 / radius)  # cycles per array pixel
+        cycles = freq * np.float32(pitch)  # cycles per mode pixel
+        # A box aperture's response ~ a Gaussian of its standard deviation (pitch / sqrt 12); past the mode's
+        # Nyquist frequency the rings fade out over a tenth of a cycle per pixel.
+        gain = np.exp(np.float32(-2 * math.pi**2 / 12) * cycles**2)
+        gain *= np.clip((np.float32(0.6) - cycles) * 10, 0, 1)
+        gain[r2 > radius**2] = 0
+        wave = np.cos(np.float32(math.pi * 0.5) / radius * r2)
+        lo, hi = np.float32(response[0]), np.float32(response[1])
+        wave *= gain * np.float32(0.5) * (hi - lo)
+        wave += np.float32(0.5) * (hi + lo)
+        return wave
+
+
+def _srgb_reflectance(rgb, scale: float = 1.0) -> np.ndarray:
+    """A smooth spectrum with this linear-sRGB colour under D65, times ``scale`` (above 1: a light source)."""
+    return np.asarray(rgb, dtype=float) @ spectral.srgb_basis() * scale
+
+
+class HighContrast(_Labelled):
+    """A dim room with a window onto a bright sky and a sunlit cloud, a warm lamp and a small chart.
+
+    Luminance spans about 9 stops: the cloud sits 3.7 stops above a white wall, so it clips in every channel;
+    the sky and the lamp are bright and coloured, so one channel clips before the others (the lamp's red,
+    the sky's blue) - the cases highlight reconstruction must turn neither magenta nor salmon. The chart
+    (white, grey, black, red, green, blue, skin) and a shadowed floor carry the shadows and the colour.
+    """
+
+    name = "high-contrast"
+    # Label: (linear sRGB colour, scale).
+    PARTS = (((0.05, 0.045, 0.04), 1.0),  # 0 the room's wall, in shade
+             ((0.02, 0.018, 0.016), 1.0),  # 1 the floor, darker
+             ((0.30, 0.42, 0.80), 3.5),  # 2 the sky through the window
+             ((0.9, 0.9, 0.9), 12.0),  # 3 a sunlit cloud
+             ((0.03, 0.03, 0.03), 1.0),  # 4 the window's frame and mullions
+             ((0.95, 0.55, 0.18), 4.0),  # 5 the lamp's shade, lit from inside
+             ((0.90, 0.90, 0.90), 1.0),  # 6.. the chart: white, grey, black, red, green, blue, skin
+             ((0.18, 0.18, 0.18), 1.0), ((0.03, 0.03, 0.03), 1.0), ((0.45, 0.05, 0.05), 1.0),
+             ((0.07, 0.30, 0.08), 1.0), ((0.05, 0.07, 0.35), 1.0), ((0.45, 0.25, 0.17), 1.0))
+
+    def __init__(self, array_size: tuple[int, int]):
+        self.aw, self.ah = array_size
+        self._refl = np.clip(np.vstack([_srgb_reflectance(c, k) for c, k in self.PARTS]), 0.0, None)
+
+    def reflectances(self):
+        return self._refl
+
+    def labels(self, xs, ys):
+        x, y = xs[None, :], ys[:, None]
+        lab = np.zeros((len(ys), len(xs)), np.uint8)
+        lab[np.broadcast_to(y > 0.72, lab.shape)] = 1
+
+        def box(x0, y0, x1, y1):
+            return (x >= x0) & (x < x1) & (y >= y0) & (y < y1)
+
+        lab[box(0.06, 0.08, 0.42, 0.58)] = 4
+        lab[box(0.08, 0.11, 0.40, 0.55)] = 2
+        lab[((x - 0.17) / 0.07) ** 2 + ((y - 0.25) / 0.06) ** 2 < 1] = 3  # the cloud, an ellipse
+        lab[box(0.235, 0.11, 0.245, 0.55) | box(0.08, 0.325, 0.40, 0.335)] = 4
+        lx, ly = (x - 0.72) * self.aw, (y - 0.33) * self.ah
+        lab[lx**2 + ly**2 < (0.06 * self.aw) ** 2] = 5
+        for i in range(7):  # the chart on the floor: seven patches in a row
+            lab[box(0.50 + i * 0.065, 0.78, 0.555 + i * 0.065, 0.86)] = 6 + i
+        return lab
+
+
+SCENES = ("colorchecker", "flat", "slanted-edge", "dead-leaves", "zone-plate", "high-contrast", "natural", "hdr-window",
+          "night-street")
 
 
 def make_scene(name: str, array_size: tuple[int, int], seed: int = 0) -> Scene:
-    """Build a scene by name: colorchecker, flat, slanted-edge, dead-leaves, natural[:IMAGE]."""
+    """Build a scene by name: one of ``SCENES``, natural with ``:IMAGE``; ``+shake[=PX]`` / ``+objects[=N]``
+    make any of them move."""
+    if "+" in name:  # BASE+shake[=PX]+objects[=N]: a scene that moves (motion.py)
+        from .motion import make_dynamic
+        return make_dynamic(name, array_size, seed, make_scene)
     aspect = array_size[0] / array_size[1]
     base, _, arg = name.partition(":")
     if base == "colorchecker":
@@ -275,7 +375,14 @@ def make_scene(name: str, array_size: tuple[int, int], seed: int = 0) -> Scene:
         return SlantedEdge(array_size)
     if base == "dead-leaves":
         return DeadLeaves(array_size, seed)
+    if base == "zone-plate":
+        return ZonePlate(array_size)
+    if base == "high-contrast":
+        return HighContrast(array_size)
     if base == "natural":
         return Natural(arg or "coffee", array_size)
+    if base in ("hdr-window", "night-street"):  # multi-frame merge scenes with step wedges (hdr_scenes.py)
+        from .hdr_scenes import make_hdr_scene
+        return make_hdr_scene(base, array_size, seed)
     raise ValueError(f"unknown scene {name!r} (scenes: {', '.join(SCENES)}; natural:IMAGE with IMAGE one of "
-                     f"{', '.join(NATURAL_IMAGES)})")
+                     f"{', '.join(NATURAL_IMAGES)}; +shake[=PX] and +objects[=N] add motion)")
