@@ -25,12 +25,12 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import CameradError
-from ..sensor.pi_modes import SENSORS, sensor_names
+from ..pi_cameras import SENSORS, sensor_names
 
 LIBCAMERA_DIRS = (Path("/usr/share/libcamera/ipa/rpi"), Path("/usr/local/share/libcamera/ipa/rpi"))
 PLATFORMS = ("vc4", "pisp")
-# Every mode size of the Raspberry Pi cameras' sensors (sensor/pi_modes.py), the most common sensor first where
-# two share a size.
+# Every mode size of the Raspberry Pi cameras' sensors (firmware/pi_cameras.py), the most common sensor first
+# where two share a size.
 SENSOR_MODES = {name: tuple(m.size for m in s.modes) for name, s in SENSORS.items() if s.modes}
 
 

@@ -1,6 +1,6 @@
 """The Raspberry Pi camera sensors as libcamera and picamera2 report them: modes, CFA, bit depth, ranges.
 
-Modes come from ``sensor/pi_modes.py`` (``rpicam-hello --list-cameras`` on a Pi). Analogue gain and exposure
+Modes come from ``firmware/pi_cameras.py`` (``rpicam-hello --list-cameras`` on a Pi). Analogue gain and exposure
 ranges are the advertised ``AnalogueGain`` and ``ExposureTime`` limits where published (IMX296: rpicam-hello's
 listing; IMX477, IMX708: picamera2's ``camera_controls``); the rest are the drivers' register limits, rounded.
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..pi_modes import SENSORS
-from ..protocol import SensorInfo
+from ...pi_cameras import SENSORS
+from ..protocol import SensorInfo, SensorMode
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,11 @@ class Part:
 def _info(model, cfa, black16, cell_nm) -> SensorInfo:
     pi = SENSORS[model]
     return SensorInfo(model=model, pixel_array_size=pi.pixel_array, cfa=cfa, black_level_16=black16,
-                      unit_cell_size_nm=(cell_nm, cell_nm), modes=tuple(m.sensor_mode() for m in pi.modes))
+                      unit_cell_size_nm=(cell_nm, cell_nm),
+                      modes=tuple(SensorMode(m.size, m.bit_depth, m.max_fps, m.crop, m.binning) for m in pi.modes))
 
 
-# Modes: ``sensor/pi_modes.py`` (the one table of the Pi sensors' readout modes).
+# Modes: ``firmware/pi_cameras.py`` (the one table of the Pi sensors' readout modes).
 PARTS = {
     "imx477": Part(_info("imx477", "RGGB", 4096, 1550), 12, (1.0, 22.26), (114, 694_422_939), 0.715, 1.40, 8200.0),
     "imx708": Part(_info("imx708", "RGGB", 4096, 1400), 10, (1.112, 16.0), (26, 112_015_443), 0.35, 0.9, 9800.0,

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import TuningError
-from ...sensor.pi_modes import SENSORS, sensor_names
+from ...pi_cameras import SENSORS, sensor_names
 
 _ALSC = re.compile(r"alsc.*?(\d+)k", re.IGNORECASE)
 _MACBETH = re.compile(r"_(\d+)k_(\d+)l$", re.IGNORECASE)

@@ -2,7 +2,8 @@
 
 One table for everything that needs a mode's size or crop: the mock sensor's parts (``sensor/mock/parts.py``),
 choosing the tuning of a DNG by its size and placing a cropped mode's lens shading (``camtune/dng_tuning.py``),
-and calibration's binning factor (``tuning/calibrate/images.py``).
+and calibration's binning factor (``tuning/calibrate/images.py``). On the ground floor: it imports nothing of
+ours, so the sensor, tuning and camtune layers all stand on it.
 
 Each mode is the kernel driver's (2023-2025): size, bit depth of the packed format picamera2 chooses by
 default (the IMX219's 8-bit twins are left out), the fastest frame rate, the crop of the pixel array it reads
@@ -15,8 +16,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .protocol import SensorMode
-
 _SENSOR = re.compile(r"(?<![a-z0-9])((?:imx|ov|ar|gc|s5k|se)\d+[a-z0-9]*(?:_[a-z0-9]+)*)")
 
 
@@ -27,12 +26,6 @@ class Mode:
     bit_depth: int | None = None
     max_fps: float | None = None
     binning: int = 1
-
-    def sensor_mode(self) -> SensorMode:
-        """As the sensor seam describes a mode (every fact known)."""
-        if self.crop is None or self.bit_depth is None or self.max_fps is None:
-            raise ValueError(f"mode {self.size[0]}x{self.size[1]} is listed by size only")
-        return SensorMode(self.size, self.bit_depth, self.max_fps, self.crop, self.binning)
 
 
 @dataclass(frozen=True)
