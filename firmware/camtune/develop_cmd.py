@@ -14,6 +14,7 @@ that install.sh unpacks. A Pi DNG's lens shading is uncorrected in the raw data:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -24,7 +25,7 @@ from ..errors import CameradError, DenoiserUnavailable
 from ..isp.demosaic import METHODS as DEMOSAIC_METHODS
 from ..tuning import TuningFile, load_checked
 from ..tuning.looks import load_look
-from .dng_tuning import camera_of, choose_tuning
+from .dng_tuning import camera_of, choose_tuning, mode_crop
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,10 @@ class DngDevelopment:
         look, denoise, demosaic = develop_choices(stored, look=self.args.look, denoise=self.args.denoise,
                                                   demosaic=self.args.demosaic)
         frame = frame_as_shot(dng.frame_info(lux=estimate_lux(tuning, dng)), stored)
+        cropped = mode_crop(camera_of(dng)) if stored is None else None  # camerad's recipe says its crop
+        if cropped is not None:
+            print(f"camtune develop: {src}: {cropped.note}", file=sys.stderr)
+            frame = dataclasses.replace(frame, crop=cropped.crop)
         rgb = dng.finish(develop(dng.raw, frame, self.recipe(tuning, look, denoise, demosaic)))
         if self.args.tiff:
             data = encode_tiff16(rgb, make=dng.make, model=dng.model, orientation=dng.orientation)
