@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..actions import DenoiseMode
 from ..control.protocol import SETTING_KEYS as KEYS
 from .common import UsageError, colour, columns, emit_json, say, shutter_speed, subparser, wrap
 from .values import POSITIVE, SECONDS, parse_evs, parse_setting
@@ -214,7 +215,16 @@ def run_timelapse(client, args) -> int:
             + (f" ({res['missed']} missed)" if res["missed"] else ""))
     else:
         say("timelapse stopped" if res.get("stopped") else "no timelapse running")
+    if res.get("last_run") and not res["active"]:
+        say(*timelapse_summary(res["last_run"]))
     return 0
+
+
+def timelapse_summary(r: dict) -> list[str]:
+    """How the latest timelapse went, when it has ended."""
+    return [f"last timelapse {r['ended']}: {r['taken']} of {r['count']} frames, every {r['interval_s']:g} s"
+            + (f", {r['missed']} missed" if r["missed"] else "") + (f", {r['failed']} failed" if r["failed"] else ""),
+            f"  {r['started_at']} .. {r['ended_at']} ({r['duration_s']:g} s)"]
 
 
 def run_selftest(client, args) -> int:
@@ -245,7 +255,7 @@ def register(sub, add_common) -> None:
     p.add_argument("--bracket", type=parse_evs, metavar="EVS", help="EV offsets, e.g. -2,0,2")
     p.add_argument("--raw", action=argparse.BooleanOptionalAction, default=None,
                    help="write the DNG too (or not) for this capture; default: the camera's setting")
-    p.add_argument("--denoise", choices=("off", "fast", "hq"), help="raw denoising for this capture")
+    p.add_argument("--denoise", choices=[m.value for m in DenoiseMode], help="raw denoising for this capture")
     p.add_argument("--look", metavar="NAME", help="look for this capture (camctl looks)")
     p.add_argument("--note", metavar="TEXT", help="a note kept with the capture (sidecar, EXIF UserComment)")
     p.add_argument("--no-wait", action="store_true", help="return once the frames are taken, before writing")
@@ -311,7 +321,7 @@ keys: {', '.join(KEYS)}
     p = subparser(sub, "timelapse", "start, stop or show a timelapse (it survives a restart)", """\
   camctl timelapse start --interval 10 --count 360
                                      a frame every 10 s for an hour
-  camctl timelapse status
+  camctl timelapse status            progress, or how the last one went
   camctl timelapse stop
 """, add_common)
     p.add_argument("action", choices=("start", "stop", "status"))

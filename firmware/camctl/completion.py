@@ -170,6 +170,7 @@ def _looks() -> list[str]:
 
 
 def camctl_script() -> str:
+    from ..actions import DenoiseMode, DriveMode
     from ..control.protocol import SETTING_KEYS
     from .cli import build_parser
 
@@ -178,8 +179,8 @@ def camctl_script() -> str:
     values.update(exposure=["auto", "1/1000", "1/250", "1/60", "10ms"], gain=["auto", "1", "2", "4", "8"],
                   colour_gains=["auto"], awb=["auto", "incandescent", "tungsten", "fluorescent", "indoor", "daylight",
                                               "cloudy", "custom"],
-                  look=looks, denoise=["off", "fast", "hq"],
-                  drive_mode=["single", "burst", "bracket", "timelapse"], raw=["on", "off"])
+                  look=looks, denoise=[m.value for m in DenoiseMode],
+                  drive_mode=[m.value for m in DriveMode], raw=["on", "off"])
     return bash_script("camctl", build_parser(), values, {"--look": looks})
 
 

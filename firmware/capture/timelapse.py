@@ -17,8 +17,9 @@ import math
 import threading
 import time
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from ..clock import Clock, SystemClock
 from ..storage.atomic import atomic_write
@@ -26,6 +27,18 @@ from ..storage.atomic import atomic_write
 log = logging.getLogger(__name__)
 
 Trigger = Callable[[dict[str, Any]], "Future | None"]
+
+
+@dataclass(frozen=True)
+class TimelapseStatus:
+    """A timelapse at one instant: running or not, the next frame's index of ``count``, frames missed."""
+
+    active: bool = False
+    next_index: int | None = None
+    count: int | None = None
+    interval_s: float | None = None
+    missed: int = 0
+    last_run: Mapping[str, Any] | None = None  # how the latest timelapse that ended went (``_summarise``)
 
 
 class Timelapse:
@@ -40,22 +53,18 @@ class Timelapse:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.missed = 0
+        self.last_run: dict[str, Any] | None = None
 
     @property
     def active(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    @property
-    def progress(self) -> tuple[int, int] | None:
-        """(next frame index, frames in all) of the running timelapse."""
+    def status(self) -> TimelapseStatus:
+        """Where the running timelapse is (``active`` False when none is)."""
         s = self._state
-        return (s["next_index"], s["count"]) if s and self.active else None
-
-    @property
-    def schedule(self) -> dict[str, Any] | None:
-        """The running timelapse's schedule (interval_s, count, next_index, start_wall_ns), or None."""
-        s = self._state
-        return dict(s) if s and self.active else None
+        if not (s and self.active):
+            return TimelapseStatus(missed=self.missed, last_run=self.last_run)
+        return TimelapseStatus(True, s["next_index"], s["count"], s["interval_s"], self.missed, self.last_run)
 
     def start(self, interval_s: float, count: int) -> None:
         """Start a new timelapse now (replacing any state left from an earlier one)."""
@@ -63,7 +72,8 @@ class Timelapse:
             raise ValueError(f"timelapse needs interval > 0 and count >= 1, got {interval_s} s x {count}")
         self.close()
         self._state = {"interval_s": float(interval_s), "count": int(count), "start_wall_ns": self.wall_ns(),
-                       "next_index": 0}
+                       "next_index": 0, "shot": 0, "failed": 0}
+        self.missed = 0
         self._save()
         log.info("timelapse started: %d frames every %g s", count, interval_s)
         self._spawn()
@@ -73,7 +83,8 @@ class Timelapse:
         try:
             state = json.loads(self.state_path.read_text(encoding="utf-8"))
             state = {"interval_s": float(state["interval_s"]), "count": int(state["count"]),
-                     "start_wall_ns": int(state["start_wall_ns"]), "next_index": int(state["next_index"])}
+                     "start_wall_ns": int(state["start_wall_ns"]), "next_index": int(state["next_index"]),
+                     "shot": int(state.get("shot", 0)), "failed": int(state.get("failed", 0))}
         except FileNotFoundError:
             return False
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -91,9 +102,21 @@ class Timelapse:
     def stop(self) -> None:
         """End the timelapse for good (its state file is removed)."""
         self.close()
+        if self._state is not None:
+            self._summarise(self._state, "stopped")
         self._state = None
         self.state_path.unlink(missing_ok=True)
-        log.info("timelapse stopped")
+
+    def _summarise(self, s: dict[str, Any], how: str) -> None:
+        """What the operator is told when a timelapse ends: frames taken of those planned, missed, failed, when."""
+        ended = self.wall_ns()
+        self.last_run = {"ended": how, "taken": s.get("shot", 0), "count": s["count"], "interval_s": s["interval_s"],
+                         "missed": self.missed, "failed": s.get("failed", 0),
+                         "started_at": _stamp(s["start_wall_ns"]), "ended_at": _stamp(ended),
+                         "duration_s": round((ended - s["start_wall_ns"]) / 1e9, 1)}
+        r = self.last_run
+        log.info("timelapse %s: %d of %d frames taken every %g s in %s (%d missed, %d failed)", how, r["taken"],
+                 r["count"], r["interval_s"], _span(r["duration_s"]), r["missed"], r["failed"])
 
     def close(self) -> None:
         """Stop the thread but keep the state, so the next daemon start resumes it."""
@@ -123,12 +146,14 @@ class Timelapse:
             info = {"index": index, "count": s["count"], "interval_s": s["interval_s"]}
             try:
                 self.trigger(info)
+                s["shot"] = s.get("shot", 0) + 1
             except Exception as exc:  # noqa: BLE001 - one failed frame must not end the timelapse
                 log.error("timelapse frame %d of %d failed: %s", index + 1, s["count"], exc)
+                s["failed"] = s.get("failed", 0) + 1
             s["next_index"] = index + 1
             self._save()
         if not cancel.is_set():
-            log.info("timelapse finished: %d frames (%d missed)", s["count"], self.missed)
+            self._summarise(s, "finished")
             self.state_path.unlink(missing_ok=True)
 
     def _catch_up(self, s: dict[str, Any], interval_ns: int) -> int:
@@ -150,3 +175,13 @@ class Timelapse:
         with self._lock:
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(self.state_path, (json.dumps(self._state, indent=1) + "\n").encode("utf-8"))
+
+
+def _stamp(wall_ns: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall_ns / 1e9))
+
+
+def _span(seconds: float) -> str:
+    m, sec = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{sec:02d}"

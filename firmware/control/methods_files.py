@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from ..storage.atomic import TMP_PREFIX
-from .dispatch import Context, Method
+from .method import Context, Method
 from .params import Param
 from .protocol import RequestError
 
@@ -33,20 +33,17 @@ CHUNK = 1 << 20  # largest fetch chunk (base64 makes the response about 1.4 MB)
 _STEM = re.compile(r"^(\d{8}-\d{6})-(\d{3})(?:-\d+)?$")
 
 
-def captures_directory(app) -> Path:
+def captures_directory(camera) -> Path:
     """Where the camera writes its captures (the preview page serves them from there too)."""
-    return Path(app.writer.directory)
+    return Path(camera.snapshot().directory)
 
 
 def _directory(ctx: Context) -> Path:
-    return captures_directory(ctx.app)
+    return captures_directory(ctx.camera)
 
 
 def _free_bytes(ctx: Context) -> int | None:
-    try:
-        return ctx.app.space.free_bytes() if ctx.app.space is not None else None
-    except OSError:
-        return None
+    return ctx.camera.snapshot().free_bytes
 
 
 def capture_time(stem: str) -> float | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from .. import logs
-from .dispatch import Context, Method
+from .method import Context, Method
 from .params import Param
 
 LEVELS = ("debug", "info", "warning", "error")

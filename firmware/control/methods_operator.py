@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from .dispatch import Context, Method
+from .method import Context, Method
 from .params import Param
 from .protocol import RequestError
 
@@ -19,11 +19,11 @@ LIGHTS = ("auto", "daylight", "planckian", "fluorescent")
 
 
 def _camera(ctx: Context):
-    return ctx.app
+    return ctx.camera
 
 
 def _locked(camera) -> bool:
-    return bool(camera.engine.locked)
+    return bool(camera.snapshot().engine.locked)
 
 
 def half_press(ctx: Context, p: dict) -> dict:
@@ -36,7 +36,7 @@ def mock_scene(ctx: Context, p: dict) -> dict:
     from ..sensor.mock.spectral import Lighting
 
     sensor = _camera(ctx).sensor
-    if not hasattr(sensor, "set_scene"):
+    if not sensor.is_mock:
         raise RequestError("unavailable", "mock.scene: the sensor is not the mock (a real scene is in front of it)")
     if p["scene"] is not None:
         try:

@@ -30,9 +30,10 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
+from ..camera import analysis
+from ..camera.viewfinder import ViewfinderError
 from ..clock import Clock
-from ..daemon import analysis
-from ..daemon.viewfinder import ViewfinderError
+from ..formats.jpeg import encode_jpeg
 from . import web_files, web_guard as guard
 from .connections import SEND_TIMEOUT_S, Deadlines, fd_share
 from .methods_files import captures_directory
@@ -41,7 +42,7 @@ from .protocol import RequestError
 from .web_server import PreviewHttpServer
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..daemon.app import Camerad
+    from ..camera import Camerad
     from .dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -283,7 +284,7 @@ class _PreviewHandler(BaseHTTPRequestHandler):
         quality = self.preview.app.config.preview.jpeg_quality
         if not (zebra or peaking):
             return frame.jpeg(quality)
-        return analysis.encode_jpeg(analysis.overlays(frame.rgb, zebra=zebra, peaking=peaking), quality)
+        return encode_jpeg(analysis.overlays(frame.rgb, zebra=zebra, peaking=peaking), quality=quality, icc_profile=None)
 
     def _frame(self, zebra: bool, peaking: bool) -> None:
         try:
