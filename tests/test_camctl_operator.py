@@ -218,6 +218,46 @@ def test_awb_mode_eases_in_as_libcamera_s_does(daemon):
     assert all(f > 0.9 for n, f in share if n > 59 + 10 + 10), share  # a search every 10 frames, then 59
 
 
+def test_last_error_carries_its_time_and_clears_once_writing_works(daemon):
+    status = lambda: daemon.call("status")["result"]  # noqa: E731
+    assert status()["last_error"] is None and status()["last_error_at"] is None
+    saved = daemon.captures.with_name("caps-saved")
+    daemon.captures.rename(saved)
+    daemon.captures.write_text("a card that is not a directory")  # every write fails
+    try:
+        rc, _, err = run(daemon, "capture", "--no-raw")  # a writer made for this capture: refused in one line
+        assert rc == 1 and "captures directory" in err and err.count("\n") == 1
+        rc, _, _ = run(daemon, "capture")  # the camera's own writer: the write fails, and the camera says so
+        assert rc == 1
+        s = status()
+        assert s["last_error"] and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", s["last_error_at"])
+        line = next(x for x in ok(daemon, "status").splitlines() if x.startswith("last error"))
+        assert s["last_error_at"][11:] in line
+    finally:
+        daemon.captures.unlink()
+        saved.rename(daemon.captures)
+    ok(daemon, "capture")  # the fault is gone: a capture is written again
+    assert until(lambda: status()["last_error"] is None, timeout=20), status()["last_error"]
+    assert status()["state"] == "ready" and status()["last_error_at"] is None
+
+
+def test_a_timelapse_says_how_it_went_when_it_ends(daemon):
+    ok(daemon, "set", "raw=off")
+    try:
+        ok(daemon, "timelapse", "start", "--interval", "0.2", "--count", "3")
+        assert until(lambda: not daemon.call("timelapse.status")["result"]["active"], timeout=30)
+        out = ok(daemon, "timelapse", "status")
+        assert "last timelapse finished: 3 of 3 frames, every 0.2 s" in out, out
+        run_ = daemon.call("status")["result"]["timelapse"]["last_run"]
+        assert run_["taken"] == 3 and run_["missed"] == 0 and run_["ended"] == "finished"
+        ok(daemon, "timelapse", "start", "--interval", "60", "--count", "10")
+        out = ok(daemon, "timelapse", "stop")
+        assert "timelapse stopped" in out and "last timelapse stopped: 1 of 10 frames, every 60 s" in out, out
+        assert "timelapse stopped: 1 of 10 frames taken every 60 s" in ok(daemon, "log", "-n", "20")
+    finally:
+        ok(daemon, "set", "raw=on")
+
+
 def test_log_tails_and_follows_the_daemon_s_own_lines(daemon):
     ok(daemon, "capture", "--no-raw")
     out = ok(daemon, "log", "-n", "20")

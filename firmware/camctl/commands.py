@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..actions import DenoiseMode
+from ..actions import DenoiseMode
 from ..control.protocol import SETTING_KEYS as KEYS
 from .common import UsageError, colour, columns, emit_json, say, shutter_speed, subparser, wrap
 from .values import POSITIVE, SECONDS, parse_evs, parse_setting

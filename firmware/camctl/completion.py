@@ -171,14 +171,14 @@ def _looks() -> list[str]:
 
 def camctl_script() -> str:
     from ..actions import DenoiseMode, DriveMode
+    from ..sensor.controls import AWB_MODES
     from ..control.protocol import SETTING_KEYS
     from .cli import build_parser
 
     looks = _looks()
     values = {k: [] for k in SETTING_KEYS}
     values.update(exposure=["auto", "1/1000", "1/250", "1/60", "10ms"], gain=["auto", "1", "2", "4", "8"],
-                  colour_gains=["auto"], awb=["auto", "incandescent", "tungsten", "fluorescent", "indoor", "daylight",
-                                              "cloudy", "custom"],
+                  colour_gains=["auto"], awb=list(AWB_MODES),
                   look=looks, denoise=[m.value for m in DenoiseMode],
                   drive_mode=[m.value for m in DriveMode], raw=["on", "off"])
     return bash_script("camctl", build_parser(), values, {"--look": looks})

@@ -58,7 +58,10 @@ def _state(s: dict) -> str:
 
 def _error(s: dict) -> str:
     err = s.get("last_error")
-    return str(err) if err else "-"
+    if not err:
+        return "-"
+    at = s.get("last_error_at")
+    return f"{at[11:]} {err}" if at else str(err)
 
 
 def status_lines(s: dict, settings: dict | None = None, width: int | None = None) -> list[str]:

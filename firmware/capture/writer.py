@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..develop import Recipe, develop, frame_facts, pipeline_for
+from ..errors import StorageError
 from ..formats.dng import encode_dng
 from ..formats.dng_recipe import capture_recipe, xmp_packet
 from ..formats.identity import CameraIdentity
@@ -79,7 +80,10 @@ class CaptureWriter:
                  sidecar: bool = True, clean: bool = True, crop: tuple[float, float, float, float] | None = None,
                  dng_compression: str = "none", note: str | None = None):
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a card pulled and a file in its place: one line, not a traceback
+            raise StorageError(exc.errno or 0, f"captures directory {self.directory}: {exc.strerror or exc}") from None
         if clean:
             for p in clean_leftovers(self.directory):
                 log.warning("removed %s, left half-written by an earlier crash", p)

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import __version__
+from ..actions import LedState
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "camerad.prom"
-STATES = ("booting", "ready", "capturing", "busy", "error", "low_storage")
 # (metric, type, help, where in the status document, scale): a figure the status does not have is left out.
 METRICS = [
     ("uptime_seconds", "gauge", "Seconds since camerad started.", ("uptime_s",), 1),
@@ -71,7 +71,7 @@ def render(s: dict) -> str:
             "version": __version__})
     out.append("# HELP camerad_state The camera's state (1 for the current one).")
     out.append("# TYPE camerad_state gauge")
-    out += [f'camerad_state{{state="{state}"}} {int(s.get("state") == state)}' for state in STATES]
+    out += [f'camerad_state{{state="{state.value}"}} {int(s.get("state") == state.value)}' for state in LedState]
     for name, kind, help, path, scale in METRICS:
         value: Any = s
         for key in path:
