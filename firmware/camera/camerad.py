@@ -30,7 +30,6 @@ from ..clock import Clock, SystemClock
 from .. import develop
 from ..config import Config
 from ..errors import SensorError
-from ..formats.identity import CameraIdentity
 from ..gpio import Controls, GpioBoard, attach_controls, open_board
 from ..sensor.protocol import Sensor, SensorMode
 from ..sensor.select import open_sensor
@@ -108,11 +107,6 @@ class Camerad:
     def tuning(self) -> TuningFile:
         """The sensor's calibrated tuning (looks are composed onto it for JPEGs)."""
         return self._tuning
-
-    @property
-    def identity(self) -> CameraIdentity:
-        """Who takes the pictures, as EXIF says: make, model, lens, artist, copyright."""
-        return build.identity(self.sensor, self.profile, self._config)
 
     def advertised(self) -> Mapping[str, tuple[Any, Any, Any]]:
         """The sensor's controls: name -> (min, max, default)."""
@@ -220,9 +214,8 @@ class Camerad:
         if request.raw is None and request.look is None and request.denoise is None and not request.note:
             return None  # a press of the shutter: the engine's writer
         wanted = self._settings.replace(raw=request.raw, look=request.look, denoise=request.denoise)
-        if request.note:
-            return self._writer(wanted, clean=False).replace(note=request.note)
-        return None if wanted == self._settings else self._writer(wanted, clean=False)
+        writer = None if wanted == self._settings and not request.note else self._writer(wanted, clean=False)
+        return writer.replace(note=request.note) if request.note else writer
 
     def _timelapse_frame(self, info: dict) -> Future:
         fut = self._engine.capture(kind="timelapse", info=info)

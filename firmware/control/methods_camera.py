@@ -12,6 +12,7 @@ from concurrent.futures import Future, TimeoutError as FutureTimeout
 from .. import __version__
 from ..actions import CaptureRequest, DenoiseMode, DriveMode
 from ..camera import Triggered
+from ..camera.build import identity as camera_identity
 from ..capture.writer import CaptureResult
 from ..errors import CaptureRefused, ConfigError, ControlError, DenoiserUnavailable
 from . import settings
@@ -58,7 +59,7 @@ def status(ctx: Context, p: dict) -> dict:
         "last_refusal": e.last_refusal,
         "refusals": e.refusals,
         "last_capture": last_capture(ctx.camera.recent_captures()),
-        "lens": {"f_number": ctx.camera.identity.f_number},
+        "lens": {"f_number": camera_identity(ctx.camera.sensor, ctx.camera.profile, ctx.camera.config).f_number},
         "timelapse": {"active": tl.active, "next": tl.next_index, "count": tl.count,
                       "last_run": dict(tl.last_run) if tl.last_run else None},
         "uptime_s": round(s.uptime_s, 1),
