@@ -2,7 +2,7 @@
 
 One table for everything that needs a mode's size or crop: the mock sensor's parts (``sensor/mock/parts.py``),
 choosing the tuning of a DNG by its size and placing a cropped mode's lens shading (``camtune/dng_tuning.py``),
-and calibration's binning factor (``tuning/calibrate/images.py``). On the ground floor: it imports nothing of
+and calibration's binning factor (``calibrate/images.py``). On the ground floor: it imports nothing of
 ours, so the sensor, tuning and camtune layers all stand on it.
 
 Each mode is the kernel driver's (2023-2025): size, bit depth of the packed format picamera2 chooses by

@@ -75,7 +75,7 @@ def test_the_like_mock_is_the_sensor_its_file_describes(path):
 def test_calibration_finds_the_files_matrix_again(shared_reference):
     """The calibration tool itself (``fit_ccm``, the Raspberry Pi tool's D65 reference) on the like-mock's
     chart gives a matrix that renders the chart as the stock one does."""
-    from firmware.tuning.calibrate.ccm import fit_ccm
+    from firmware.calibrate.ccm import fit_ccm
 
     spec = like(str(shared_reference / "libcamera-tuning" / "vc4" / "imx477.json"))
     _, ccm = calibration(spec.tuning)

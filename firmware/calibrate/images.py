@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import TuningError
-from ...pi_cameras import SENSORS, sensor_names
+from ..errors import TuningError
+from ..pi_cameras import SENSORS, sensor_names
 
 _ALSC = re.compile(r"alsc.*?(\d+)k", re.IGNORECASE)
 _MACBETH = re.compile(r"_(\d+)k_(\d+)l$", re.IGNORECASE)
@@ -112,7 +112,7 @@ def classify(path: Path) -> tuple[str, float | None, float | None] | None:
 
 
 def _read(path: Path):
-    from ...formats.dng_read import DngError, read_dng
+    from ..formats.dng_read import DngError, read_dng
 
     try:
         return read_dng(path)
