@@ -32,7 +32,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .black_level import site_map
 from .cfa import check_cfa
 from .stage import BAYER_LINEAR16, Stage
 
@@ -75,53 +74,74 @@ class HighlightStage(Stage):
         frame = self.refine(image, frame)
         red, blue = frame.colour_gains
         cfa = check_cfa(frame.cfa)
-        gains = [{"R": float(red), "G": 1.0, "B": float(blue)}[c] for c in cfa]
-        matrix = (self.ccm.matrix(frame) if self.ccm is not None else np.eye(3)).astype(np.float32)
-        # How far the colour matrix can lift a channel above the brightest input channel (1 for greys).
-        reach = max(1.0, float(np.clip(matrix, 0.0, None).sum(axis=1).max()))
+        layout = _Layout(cfa, {"R": float(red), "G": 1.0, "B": float(blue)},
+                         (self.ccm.matrix(frame) if self.ccm is not None else np.eye(3)).astype(np.float32))
         # Per CFA site, the raw level from which the site may take part: near the knee after white balance,
         # or near the gamut knee after the matrix at its reach. Blocks with no such site are left as they are.
-        start = site_map(shape, [min(KNEE, GAMUT_KNEE / reach) * WHITE / g for g in gains])
-        layout = [(i // 2, i % 2, "RGB".index(c), g) for i, (c, g) in enumerate(zip(cfa, gains))]
-        colours = [(ch, sum(site[2] == ch for site in layout)) for ch in range(3)]  # sites per channel
-        top = CLIP * max(gains)  # the brightest level the sensor can deliver, white balanced
+        start = [min(65535, int(min(KNEE, GAMUT_KNEE / layout.reach) * WHITE / g)) for g in layout.exact_gains[:, 0]]
+        maps: dict[tuple[int, int], np.ndarray] = {}  # those levels as a band-sized map, per band shape
 
         def kernel(rows, top_row):
-            mask = cv2.compare(rows, start[top_row:top_row + len(rows)], cv2.CMP_GT)
-            if not cv2.countNonZero(mask):
+            h, w = rows.shape
+            levels = maps.get(rows.shape)
+            if levels is None:
+                levels = maps[rows.shape] = np.tile(np.array(start, np.uint16).reshape(2, 2), (h // 2, w // 2))
+            above = cv2.compare(rows, levels, cv2.CMP_GT)
+            # A block's two rows into one, and its two columns as one uint16: nonzero where a site is above.
+            points = cv2.findNonZero(cv2.max(above[0::2], above[1::2]).view(np.uint16))
+            if points is None:  # most bands of most frames
                 return rows
-            blocks = cv2.resize(mask, (mask.shape[1] // 2, mask.shape[0] // 2), interpolation=cv2.INTER_AREA)
-            bx, by = cv2.findNonZero(blocks).reshape(-1, 2).T.astype(np.intp)  # blocks with a bright site
-            values = [rows[2 * by + dy, 2 * bx + dx].astype(np.float32) for dy, dx, _, _ in layout]
-            # Of those, the blocks the knees reach: the brightest site, or a channel after the matrix.
-            wb = [v * g for v, (_, _, _, g) in zip(values, layout)]
-            channels = [sum(w for w, site in zip(wb, layout) if site[2] == ch) / count for ch, count in colours]
-            busy = _brightest(wb) > KNEE * WHITE
-            busy |= _brightest(_through(matrix, channels)) > GAMUT_KNEE * WHITE
+            rows = np.ascontiguousarray(rows)
+            bx, by = points.reshape(-1, 2).T.astype(np.intp)
+            # The blocks' sites by flat index, as four rows in CFA order (a reduction over a short last axis
+            # is slow in numpy; ``take`` and ``put`` are fast).
+            index = (2 * w) * by + 2 * bx + np.array([0, 1, w, w + 1])[:, None]
+            values = rows.take(index).astype(np.float32)
+            busy = layout.busy(values)
             if not busy.any():
                 return rows
-            by, bx = by[busy], bx[busy]
-            sites = [(2 * by + dy, 2 * bx + dx, ch, g) for dy, dx, ch, g in layout]
-            values = [v[busy] for v in values]
+            by, bx, index, values = by[busy], bx[busy], index[:, busy], values[:, busy]
             rim = _rims(rows)[by, bx] if cv2.minMaxLoc(rows)[1] >= CLIP else np.zeros(len(by), bool)
-            for (y, x, _, g), v in zip(sites, _highlights(values, layout, matrix, top, rim)):
-                rows[y, x] = np.minimum(np.rint(v), np.floor(WHITE / g))  # at most white after WB
+            new = np.minimum(np.rint(_highlights(values, layout, rim)), layout.ceiling)  # at most white after WB
+            rows.put(index, new.astype(np.uint16))
             return rows
 
         return kernel
 
 
-def _brightest(planes: list[np.ndarray]) -> np.ndarray:
-    """Element-wise maximum of equal-shaped arrays (a reduction over a short axis is slow in numpy)."""
-    out = planes[0].copy()
-    for p in planes[1:]:
-        np.maximum(out, p, out=out)
+class _Layout:
+    """A frame's CFA blocks as (4, n) arrays, one row per site in CFA order: each site's gain and channel,
+    channel means as one product, the colour matrix and how far it reaches."""
+
+    def __init__(self, cfa: str, gains: dict[str, float], matrix: np.ndarray):
+        self.gains = np.array([gains[c] for c in cfa], np.float32)[:, None]  # as the float32 values
+        self.exact_gains = np.array([gains[c] for c in cfa])[:, None]  # float64, for the way back to raw
+        self.ceiling = np.floor(WHITE / self.exact_gains)
+        self.channel = np.array(["RGB".index(c) for c in cfa])
+        member = (np.arange(3)[:, None] == self.channel).astype(np.float32)  # (3, 4): site i is of channel c
+        self.means = member / member.sum(axis=1, keepdims=True)  # sites to channel means
+        self.member = member > 0
+        self.floor = np.array([CLIP * gains[c] for c in "RGB"])[:, None]  # each channel's clip, balanced
+        self.matrix = matrix
+        # How far the colour matrix can lift a channel above the brightest input channel (1 for greys).
+        self.lift = float(np.clip(matrix, 0.0, None).sum(axis=1).max())
+        self.reach = max(1.0, self.lift)
+        self.top = CLIP * max(gains.values())  # the brightest level the sensor can deliver, white balanced
+
+    def busy(self, values: np.ndarray) -> np.ndarray:
+        """The blocks the knees reach: the brightest site white-balanced, or a channel after the matrix."""
+        wb = values * self.gains
+        return ((wb.max(axis=0) > KNEE * WHITE)
+                | (_mix(self.matrix, _mix(self.means, wb)).max(axis=0) > GAMUT_KNEE * WHITE))
+
+
+def _mix(m: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``m @ a`` for a short inner axis as element-wise sums in a fixed order: the same bits for a block
+    whatever else is in the batch (a band or the whole frame), which a BLAS product does not promise."""
+    out = m[:, :1] * a[0]
+    for k in range(1, m.shape[1]):
+        out = out + m[:, k:k + 1] * a[k]
     return out
-
-
-def _through(matrix: np.ndarray, rgb: list[np.ndarray]) -> list[np.ndarray]:
-    """The colour matrix applied to three channel arrays: its three output channels."""
-    return [sum(float(matrix[i, j]) * rgb[j] for j in range(3)) for i in range(3)]
 
 
 def _rims(rows: np.ndarray) -> np.ndarray:
@@ -131,51 +151,52 @@ def _rims(rows: np.ndarray) -> np.ndarray:
     There the block's sites straddle the edge of a clipped region (its red site in the glare, its greens
     beside it), and rebuilding its channels would paint the edge in one colour.
     """
-    h, w = rows.shape
+    pairs = cv2.max(rows[0::2], rows[1::2])  # the brighter of each block column's two sites
 
-    def blocks_with(level):  # blocks with a site above ``level``
-        sites = cv2.compare(rows, level, cv2.CMP_GT)
-        return cv2.compare(cv2.resize(sites, (w // 2, h // 2), interpolation=cv2.INTER_AREA), 0, cv2.CMP_GT)
+    def blocks_with(level):  # blocks with a site above ``level`` (a byte pair of the 8-bit mask is a block)
+        return cv2.compare(cv2.compare(pairs, level, cv2.CMP_GT).view(np.uint16), 0, cv2.CMP_NE)
 
     dark_beside = cv2.dilate(cv2.bitwise_not(blocks_with(int(0.8 * CLIP))), _CROSS, borderType=cv2.BORDER_REPLICATE)
     return cv2.bitwise_and(blocks_with(CLIP - 1), dark_beside) > 0
 
 
-def _highlights(values: list[np.ndarray], layout, matrix: np.ndarray, top: float,
-                rim: np.ndarray) -> list[np.ndarray]:
-    """Reconstruction and roll-off of CFA blocks: the four sites' raw values (float32, one element per block)
-    in, their new raw values out. ``layout``: per site (row, column, channel 0-2, white-balance gain);
-    ``rim``: the blocks on the edge of a clipped region (their colour is taken out)."""
-    wb = [v * g for v, (_, _, _, g) in zip(values, layout)]
-    clip = [v >= CLIP for v in values]
-    level, hit, floor = [], [], []
-    for ch in range(3):  # per channel: white-balanced level, whether a site clipped, its clip level
-        mine = [k for k, site in enumerate(layout) if site[2] == ch]
-        level.append(sum(wb[k] for k in mine) / len(mine))
-        hit.append(np.logical_or.reduce([clip[k] for k in mine]))
-        floor.append(CLIP * layout[mine[0]][3])
+def _highlights(values: np.ndarray, layout: _Layout, rim: np.ndarray) -> np.ndarray:
+    """Reconstruction and roll-off of CFA blocks: their sites' raw values (float32, (4, n) in CFA order) in,
+    their new raw values out. ``rim``: the blocks on the edge of a clipped region (their colour is taken out)."""
+    wb = values * layout.gains
+    level = _mix(layout.means, wb)  # per channel (3, n), white balanced
+    own, rebuilt = wb.astype(np.float64), level.astype(np.float64)  # each site's and channel's new level
+    redo = np.nonzero((values >= CLIP).any(axis=0) | rim)[0]  # most blocks above the knee clipped nowhere
+    if len(redo):
+        own[:, redo], rebuilt[:, redo] = _rebuild(values[:, redo], wb[:, redo], level[:, redo], rim[redo], layout)
+    # The tone rolls off on the block's brightest site; a saturated colour also where the colour matrix
+    # would lift a channel near white (a yellow's red), with a knee of its own so it keeps its lightness.
+    m = np.maximum(own.max(axis=0), 1.0)
+    out = np.maximum(_mix(layout.matrix, rebuilt).max(axis=0), 1.0)
+    scale = np.minimum(rolloff(m, layout.top) / m,
+                       rolloff(out, layout.top * layout.lift, GAMUT_KNEE * WHITE) / out)
+    return own * scale / layout.exact_gains
+
+
+def _rebuild(values, wb, level, rim, layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Clipped channels of CFA blocks rebuilt: each site's and each channel's level (white balanced, float64)."""
+    hit = _mix(layout.member, values >= CLIP)  # per channel, whether a site clipped
+    floor = layout.floor
     # A clipped channel: its clip level, or the unclipped channels' level if that is brighter (so a block
     # turns neutral, never past the others' colour). With nothing unclipped, every channel takes the
     # brightest clip level.
-    brightest_clip = _brightest([np.where(h, f, 0.0) for h, f in zip(hit, floor)])
-    dimmest_free = -_brightest([np.where(h, -np.inf, -lv) for h, lv in zip(hit, level)])
-    brightest_free = _brightest([np.where(h, -np.inf, lv) for h, lv in zip(hit, level)])
-    free = sum((~h).astype(np.float32) for h in hit)
-    mean_free = sum(np.where(h, 0.0, lv) for h, lv in zip(hit, level)) / np.maximum(free, 1.0)
+    brightest_clip = np.where(hit, floor, 0.0).max(axis=0)
+    dimmest_free = np.where(hit, np.inf, level).min(axis=0)
+    brightest_free = np.where(hit, -np.inf, level).max(axis=0)
+    free = (~hit).sum(axis=0, dtype=np.float32)
+    mean_free = np.where(hit, 0.0, level).sum(axis=0) / np.maximum(free, 1.0)
     # Unclipped channels close to each other (a near-neutral highlight): their mean; far apart (a coloured
     # light): the dimmest, so the block's colour does not depend on whether its brightest channel clipped.
     guess = np.where(brightest_free <= NEAR * dimmest_free, mean_free, dimmest_free)
     guess = np.where(free > 0, guess, brightest_clip)
-    rebuilt = [np.where(h, np.maximum(f, guess), lv) for h, f, lv in zip(hit, floor, level)]
+    rebuilt = np.where(hit, np.maximum(floor, guess), level)
     if rim.any():  # the edge of a clipped region: most of the colour taken out, towards the channels' mean
-        mean = sum(rebuilt) / 3.0
-        rebuilt = [np.where(rim, mean + RIM_COLOUR * (r - mean), r) for r in rebuilt]
-        hit = [h | rim for h in hit]
-    # The tone rolls off on the block's brightest site; a saturated colour also where the colour matrix
-    # would lift a channel near white (a yellow's red), with a knee of its own so it keeps its lightness.
-    own = [np.where(hit[site[2]], rebuilt[site[2]], w) for w, site in zip(wb, layout)]
-    m = np.maximum(_brightest(own), 1.0)
-    out = np.maximum(_brightest(_through(matrix, rebuilt)), 1.0)
-    scale = np.minimum(rolloff(m, top) / m, rolloff(out, top * float(np.clip(matrix, 0, None).sum(1).max()),
-                                                    GAMUT_KNEE * WHITE) / out)
-    return [o * scale / site[3] for o, site in zip(own, layout)]
+        mean = rebuilt.sum(axis=0) / 3.0
+        rebuilt = np.where(rim, mean + RIM_COLOUR * (rebuilt - mean), rebuilt)
+        hit = hit | rim
+    return np.where(hit[layout.channel], rebuilt[layout.channel], wb), rebuilt
