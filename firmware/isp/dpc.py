@@ -34,6 +34,7 @@ import numpy as np
 from ..errors import TuningError
 from ..tuning import TuningFile
 from ..tuning.blocks import Dpc
+from .lookup import lookup16
 from .noise import NoiseProfile
 from .stage import BAYER_LINEAR16, Stage
 
@@ -92,9 +93,9 @@ class DpcStage(Stage):
             return _clamp
         levels = np.arange(65536, dtype=np.float64)
         sigma = 65535.0 * np.sqrt(np.maximum(self.noise(frame).variance(levels / 65535.0), 0.0)) + FLOOR
-        # The screen's threshold per 256 levels of the median (an 8-bit lookup, OpenCV's fast path), taken
-        # at each step's dark end: never above the noise it stands for.
-        screen = np.minimum(np.rint(SCREEN * sigma[::256]), 65535).astype(np.uint16)
+        # The screen's threshold per 256 levels of the median, taken at each step's dark end: never above the
+        # noise it stands for. As a 65536-entry table, looked up by the median itself in one pass.
+        screen = np.repeat(np.minimum(np.rint(SCREEN * sigma[::256]), 65535).astype(np.uint16), 256)
         # A frame that states its noise (a DNG's profile, a capture's gain) is screened by it alone; one that
         # does not is also screened by the noise its neighbourhoods show, so a frame noisier than the
         # tuning's guess does not make every site a candidate.
@@ -113,7 +114,7 @@ def _clamp(rows: np.ndarray, top: int) -> np.ndarray:
 def _correct(rows: np.ndarray, screen: np.ndarray, sigma: np.ndarray, measured: bool) -> np.ndarray:
     """Normal: singles and couplets replaced by their neighbourhood's median (in place).
 
-    ``screen``: the candidates' distance from their median, by the median's top byte; ``sigma`` the noise
+    ``screen``: the candidates' distance from their median, by the median; ``sigma`` the noise
     at each level; ``measured``: also screen by the neighbourhood's own spread.
     """
     h, w = rows.shape
@@ -121,13 +122,11 @@ def _correct(rows: np.ndarray, screen: np.ndarray, sigma: np.ndarray, measured: 
     columns = cv2.split(np.ascontiguousarray(rows).reshape(h, w // 2, 2))
     found = []
     medians = np.empty((2, 2, h // 2, w // 2), np.uint16)  # each site's 3x3 same-colour median, by CFA position
-    top_byte = np.empty((h // 2, w // 2), np.uint8)
     for dy in (0, 1):
         for dx in (0, 1):
             plane = columns[dx][dy::2]
             median = cv2.medianBlur(plane, 3, dst=medians[dy, dx])
-            np.right_shift(median, 8, out=top_byte, casting="unsafe")
-            threshold = cv2.LUT(top_byte, screen)
+            threshold = lookup16(screen, median)
             if measured:  # three times the spread from the median on the side a defect does not widen
                 spread = cv2.min(cv2.subtract(median, cv2.erode(plane, _BOX, borderType=cv2.BORDER_REPLICATE)),
                                  cv2.subtract(cv2.dilate(plane, _BOX, borderType=cv2.BORDER_REPLICATE), median))
