@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.timing import load_note, outcomes
 from firmware.config import parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,36 +48,43 @@ def _app(tmp: Path, **capture):
     return app
 
 
-def _lag(zsl: bool, presses: int) -> tuple[list[float], list[int], float]:
+def _lag(zsl: bool, presses: int) -> tuple[list[float], list[int], float, dict]:
     with tempfile.TemporaryDirectory() as d:
         app = _app(Path(d), zsl=zsl, raw=False)
         try:
             rng = random.Random(1)
-            results = []
+            results, tally = [], {}
             for _ in range(presses):
                 time.sleep(rng.uniform(0.05, 0.25))  # a random phase within the frame
-                results.append(app.engine.capture().result(timeout=300))
-            period_ms = results[0].frame_duration_us / 1000
+                got, t = outcomes([app.engine.capture()], timeout=300)
+                results += got
+                tally = {k: tally.get(k, 0) + v for k, v in t.items()}
+            period_ms = results[0].frame_duration_us / 1000 if results else float("nan")
         finally:
             app.stop()
-    return [r.lag_ns / 1e6 for r in results], [r.lag_frames for r in results], period_ms
+    return [r.lag_ns / 1e6 for r in results], [r.lag_frames for r in results], period_ms, tally
 
 
 def _burst(frames: int) -> dict:
     with tempfile.TemporaryDirectory() as d:
         app = _app(Path(d), queue_size=max(12, frames))
         try:
-            app.engine.capture().result(timeout=300)  # warm up (first ISP run builds its tables)
-            single = app.engine.capture().result(timeout=300)
+            outcomes([app.engine.capture()], timeout=300)  # warm up (first ISP run builds its tables)
+            singles, _ = outcomes([app.engine.capture()], timeout=300)
             t0 = time.perf_counter()
             job = app.engine.burst(None, frames)
-            landed = []
+            landed, results = [], []
             for fut in job.futures:
-                fut.result(timeout=600)
-                landed.append(time.perf_counter())
-            results = job.done.result()
+                got, tally = outcomes([fut], timeout=600)
+                if got:
+                    landed.append(time.perf_counter())
+                    results += got
         finally:
             app.stop()
+    if len(results) < 2 or not singles:
+        return {"burst_frames": len(results), "burst_note": f"the burst was not written whole on this loaded "
+                f"machine ({job.done.exception(timeout=0) if job.done.done() else 'not done'})"}
+    single = singles[0]
     seqs = [r.sequence for r in results]
     ts = [r.timestamp_ns for r in results]
     consecutive = sum(1 for a, b in zip(seqs, seqs[1:]) if b == a + 1) + 1
@@ -163,6 +171,70 @@ def _rss() -> dict:
     }
 
 
+def queue_probe() -> None:
+    """In a fresh process, default configuration at 12.3 MP: RSS streaming, with the capture queue full (the
+    developer held back), and at its peak while the queue drains - against the budget and the unit's limits."""
+    import threading
+
+    from firmware.capture.writer import CaptureWriter
+    from firmware.daemon.app import Camerad
+
+    gate = threading.Event()
+    real_write = CaptureWriter.write
+    CaptureWriter.write = lambda self, *a, **kw: (gate.wait(), real_write(self, *a, **kw))[1]
+    with tempfile.TemporaryDirectory() as d:
+        app = Camerad(_config(Path(d)), gpio=False)
+        app.start()
+        app.engine.wait_for_frame(60)
+        gate.set()
+        app.engine.capture().result(timeout=600)  # warm: the ISP's tables, the denoiser, the allocator
+        gate.clear()
+        time.sleep(1.0)
+        streaming = _rss_mb()
+        job = app.engine.burst(None, app.plan.queue)
+        while app.engine.developer.backlog < app.plan.queue - 1 or app.engine.developer._staging:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        full = _rss_mb()
+        Path("/proc/self/clear_refs").write_text("5")  # peak from here: developing, no more mock renders
+        gate.set()
+        outcomes(job.futures, timeout=900)
+        peak = _hwm_mb()
+        print(json.dumps({"queue": app.plan.queue, "ring": app.plan.ring, "capture_mb": app.plan.capture_bytes / MB,
+                          "budget_mb": app.config.capture.memory_budget_mb, "streaming": streaming, "full": full,
+                          "peak": peak, "mock_cache": app.sensor.scene_cache_bytes() / MB,
+                          "queue_size": app.config.capture.queue_size}))
+        app.stop()
+
+
+def _queue() -> dict:
+    from firmware.capture.budget import OVERHEAD_MB
+
+    from bench.daemon import unit_malloc_environment
+
+    unit = (ROOT / "systemd" / "camerad.service").read_text()
+    env = dict(os.environ, **unit_malloc_environment())  # camerad's memory as the unit runs it
+    out = subprocess.run([sys.executable, "-c", "from bench.capture import queue_probe; queue_probe()"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=1800, check=True, env=env)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    high = int(next(line.split("=")[1].rstrip("M") for line in unit.splitlines() if line.startswith("MemoryHigh=")))
+    own_peak = r["peak"] - r["mock_cache"]
+    return {
+        "queue_12mp_from_budget": f"{r['queue']} of queue_size {r['queue_size']} (ring {r['ring']})",
+        "rss_queue_empty_after_one_capture_mb": r["streaming"],
+        "rss_queue_full_mb": r["full"],
+        "rss_queue_full_growth_mb": r["full"] - r["streaming"],
+        "reference_queue_raw_frames_mb": r["queue"] * r["capture_mb"],
+        "queue_growth_vs_raw_frames": (r["full"] - r["streaming"]) / (r["queue"] * r["capture_mb"]),
+        "rss_peak_draining_full_queue_mb": r["peak"],
+        "rss_peak_draining_without_mock_cache_mb": own_peak,
+        "malloc_environment": " ".join(f"{k}={v}" for k, v in env.items() if k.startswith("MALLOC_")),
+        "stated_budget_plus_overhead_mb": r["budget_mb"] + OVERHEAD_MB,
+        "unit_memory_high_mb": high,
+        "peak_without_mock_cache_vs_memory_high": own_peak / high,
+    }
+
+
 def _cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
@@ -216,12 +288,12 @@ def _presses(count: int) -> dict:
                 app.shutter(app.clock.monotonic_ns())
             spent = time.perf_counter() - t0
             futures = list(app.captures)[-count:]
-            for f in futures:
-                f.exception(timeout=600)
+            _, tally = outcomes(futures, timeout=600)  # most are refused: the queue is full (the point here)
+            kept = len(futures)
         finally:
             app.stop()
     per = spent / count
-    return {"press_handling_us": per * 1e6, "presses_per_second": 1 / per,
+    return {"press_handling_us": per * 1e6, "presses_per_second": 1 / per, "presses_refused": f"{tally['refused']} of the last {kept}",
             "press_handling_vs_frame_period": per / period}
 
 
@@ -231,9 +303,13 @@ def run(quick: bool = False) -> dict:
     logging.getLogger("firmware").setLevel(logging.ERROR)  # refusals are the point of the press test
     out: dict = {}
     presses = 4 if quick else 12
+    out["load_at_start"] = load_note()
     for zsl in (True, False):
-        lags_ms, lags_frames, period_ms = _lag(zsl, presses)
+        lags_ms, lags_frames, period_ms, tally = _lag(zsl, presses)
         name = "zsl" if zsl else "no_zsl"
+        out[f"{name}_presses_refused_or_timed_out"] = tally["refused"] + tally["timed_out"] + tally["failed"]
+        if not lags_ms:
+            continue
         out[f"{name}_lag_frames_max"] = max(lags_frames)
         out[f"{name}_lag_ms_median"] = statistics.median(lags_ms)
         out[f"{name}_lag_ms_max"] = max(lags_ms)
@@ -241,6 +317,8 @@ def run(quick: bool = False) -> dict:
         out[f"{name}_lag_ms_median_vs_frame_period"] = statistics.median(lags_ms) / period_ms
     out.update(_burst(4 if quick else 10))
     out.update(_rss())
+    out.update(_queue())
     out.update(_idle_cpu(3.0 if quick else 10.0))
     out.update(_presses(200 if quick else 1000))
+    out["load_at_end"] = load_note()
     return out

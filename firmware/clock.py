@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from typing import Protocol
 
 
@@ -16,6 +17,11 @@ class Clock(Protocol):
 
     def sleep_until(self, deadline_ns: int, cancel: threading.Event | None = None) -> bool:
         """Sleep until ``deadline_ns``; return False early if ``cancel`` is set."""
+        ...
+
+    def wait(self, cond: threading.Condition, deadline_ns: int | None) -> None:
+        """With ``cond`` held: wait on it until notified or until ``deadline_ns`` (None: until notified).
+        The caller loops and looks at the time again, as with any condition wait."""
         ...
 
 
@@ -36,6 +42,9 @@ class SystemClock:
             else:
                 time.sleep(remaining)
 
+    def wait(self, cond: threading.Condition, deadline_ns: int | None) -> None:
+        cond.wait(None if deadline_ns is None else max(0.0, (deadline_ns - time.monotonic_ns()) / 1e9))
+
 
 class FakeClock:
     """Simulated time: ``sleep_until`` jumps straight to the deadline, so waits cost nothing.
@@ -48,6 +57,7 @@ class FakeClock:
     def __init__(self, start_ns: int = 0):
         self._now = start_ns
         self._lock = threading.Lock()
+        self._waiters: weakref.WeakSet[threading.Condition] = weakref.WeakSet()
 
     def monotonic_ns(self) -> int:
         with self._lock:
@@ -56,10 +66,28 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += int(seconds * 1e9)
+        self._wake()
 
     def sleep_until(self, deadline_ns: int, cancel: threading.Event | None = None) -> bool:
         if cancel is not None and cancel.is_set():
             return False
         with self._lock:
             self._now = max(self._now, deadline_ns)
+        self._wake()
         return True
+
+    def wait(self, cond: threading.Condition, deadline_ns: int | None) -> None:
+        """Returns at once if the time is already past ``deadline_ns``; else when notified, and every time the
+        clock moves (a waiter once seen is woken by every later move, so none sleeps through its deadline)."""
+        with self._lock:
+            if deadline_ns is not None and self._now >= deadline_ns:
+                return
+            self._waiters.add(cond)
+        cond.wait()
+
+    def _wake(self) -> None:
+        with self._lock:
+            waiters = list(self._waiters)
+        for cond in waiters:
+            with cond:
+                cond.notify_all()

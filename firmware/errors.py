@@ -54,7 +54,12 @@ class CaptureRefused(CaptureError):
 
 
 class StorageError(CaptureError, OSError):
-    """Writing a capture to storage failed; ``errno`` says how (ENOSPC: the disk is full)."""
+    """Writing a capture to storage failed; ``errno`` says how (ENOSPC: the disk is full).
+
+    ``free_bytes_at_failure``: for ENOSPC, the free space statvfs reported while the failed files were still
+    there (about 0 on an honest filesystem; more means statvfs overstates what can be written)."""
+
+    free_bytes_at_failure: int | None = None
 
     def __init__(self, errno: int, message: str):
         super().__init__(message)

@@ -127,7 +127,9 @@ class NotifyListener:
 
 
 def start_daemon(config_path: Path, captures: Path, env: dict, *, log: Path) -> subprocess.Popen:
-    """``camerad --mock --config ...`` as a child process, its stderr going to ``log``."""
+    """``camerad --mock --config ...`` as a child process, its stderr going to ``log``. Its control socket is
+    the test's own (the fallback /tmp/camerad-UID is shared with every other camerad this user runs)."""
     return subprocess.Popen([sys.executable, "-m", "firmware.daemon.cli", "--mock", "--config", str(config_path),
-                             "--captures", str(captures), "--log-level", "info"],
+                             "--captures", str(captures), "--socket", str(captures.parent / "control.sock"),
+                             "--log-level", "info"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "wb"))

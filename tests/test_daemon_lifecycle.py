@@ -43,21 +43,21 @@ def test_ready_only_after_the_first_frame_and_watchdog_stops_when_the_stream_fre
         msgs = [m for _, m in listener.poll(0.1)]
         assert msgs[0]["STATUS"].startswith("starting") and msgs[1]["READY"] == "1"
         assert msgs[1]["STATUS"].startswith("ready: imx477 1332x990")
-        end = time.monotonic() + 1.0
-        while time.monotonic() < end:
-            life.tick()
-            listener.poll(0.1)
-        assert life.pings >= 5
+        # Pings while frames arrive (counted where they are sent: a loaded machine only makes the loop slower).
+        assert wait_until(lambda: (life.tick(), listener.poll(0.1))[0] is None and life.pings >= 5, timeout=60)
         frozen_at = time.monotonic()
         app.sensor.inject("freeze")
-        end = time.monotonic() + 3.0
+        while time.monotonic() < frozen_at + 1.0:  # frame_stall (0.5 s) and slack
+            life.tick()
+            listener.poll(0.1)
+        after_stall = life.pings
+        end = time.monotonic() + 2.0
         while time.monotonic() < end:
             life.tick()
             listener.poll(0.1)
-        pings = [t for t, m in listener.poll(0.1) if m.get("WATCHDOG") == "1"]
-        # Pings stop within frame_stall (0.5 s, plus slack for a loaded machine) of the freeze and never resume
-        # in the 2 s after: systemd's watchdog would fire.
-        assert pings and all(t < frozen_at + 1.0 for t in pings)
+        # No ping once the stream has been still for longer than frame_stall: systemd's watchdog would fire.
+        assert life.pings == after_stall
+        assert [m for _, m in listener.poll(0.1) if m.get("WATCHDOG") == "1"]
         statuses = [m["STATUS"] for _, m in listener.messages if "STATUS" in m]
         assert statuses[-1].startswith("error:")
         assert app.engine.fault
@@ -206,16 +206,9 @@ def test_kill_9_mid_burst_leaves_no_partial_file_and_the_next_start_cleans_up(tm
         if proc.poll() is None:
             proc.kill()
     leftovers = list(caps.glob(f"{TMP_PREFIX}*"))
-    finals = [p for p in caps.iterdir() if not p.name.startswith(".")]
-    assert finals
-    for stem in {p.stem for p in finals}:
-        files = sorted(caps.glob(stem + ".*"))
-        assert {p.suffix for p in files} == {".dng", ".jpg", ".json"}, files
-        Image.open(caps / f"{stem}.jpg").load()  # complete, decodable
-        with rawpy.imread(str(caps / f"{stem}.dng")) as rp:
-            assert rp.raw_image.shape == (3040, 4056)
-        json.loads((caps / f"{stem}.json").read_text())
-    # The next start removes what the crash left half-written, and says so.
+    assert [p for p in caps.iterdir() if not p.name.startswith(".")]
+    # The next start finishes a group the crash interrupted after its commit, removes what was only staged,
+    # and says so.
     listener2 = NotifyListener(path=tmp_path / "notify2")
     proc = start_daemon(cfg, caps, daemon_env(listener2), log=tmp_path / "log2")
     try:
@@ -227,6 +220,13 @@ def test_kill_9_mid_burst_leaves_no_partial_file_and_the_next_start_cleans_up(tm
             proc.kill()
         listener.close()
         listener2.close()
-    assert not list(caps.glob(f"{TMP_PREFIX}*"))
+    assert not [p for p in caps.iterdir() if p.name.startswith(".")]
     log2 = (tmp_path / "log2").read_text()
     assert leftovers and all(p.name in log2 for p in leftovers) and "half-written" in log2
+    for stem in {p.stem for p in caps.iterdir()}:  # every capture whole: none partial, none half-written
+        files = sorted(caps.glob(stem + ".*"))
+        assert {p.suffix for p in files} == {".dng", ".jpg", ".json"}, files
+        Image.open(caps / f"{stem}.jpg").load()  # complete, decodable
+        with rawpy.imread(str(caps / f"{stem}.dng")) as rp:
+            assert rp.raw_image.shape == (3040, 4056)
+        json.loads((caps / f"{stem}.json").read_text())

@@ -256,7 +256,7 @@ def test_gpiod_rb5_profile_drives_the_controls(gpiod):
         assert cam.calls == [("shutter", t)]  # the kernel's edge timestamp is the press time
         req.drive(4, True, t + 50_000_000)
         controls.status.led_state(LedState.READY)
-        time.sleep(0.05)
+        assert controls.status.settle()  # the LED's thread has played it (no wall-clock wait)
         assert gpiod.hw.outputs["/dev/gpiochip4", 7] is True  # status LED on GPIO-D
     finally:
         controls.close()

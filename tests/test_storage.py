@@ -100,13 +100,13 @@ def test_free_space_admits_against_reserve_and_pending(tmp_path):
     assert space.is_low()
 
 
-def test_free_space_after_enospc_refuses_until_space_is_freed(tmp_path):
-    free = [500 * MB]
+def test_free_space_after_enospc_refuses_while_statvfs_says_it_does_not_fit(tmp_path):
+    free = [30 * MB]
     space = FreeSpace(tmp_path, 0, statvfs=fake_statvfs(free))
-    space.mark_full()  # a write failed although statvfs looked fine (reserved blocks, another writer)
-    assert space.is_low()
-    with pytest.raises(StorageLow, match="No space left on device"):
-        space.admit(10 * MB)
+    space.mark_full()  # a write failed: another writer took the space it was admitted against
+    assert space.is_low(40 * MB)
+    with pytest.raises(StorageLow, match=r"No space left on device'; 30 MB free .* needs about 40 MB"):
+        space.admit(40 * MB)
     free[0] += 20 * MB  # the operator deleted something
-    space.admit(10 * MB)
+    space.admit(40 * MB)
     assert not space.is_low()

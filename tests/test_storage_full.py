@@ -15,15 +15,28 @@ from firmware.storage.atomic import TMP_PREFIX
 from firmware.storage.space import StorageLow
 
 
+def mount_card(tmp_path, size_mb, name="card"):
+    """A real tmpfs of ``size_mb`` when this machine lets us mount one (root in CI containers often can)."""
+    mnt = tmp_path / name
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(mnt)], capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({r.stderr.strip() or 'mount failed'}); the injected-fault "
+                    "test beside this one covers the same path")
+    return mnt
+
+
 @pytest.fixture
 def small_fs(tmp_path):
-    """A real 48 MB tmpfs when this machine lets us mount one (root in CI containers often can)."""
-    mnt = tmp_path / "card"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({r.stderr.strip() or 'mount failed'}); "
-                    "test_injected_enospc_mid_burst covers the same path")
+    mnt = mount_card(tmp_path, 48)
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+@pytest.fixture
+def card_60mb(tmp_path):
+    mnt = mount_card(tmp_path, 60)
     yield mnt
     subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
@@ -75,7 +88,7 @@ def test_injected_enospc_mid_burst(tmp_path, monkeypatch):
 
     def stage(path, data):
         writes["n"] += 1
-        if writes["n"] > 7:  # two captures (three files each) and a bit: then the disk is full
+        if writes["n"] > 9:  # two captures (three files and a journal each) and a bit: then the disk is full
             raise atomic._storage_error(path, OSError(errno.ENOSPC, "No space left on device"))
         return real_stage(path, data)
 
@@ -86,3 +99,81 @@ def test_injected_enospc_mid_burst(tmp_path, monkeypatch):
         check_outcome(app, tmp_path / "caps", job)
     finally:
         app.stop()
+
+
+# -- recovery after ENOSPC follows the free space actually there ------------------------------------------
+
+from types import SimpleNamespace  # noqa: E402
+
+from firmware.storage.atomic import write_group  # noqa: E402
+from firmware.storage.space import MB, FreeSpace  # noqa: E402
+
+
+def write_admitted(space, caps, need, stem):
+    """What the engine does with an admitted capture: write the group, settle; mark_full on ENOSPC."""
+    try:
+        write_group(caps, [(f"{stem}.dng", b"\1" * (30 * MB)), (f"{stem}.jpg", b"\2" * (8 * MB)),
+                           (f"{stem}.json", b"{}")])
+    except StorageError as exc:
+        space.settle(need)
+        if exc.errno == errno.ENOSPC:
+            space.mark_full(exc)
+        raise
+    space.settle(need)
+
+
+def test_enospc_on_a_60mb_card_recovers_once_the_card_is_emptied(card_60mb):
+    """The issue's card: a JPEG write hits ENOSPC because another writer took the space; once that is deleted
+    the card is empty and captures are taken again (they stayed refused, the full mark asking for more free
+    space than the card has)."""
+    space = FreeSpace(card_60mb, 0)
+    need = 40 * MB  # the capture's admission estimate (its files take 38 MB)
+    space.admit(need)
+    with open(card_60mb / "filler", "wb") as fh:  # another writer, after the capture was admitted
+        fh.write(b"\0" * (25 * MB))
+    with pytest.raises(StorageError, match="disk full") as failed:
+        write_admitted(space, card_60mb, need, "a")
+    assert failed.value.free_bytes_at_failure < MB  # tmpfs is honest: nothing was left at the failure
+    assert os.listdir(card_60mb) == ["filler"]  # nothing of the failed capture
+    with pytest.raises(StorageLow, match="No space left on device"):
+        space.admit(need)
+    assert space.is_low(need)
+    (card_60mb / "filler").unlink()
+    assert not space.is_low(need)
+    space.admit(need)
+    write_admitted(space, card_60mb, need, "b")
+    assert sorted(os.listdir(card_60mb)) == ["b.dng", "b.jpg", "b.json"]
+
+
+def test_enospc_recovery_with_an_injected_statvfs(tmp_path):
+    card = {"free": 60 * MB, "inodes": 1000}
+    statvfs = lambda path: SimpleNamespace(f_bavail=card["free"] // 4096, f_frsize=4096,  # noqa: E731
+                                           f_files=10_000, f_favail=card["inodes"])
+    space = FreeSpace(tmp_path, 0, statvfs=statvfs)
+    need = 40 * MB
+    space.admit(need)
+    card["free"] = 35 * MB  # another writer took 25 MB; the write fails, its temporaries are removed
+    space.settle(need)
+    space.mark_full()
+    with pytest.raises(StorageLow, match=r"No space left on device'; 35 MB free"):
+        space.admit(need)
+    card["free"] = 60 * MB  # the other writer's file is deleted: the card is empty again
+    space.admit(need)
+    space.settle(need)
+    with pytest.raises(StorageLow, match="storage low"):  # an ordinary refusal again: the ENOSPC is past
+        space.admit(need * 2)
+    card["inodes"] = 3  # blocks to spare but no inodes: ENOSPC all the same, so refuse it before
+    with pytest.raises(StorageLow, match="no free inodes"):
+        space.admit(MB)
+
+
+def test_statvfs_that_overstates_is_corrected_by_what_the_failure_measured(tmp_path):
+    free = [500 * MB]
+    space = FreeSpace(tmp_path, 0, statvfs=lambda p: SimpleNamespace(f_bavail=free[0] // 4096, f_frsize=4096))
+    failed = StorageError(errno.ENOSPC, "cannot write x.jpg: disk full")
+    failed.free_bytes_at_failure = 480 * MB  # statvfs said 480 MB were free when the write failed
+    space.mark_full(failed)
+    with pytest.raises(StorageLow, match="a write failed with 480 MB of that said to be free"):
+        space.admit(30 * MB)
+    free[0] += 40 * MB  # the operator deletes 40 MB: that much is really free
+    space.admit(30 * MB)

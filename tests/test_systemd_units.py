@@ -1,6 +1,7 @@
 """The systemd units: they verify, their hardening scores well and still reaches the camera's devices, and a
 real socket activation hands camerad its control socket."""
 
+import os
 import re
 import shutil
 import signal
@@ -69,6 +70,30 @@ def test_service_is_notify_with_watchdog_user_groups_and_directories():
     assert s["ProtectSystem"] == ["strict"] and s["NoNewPrivileges"] == ["yes"]
     assert s["RestrictAddressFamilies"] == ["AF_UNIX AF_NETLINK"]  # udev enumeration needs netlink
     assert s["WorkingDirectory"] == ["/run/camerad"]  # lgpio's FIFOs
+
+
+def test_service_limits_and_isolation():
+    s = unit("camerad.service")
+    assert s["PrivateIPC"] == ["yes"] and s["SocketBindDeny"] == ["any"]
+    fs = s["RestrictFileSystems"][0].split()
+    assert {"@common-block", "@basic-api", "vfat", "exfat"} <= set(fs)  # root/data, /proc /sys /dev, SD cards
+    for key in ("MemoryHigh", "MemoryMax", "LimitNOFILE", "TasksMax"):  # figures: tests/test_memory_budget.py
+        assert key in s
+
+
+@needs_systemd
+def test_preview_drop_in_verifies_and_binds_only_the_preview_port(tmp_path):
+    from firmware.config.model import PreviewConfig
+
+    staged_units(tmp_path)
+    (tmp_path / "camerad.service.d").mkdir()
+    (tmp_path / "camerad.service.d" / "preview.conf").write_text((UNITS / "camerad-preview.conf").read_text())
+    env = dict(os.environ, SYSTEMD_UNIT_PATH=f"{tmp_path}:")  # the drop-in directory beside the unit is read
+    r = subprocess.run([ANALYZE, "verify", "camerad.service"], capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+    d = unit("camerad-preview.conf")
+    assert d["SocketBindAllow"] == [f"tcp:{PreviewConfig().port}"]
+    assert d["RestrictAddressFamilies"] == ["AF_INET"] and d["IPAddressAllow"] == ["localhost"]
 
 
 def test_socket_is_the_control_socket_for_the_camera_group():

@@ -7,10 +7,11 @@ import sys
 
 from .. import __version__, logs
 from ..errors import CameradError
-from . import (build_cmd, calibrate_cmd, develop_cmd, diff_cmd, export_cmd, export_dcp_cmd, looks_cmd, mock_cmd,
-               validate_cmd)
+from . import (build_cmd, calibrate_cmd, develop_cmd, diff_cmd, export_cmd, export_dcp_cmd, looks_cmd, merge_cmd,
+               mock_cmd, validate_cmd)
 
-COMMANDS = [mock_cmd, calibrate_cmd, validate_cmd, looks_cmd, build_cmd, diff_cmd, export_cmd, export_dcp_cmd, develop_cmd]
+COMMANDS = [mock_cmd, calibrate_cmd, validate_cmd, looks_cmd, build_cmd, diff_cmd, export_cmd, export_dcp_cmd, develop_cmd,
+            merge_cmd]
 
 EPILOG = """examples:
   camtune mock colorchecker --ct 5000 --lux 800 -o cal/macbeth_5000k_800l.dng
@@ -23,6 +24,7 @@ EPILOG = """examples:
   camtune export-softisp imx477.json -o imx477.yaml
   camtune export-dcp --look leica-authentic -o authentic.dcp
   camtune develop captures/*.dng -o developed/ --look leica-authentic
+  camtune merge burst/*.dng -o merged.dng --jpeg merged.jpg
 """
 
 

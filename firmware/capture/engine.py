@@ -342,7 +342,7 @@ class CaptureEngine:
             self.last_error = str(error)
             if isinstance(error, StorageError):
                 if error.errno == errno.ENOSPC and self.space is not None:
-                    self.space.mark_full()
+                    self.space.mark_full(error)
                 else:
                     self.storage_error = str(error)
         self.on_change()

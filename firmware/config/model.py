@@ -57,9 +57,9 @@ class CaptureConfig:
     jpeg_quality: int = rng(93, 1, 100)
     sidecar: bool = True
     zsl: bool = True
-    # Memory for frames held by the sensor (the ZSL ring and the buffers streaming needs), in MB.
-    memory_budget_mb: int = rng(256, 16, 65536)
-    # Captures waiting to be developed and written; each holds one raw frame in memory.
+    # Memory for every frame held, in MB: the sensor's buffers (ZSL ring, streaming) and the queued captures.
+    memory_budget_mb: int = rng(384, 16, 65536)
+    # Captures waiting to be developed and written, at most (the budget may hold fewer); each holds a raw frame.
     queue_size: int = rng(12, 1, 256)
     # What a shutter press does at start: one frame, a burst, a bracket, or start/stop a timelapse.
     drive_mode: Literal["single", "burst", "bracket", "timelapse"] = "single"

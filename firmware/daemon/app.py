@@ -79,7 +79,7 @@ class Camerad:
         self.writer = self.make_writer(sensor, self.mode, config, self.tuning, look=self.look)
         self.space = FreeSpace(self.writer.directory, config.storage.reserve_mb * MB)
         c = config.capture
-        self.engine = CaptureEngine(sensor, self.writer, zsl=c.zsl, ring_size=self.plan.ring, queue_size=c.queue_size,
+        self.engine = CaptureEngine(sensor, self.writer, zsl=c.zsl, ring_size=self.plan.ring, queue_size=self.plan.queue,
                                     frame_timeout=config.sensor.frame_timeout, clock=self.clock, space=self.space,
                                     mode=self.mode, buffer_count=self.plan.buffer_count,
                                     reopen=lambda: self.sensor_factory(self.config),
@@ -117,7 +117,7 @@ class Camerad:
         lazy = type(sensor).__module__.startswith("firmware.sensor.mock")
         return budget.plan(config.capture.memory_budget_mb, budget.request_bytes(sensor, mode), zsl=config.capture.zsl,
                            queue_size=config.capture.queue_size, fixed_buffers=config.sensor.buffer_count,
-                           lazy_buffers=lazy)
+                           lazy_buffers=lazy, per_capture=budget.capture_bytes(mode))
 
     def make_writer(self, sensor: Sensor, mode, config: Config, tuning: TuningFile, *, look: str,
                     raw: bool | None = None, clean: bool = True) -> CaptureWriter:

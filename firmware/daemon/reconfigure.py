@@ -111,7 +111,7 @@ def _open(app: "Camerad", config: Config) -> None:
     engine.keeper.replace(sensor, mode=mode, buffer_count=plan.buffer_count)
     engine.ring = RequestRing(plan.ring)
     engine.zsl = config.capture.zsl
-    engine.queue_size = config.capture.queue_size
+    engine.queue_size = plan.queue
     app.mode, app.plan = mode, plan
     engine.restart_streaming()
     if not engine.wait_for_frame(max(5.0, 3 * config.sensor.frame_timeout)):

@@ -11,6 +11,7 @@ second LED, when the board profile wires one, pulses once per frame. Patterns ar
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass
 
@@ -34,13 +35,17 @@ class Pattern:
 
     def at(self, elapsed: float) -> tuple[bool, float | None]:
         """The level ``elapsed`` seconds into the pattern, and the seconds until it changes (None: never)."""
-        if self.repeat and self.period > 0:
-            elapsed %= self.period
-        t = 0.0
-        for i, (level, seconds) in enumerate(self.steps):
-            t += seconds
-            if elapsed < t:
-                return level, t - elapsed
+        level, left = self.at_ns(round(elapsed * _NS))
+        return level, None if left is None else left / _NS
+
+    def at_ns(self, elapsed_ns: int) -> tuple[bool, int | None]:
+        """``at`` in whole nanoseconds, so a change lands exactly on its time whatever the clock."""
+        bounds = [round(t * _NS) for t in itertools.accumulate(s for _, s in self.steps)]
+        if self.repeat and bounds[-1] > 0:
+            elapsed_ns %= bounds[-1]
+        for i, ((level, _), end) in enumerate(zip(self.steps, bounds)):
+            if elapsed_ns < end:
+                return level, end - elapsed_ns
             if not self.repeat and i == len(self.steps) - 1:
                 break
         return self.steps[-1][0], None
@@ -79,7 +84,10 @@ def pattern_for(state: LedState, cfg: StatusConfig = StatusConfig()) -> Pattern:
 
 
 class PatternPlayer:
-    """Plays a ``Pattern`` on one output from its own thread; ``flash()`` inverts it for a moment."""
+    """Plays a ``Pattern`` on one output from its own thread; ``flash()`` inverts it for a moment.
+
+    All its timing is the clock's: with ``firmware.clock.FakeClock`` a test moves time by hand and reads each
+    change at its exact nanosecond (``settle``, ``next_change_ns``)."""
 
     def __init__(self, output, clock: Clock | None = None, name: str = "led"):
         self._out = output
@@ -91,6 +99,8 @@ class PatternPlayer:
         self._flash_request: float | None = None
         self._closed = False
         self._level: bool | None = None
+        self._pending = True  # a change the thread has not played yet
+        self._until: int | None = None  # when the thread next looks at the time (None: when told to)
         self._thread = threading.Thread(target=self._run, name=f"camerad-{name}", daemon=True)
         self._thread.start()
 
@@ -99,34 +109,51 @@ class PatternPlayer:
             if pattern == self._pattern:
                 return  # the same state again: keep the rhythm rather than restart it
             self._pattern, self._start = pattern, self._clock.monotonic_ns()
-            self._cond.notify()
+            self._pending = True
+            self._cond.notify_all()
 
     def flash(self, seconds: float) -> None:
         """Invert the output for ``seconds``, counted from when the player gets to it: a busy machine may show
         the flash late, but never swallows it."""
         with self._cond:
             self._flash_request = seconds
-            self._cond.notify()
+            self._pending = True
+            self._cond.notify_all()
+
+    @property
+    def next_change_ns(self) -> int | None:
+        """When the output may next change (None: not before a new pattern or flash)."""
+        with self._cond:
+            return self._until
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait (at most ``timeout`` real seconds) until the output shows the pattern at the clock's time."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._closed or not self._pending and (
+                self._until is None or self._until > self._clock.monotonic_ns()), timeout)
 
     def _run(self) -> None:
         with self._cond:
             while not self._closed:
                 now = self._clock.monotonic_ns()
+                self._pending = False
                 if self._flash_request is not None:
-                    self._flash_until, self._flash_request = now + int(self._flash_request * _NS), None
-                level, left = self._pattern.at((now - self._start) / _NS)
+                    self._flash_until, self._flash_request = now + round(self._flash_request * _NS), None
+                level, left = self._pattern.at_ns(now - self._start)
                 if now < self._flash_until:
-                    to_flash_end = (self._flash_until - now) / _NS
+                    to_flash_end = self._flash_until - now
                     level, left = not level, to_flash_end if left is None else min(left, to_flash_end)
                 if level != self._level:
                     self._out.set(level)
                     self._level = level
-                self._cond.wait(left)
+                self._until = None if left is None else now + left
+                self._cond.notify_all()  # settle() callers
+                self._clock.wait(self._cond, self._until)
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
-            self._cond.notify()
+            self._cond.notify_all()
         self._thread.join()
         self._out.set(False)
 
@@ -153,6 +180,16 @@ class StatusLeds:
             self._led.flash(self.config.flash_time)
         if self._frame is not None:
             self._frame.flash(self._frame_time)
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until both outputs show what they should at the clock's time (for tests on a FakeClock)."""
+        return all(p.settle(timeout) for p in (self._led, self._frame) if p is not None)
+
+    @property
+    def next_change_ns(self) -> int | None:
+        """The earliest time either output may change next."""
+        times = [p.next_change_ns for p in (self._led, self._frame) if p is not None]
+        return min((t for t in times if t is not None), default=None)
 
     def close(self) -> None:
         for player in (self._led, self._frame):

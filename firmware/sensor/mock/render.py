@@ -144,7 +144,10 @@ class Renderer:
         """The raw frame (h, w) uint16 in the mode's bit depth, black level included."""
         lv = mode_levels(self.model, mode)
         sig = self.signal(mode, lighting)
-        e = sig.mosaic * np.float32(exposure_us / SIGNAL_EXPOSURE_US)
+        # A moving scene (motion.py: hand shake, moving objects) renders each timestamp's own view.
+        moving = getattr(self.scene, "mosaic_at", None)
+        mosaic = sig.mosaic if moving is None else moving(self.model, mode, lighting, timestamp_ns)
+        e = mosaic * np.float32(exposure_us / SIGNAL_EXPOSURE_US)
         np.minimum(e, np.float32(lv.full_well_e), out=e)
         rng = np.random.default_rng([self.seed, timestamp_ns & 0xFFFFFFFF, timestamp_ns >> 32])
         noise = rng.standard_normal(e.shape, dtype=np.float32)

@@ -355,11 +355,16 @@ class HighContrast(_Labelled):
         return lab
 
 
-SCENES = ("colorchecker", "flat", "slanted-edge", "dead-leaves", "zone-plate", "high-contrast", "natural")
+SCENES = ("colorchecker", "flat", "slanted-edge", "dead-leaves", "zone-plate", "high-contrast", "natural", "hdr-window",
+          "night-street")
 
 
 def make_scene(name: str, array_size: tuple[int, int], seed: int = 0) -> Scene:
-    """Build a scene by name: one of ``SCENES``, natural with ``:IMAGE``."""
+    """Build a scene by name: one of ``SCENES``, natural with ``:IMAGE``; ``+shake[=PX]`` / ``+objects[=N]``
+    make any of them move."""
+    if "+" in name:  # BASE+shake[=PX]+objects[=N]: a scene that moves (motion.py)
+        from .motion import make_dynamic
+        return make_dynamic(name, array_size, seed, make_scene)
     aspect = array_size[0] / array_size[1]
     base, _, arg = name.partition(":")
     if base == "colorchecker":
@@ -376,6 +381,8 @@ def make_scene(name: str, array_size: tuple[int, int], seed: int = 0) -> Scene:
         return HighContrast(array_size)
     if base == "natural":
         return Natural(arg or "coffee", array_size)
+    if base in ("hdr-window", "night-street"):  # multi-frame merge scenes with step wedges (hdr_scenes.py)
+        from .hdr_scenes import make_hdr_scene
+        return make_hdr_scene(base, array_size, seed)
     raise ValueError(f"unknown scene {name!r} (scenes: {', '.join(SCENES)}; natural:IMAGE with IMAGE one of "
-                     f"{', '.join(NATURAL_IMAGES)})")
-
+                     f"{', '.join(NATURAL_IMAGES)}; +shake[=PX] and +objects[=N] add motion)")
