@@ -8,7 +8,8 @@ of the mock's slanted-edge scene (ISO 12233 style, green channel of linear RGB) 
 
 LibRaw and ours run one after the other, in turn, and each figure is the median of its runs; the ratios come
 in wall time (what a shutter press waits for) and in CPU time (the work; LibRaw's AHD runs on OpenMP threads,
-ours on bands over threads; other jobs on shared cores disturb it far less). The load average is reported.
+ours on bands over threads; other jobs on shared cores disturb it far less). ``python -m bench`` prints the load
+average before and after.
 
 Stage times are medians over the repeats; the pipeline runs its stages on bands of rows on ``isp_threads``
 threads, so each is the stage's share of the wall time (its time summed over the bands, divided by the threads).
@@ -16,7 +17,6 @@ threads, so each is the stage's share of the wall time (its time summed over the
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 import time
@@ -96,7 +96,6 @@ def run(quick: bool = False) -> dict:
         # One run of each in turn, so machine load (shared cores) hits both alike; each one's median. Wall
         # time is what a shutter press waits for; CPU time (every thread of the process) is the work, which
         # other jobs on the cores disturb far less.
-        out["load_average_at_start"] = os.getloadavg()[0]
         (t_ref, cpu_ref), (t_ours, cpu_ours) = _alternate((libraw, ours), 2 * repeat)
         pipe = build_pipeline(tuning)
         stage_times: dict[str, list[float]] = {}
@@ -143,7 +142,6 @@ def run(quick: bool = False) -> dict:
                                  gamma=(1, 1), no_auto_bright=True, output_bps=16)
         out["mtf50_libraw_ahd_cycles_per_pixel"] = mtf50(_edge_roi(ahd))
     out["peak_rss_mb"] = peak_rss_mb()
-    out["load_average_at_end"] = os.getloadavg()[0]
     return out
 
 
