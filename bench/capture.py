@@ -25,10 +25,12 @@ import time
 from pathlib import Path
 
 from bench.timing import load_note, outcomes
+from firmware.actions import CaptureRequest, DriveMode
 from firmware.config import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
+SINGLE = CaptureRequest(drive=DriveMode.SINGLE)  # one frame now, whatever the drive mode
 
 
 def _config(tmp: Path, **capture):
@@ -38,11 +40,11 @@ def _config(tmp: Path, **capture):
 
 
 def _app(tmp: Path, **capture):
-    from firmware.daemon.app import Camerad
+    from firmware.camera import Camerad
 
     app = Camerad(_config(tmp, **capture), gpio=False)
     app.start()
-    if not app.engine.wait_for_frame(60):
+    if not app.wait_for_frame(60):
         raise RuntimeError("the mock produced no frame")
     time.sleep(0.5)  # AE/AWB settle
     return app
@@ -56,7 +58,7 @@ def _lag(zsl: bool, presses: int) -> tuple[list[float], list[int], float, dict]:
             results, tally = [], {}
             for _ in range(presses):
                 time.sleep(rng.uniform(0.05, 0.25))  # a random phase within the frame
-                got, t = outcomes([app.engine.capture()], timeout=300)
+                got, t = outcomes(list(app.trigger(SINGLE).futures), timeout=300)
                 results += got
                 tally = {k: tally.get(k, 0) + v for k, v in t.items()}
             period_ms = results[0].frame_duration_us / 1000 if results else float("nan")
@@ -69,10 +71,10 @@ def _burst(frames: int) -> dict:
     with tempfile.TemporaryDirectory() as d:
         app = _app(Path(d), queue_size=max(12, frames))
         try:
-            outcomes([app.engine.capture()], timeout=300)  # warm up (first ISP run builds its tables)
-            singles, _ = outcomes([app.engine.capture()], timeout=300)
+            outcomes(list(app.trigger(SINGLE).futures), timeout=300)  # warm up (first ISP run builds its tables)
+            singles, _ = outcomes(list(app.trigger(SINGLE).futures), timeout=300)
             t0 = time.perf_counter()
-            job = app.engine.burst(None, frames)
+            job = app.trigger(CaptureRequest(drive=DriveMode.BURST, count=frames)).job
             landed, results = [], []
             for fut in job.futures:
                 got, tally = outcomes([fut], timeout=600)
@@ -120,30 +122,30 @@ def rss_probe() -> None:
     """In a fresh process: RSS before the camera, and with the ZSL ring full of resident 12.3 MP frames."""
     import resource
 
-    from firmware.daemon.app import Camerad
+    from firmware.camera import Camerad
 
     with tempfile.TemporaryDirectory() as d:
         config = _config(Path(d))
         base = _rss_mb()
         app = Camerad(config, gpio=False)
         app.start()
-        app.engine.wait_for_frame(60)
+        app.wait_for_frame(60)
         opened = _rss_mb()
         # The mock's one-off scene computation at start peaks far above anything after it; measure the peak
         # from here on (writing 5 to clear_refs resets the kernel's high-water mark, VmHWM).
         Path("/proc/self/clear_refs").write_text("5")
-        time.sleep((app.plan.ring + 3) / 10)  # fill the ring
+        ring = app.snapshot().engine.settings.ring_size
+        time.sleep((ring + 3) / 10)  # fill the ring
         # Hold the ring still and make every frame in it resident, as a real sensor buffer is (the mock renders
         # on demand, so an idle ring costs it nothing).
         app.sensor.inject("freeze")
         time.sleep(0.2)
-        frames = list(app.engine.ring._items)
+        frames = list(app._engine._ring._items)  # the ring's own frames: what a sensor's buffers would hold
         for req in frames:
             req.make_array("raw")
         full = _rss_mb()
         mock_cache = app.sensor.scene_cache_bytes() / 2**20
         resident = len(frames)
-        ring = app.plan.ring
         app.stop()
     print(json.dumps({"base": base, "opened": opened, "ring_full": full, "mock_cache": mock_cache,
                       "ring_frames": ring, "resident": resident, "budget_mb": config.capture.memory_budget_mb,
@@ -176,8 +178,9 @@ def queue_probe() -> None:
     developer held back), and at its peak while the queue drains - against the budget and the unit's limits."""
     import threading
 
+    from firmware.camera import Camerad
+    from firmware.capture.budget import capture_bytes
     from firmware.capture.writer import CaptureWriter
-    from firmware.daemon.app import Camerad
 
     gate = threading.Event()
     real_write = CaptureWriter.write
@@ -185,14 +188,16 @@ def queue_probe() -> None:
     with tempfile.TemporaryDirectory() as d:
         app = Camerad(_config(Path(d)), gpio=False)
         app.start()
-        app.engine.wait_for_frame(60)
+        app.wait_for_frame(60)
         gate.set()
-        app.engine.capture().result(timeout=600)  # warm: the ISP's tables, the denoiser, the allocator
+        app.trigger(SINGLE).futures[0].result(timeout=600)  # warm: the ISP's tables, the denoiser, the allocator
         gate.clear()
         time.sleep(1.0)
         streaming = _rss_mb()
-        job = app.engine.burst(None, app.plan.queue)
-        while app.engine.developer.backlog < app.plan.queue - 1 or app.engine.developer._staging:
+        settings = app.snapshot().engine.settings
+        queue, ring = settings.queue_size, settings.ring_size  # the queue and ring the budget allows
+        job = app.trigger(CaptureRequest(drive=DriveMode.BURST, count=queue)).job
+        while app._engine._darkroom.backlog < queue - 1 or app._engine._darkroom._staging:
             time.sleep(0.05)
         time.sleep(0.5)
         full = _rss_mb()
@@ -200,7 +205,7 @@ def queue_probe() -> None:
         gate.set()
         outcomes(job.futures, timeout=900)
         peak = _hwm_mb()
-        print(json.dumps({"queue": app.plan.queue, "ring": app.plan.ring, "capture_mb": app.plan.capture_bytes / MB,
+        print(json.dumps({"queue": queue, "ring": ring, "capture_mb": capture_bytes(app.mode) / MB,
                           "budget_mb": app.config.capture.memory_budget_mb, "streaming": streaming, "full": full,
                           "peak": peak, "mock_cache": app.sensor.scene_cache_bytes() / MB,
                           "queue_size": app.config.capture.queue_size}))
@@ -282,12 +287,12 @@ def _presses(count: int) -> dict:
     with tempfile.TemporaryDirectory() as d:
         app = _app(Path(d), raw=False, jpeg_quality=80)
         try:
-            period = app.engine.last_metadata["FrameDuration"] / 1e6
+            period = app.snapshot().engine.metadata["FrameDuration"] / 1e6
             t0 = time.perf_counter()
             for _ in range(count):
-                app.shutter(app.clock.monotonic_ns())
+                app.trigger(CaptureRequest(press_ns=app.clock.monotonic_ns()))
             spent = time.perf_counter() - t0
-            futures = list(app.captures)[-count:]
+            futures = app.recent_captures()[-count:]
             _, tally = outcomes(futures, timeout=600)  # most are refused: the queue is full (the point here)
             kept = len(futures)
         finally:

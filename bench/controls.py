@@ -2,7 +2,7 @@
 
 A mock IMX477 streams in real time into a ``CaptureEngine`` (1332x990, ZSL ring of 3). The shutter pin of the
 ``mock`` board profile is pressed through gpiozero's MockFactory; the edge travels the real path (gpiozero
-callback, controls queue, gesture machine on its thread, ``CameraActions.shutter``) to ``engine.capture()``.
+callback, controls queue, gesture machine on its thread, ``CameraActions.trigger``) to ``engine.capture()``.
 Latency is from the pin edge to ``capture()`` returning. The references, in the same run and under the same
 streaming load: a bare gpiozero ``Button`` callback calling ``capture()`` (no debounce, no gestures), and the
 same callback handing the timestamp through a queue to a thread that calls it. Each press's frame is checked
@@ -19,11 +19,13 @@ import threading
 import time
 
 from bench.timing import load_note, outcomes
+from firmware.board_profile import load_profile
 from firmware.capture.engine import CaptureEngine
+from firmware.capture.state import EngineSettings
 from firmware.clock import SystemClock
 from firmware.config import Config
 from firmware.config.model import ControlsConfig
-from firmware.gpio import MockButtons, attach_controls, load_profile, open_board
+from firmware.gpio import MockButtons, attach_controls, open_board
 from firmware.sensor.mock.sensor import MockSensor
 
 _GAP_S = (0.02, 0.06)  # release-to-press spacing, random so presses land at every phase of the frame
@@ -46,15 +48,15 @@ class _Camera:
         self.done_ns = 0
         self.pressed = threading.Event()
 
-    def shutter(self, t_ns):
-        self.futures.append(self.engine.capture(t_ns))
+    def trigger(self, request):
+        self.futures.append(self.engine.capture(request.press_ns))
         self.done_ns = time.monotonic_ns()
         self.pressed.set()
 
     def half_press(self, pressed, t_ns):
         pass
 
-    def burst(self, active, t_ns):
+    def release(self, t_ns):
         pass
 
     def cycle_drive_mode(self):
@@ -123,7 +125,7 @@ def run(quick: bool = False) -> dict:
     rng = random.Random(7)
     cam = MockSensor("imx477", "colorchecker")
     cam.configure(cam.info.mode("1332x990"), 6)
-    engine = CaptureEngine(cam, _Probe(), zsl=True, ring_size=3, queue_size=8, clock=SystemClock())
+    engine = CaptureEngine(cam, _Probe(), EngineSettings(zsl=True, ring_size=3, queue_size=8), clock=SystemClock())
     engine.start()
     engine.wait_for_frame(10)
     time.sleep(0.5)  # let AE settle so exposures are steady

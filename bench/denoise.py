@@ -29,7 +29,7 @@ from bench.timing import best_of, peak_rss_mb
 from firmware.denoise import MODELS_DIR, NETWORKS, conditioning, make_denoiser, synthetic
 from firmware.denoise.classical import ClassicalDenoiser
 from firmware.denoise.model import TFLiteDenoiser, pack, read_meta, unpack
-from firmware.isp.frame import FrameInfo
+from firmware.frame import FrameInfo
 
 FULL = (3040, 4056)
 SPAN, BLACK = 4095 - 256, 256

@@ -68,6 +68,7 @@ def burst_depth(service_s: float, period_s: float, queue: int = QUEUE, limit: in
 
 
 def run(quick: bool = False) -> dict:
+    from firmware.develop import frame_facts
     from firmware.formats.dng import encode_dng
     from firmware.formats.identity import CameraIdentity
     from firmware.formats.jpeg import encode_jpeg, exif_bytes
@@ -80,6 +81,7 @@ def run(quick: bool = False) -> dict:
     ident = CameraIdentity(make="camerad", model="imx477 (mock)")
     for scene in ("dead-leaves", "colorchecker") if not quick else ("dead-leaves",):
         raw, md, tuning, bits, period = _frame(scene)
+        facts = frame_facts(md, cfa="RGGB", bit_depth=bits, tuning=tuning)  # what the writer hands the DNG
         pipe = build_pipeline(tuning, denoiser=make_denoiser("hq"))  # the camera's default develop: hq denoise
         rgb = pipe.run(raw, FrameInfo.from_metadata(md, "RGGB", bits))
         isp_s = best_of(lambda: pipe.run(raw, FrameInfo.from_metadata(md, "RGGB", bits)), repeat)
@@ -87,8 +89,8 @@ def run(quick: bool = False) -> dict:
         sizes, times = {}, {}
         for comp in ("none", "ljpeg"):
             def enc(comp=comp):
-                return encode_dng(raw, md, cfa="RGGB", bit_depth=bits, tuning=tuning, identity=ident, wall_ns=0,
-                                  look="leica-authentic", preview=rgb, compression=comp)
+                return encode_dng(raw, md, facts, tuning=tuning, identity=ident, wall_ns=0, look="leica-authentic",
+                                  preview=rgb, compression=comp)
             sizes[comp] = len(enc())
             times[comp] = best_of(enc, repeat)
         out[f"{scene}_dng_uncompressed_mb"] = sizes["none"] / 1e6
@@ -103,8 +105,8 @@ def run(quick: bool = False) -> dict:
         out["jpeg_mb"] = len(jpeg) / 1e6
         with tempfile.TemporaryDirectory() as d:
             for comp in ("none", "ljpeg"):
-                dng = encode_dng(raw, md, cfa="RGGB", bit_depth=bits, tuning=tuning, identity=ident, wall_ns=0,
-                                 preview=rgb, compression=comp)
+                dng = encode_dng(raw, md, facts, tuning=tuning, identity=ident, wall_ns=0, preview=rgb,
+                                 compression=comp)
                 write_s = _throttled_write(dng + jpeg, d)
                 service = isp_s + times[comp] + write_s
                 out[f"card_write_s_{comp}"] = write_s

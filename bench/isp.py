@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from firmware.clock import FakeClock
+from firmware.develop import frame_facts
 from firmware.formats.dng import encode_dng
 from firmware.formats.dng_read import read_dng
 from firmware.formats.identity import CameraIdentity
@@ -52,9 +53,9 @@ def _capture_dng(scene: str, mode: str, ct: float, path: Path) -> Path:
         md = req.get_metadata()
     tuning = cam.tuning
     cam.close()
-    path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=m.bit_depth, tuning=tuning,
-                                identity=CameraIdentity(make="camerad", model="imx477 (mock)"), wall_ns=0,
-                                mode_factor=m.binning))
+    frame = frame_facts(md, cfa="RGGB", bit_depth=m.bit_depth, tuning=tuning, mode_factor=m.binning)
+    path.write_bytes(encode_dng(raw, md, frame, tuning=tuning,
+                                identity=CameraIdentity(make="camerad", model="imx477 (mock)"), wall_ns=0))
     return path
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from firmware.develop import frame_facts
 from firmware.formats.dng import encode_dng
 from firmware.formats.identity import CameraIdentity
 from firmware.isp import FrameInfo, Pipeline
@@ -102,7 +103,7 @@ def libraw_rgb(mosaic: np.ndarray, cfa: str, tuning: TuningFile, algorithm: str 
     import rawpy
 
     md = {"SensorBlackLevels": (0, 0, 0, 0), "ColourGains": (1.0, 1.0)}
-    data = encode_dng(mosaic, md, cfa=cfa, bit_depth=16, tuning=tuning,
+    data = encode_dng(mosaic, md, frame_facts(md, cfa=cfa, bit_depth=16, tuning=tuning), tuning=tuning,
                       identity=CameraIdentity(make="camerad", model=f"{MODEL} (mock)"), wall_ns=0)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mosaic.dng"

@@ -1,10 +1,51 @@
-"""Which board we are running on, from the device tree (the one place that decides)."""
+"""Which board we are running on, from the device tree, and the names of the libraries that drive its
+sensor and its GPIO lines (the one place that decides both).
+
+The backends are named here, on the ground floor, because the configuration names them and the board
+resolves ``auto``: picamera2 and gpiozero on a Raspberry Pi, libcamera's bindings and libgpiod elsewhere.
+
+>>> SensorBackend.AUTO.for_board("rpi5"), GpioBackend("mock").is_mock
+(<SensorBackend.PICAMERA2: 'picamera2'>, True)
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
+
+
+class SensorBackend(StrEnum):
+    """Who drives the sensor (``[sensor] backend``, env ``CAMERAD_SENSOR_BACKEND``)."""
+
+    AUTO = "auto"
+    PICAMERA2 = "picamera2"  # the Raspberry Pi stack: libcamera and the Pi's hardware ISP
+    LIBCAMERA = "libcamera"  # libcamera's own bindings, raw frames into our ISP (other boards)
+    MOCK = "mock"  # the physically modelled sensor, any host
+
+    def for_board(self, board: str) -> "SensorBackend | None":
+        """This backend with ``auto`` resolved for ``board`` (None: no camera stack for that board)."""
+        if self is not SensorBackend.AUTO:
+            return self
+        if board.startswith("rpi"):
+            return SensorBackend.PICAMERA2
+        if board == "qcom":
+            return SensorBackend.LIBCAMERA
+        return None
+
+
+class GpioBackend(StrEnum):
+    """Who drives the GPIO lines (``[gpio] backend``, env ``CAMERAD_GPIO_BACKEND``; a profile's ``[gpio]``)."""
+
+    AUTO = "auto"  # the board profile's backend
+    GPIOZERO = "gpiozero"
+    GPIOD = "gpiod"
+    MOCK = "mock"  # gpiozero's MockFactory
+
+    @property
+    def is_mock(self) -> bool:
+        return self is GpioBackend.MOCK
 
 
 def read_model(path: Path = DEVICE_TREE_MODEL) -> str:

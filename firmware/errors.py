@@ -41,6 +41,10 @@ class ControlError(CameradError, ValueError):
     """A control name or value the sensor does not accept."""
 
 
+class DenoiserUnavailable(ControlError):
+    """The raw denoiser asked for cannot run here (its model or runtime is missing or broken)."""
+
+
 class CaptureError(CameradError, RuntimeError):
     """A capture could not be taken or written."""
 

@@ -10,9 +10,9 @@ import time
 from concurrent.futures import Future
 from pathlib import Path
 
-from firmware.actions import LedState
+from firmware.actions import CaptureRequest, DriveMode, LedState
 from firmware.config import parse
-from firmware.daemon.app import Camerad
+from firmware.camera import Camerad
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,8 +45,18 @@ def make_app(tmp_path: Path, *, start: bool = True, **kw) -> Camerad:
     app = Camerad(mock_config(tmp_path, **sections), gpio=False, **kw)
     if start:
         app.start()
-        assert app.engine.wait_for_frame(20), "the mock produced no frame"
+        assert app.wait_for_frame(20), "the mock produced no frame"
     return app
+
+
+def capture(app: Camerad, **request) -> Future:
+    """One frame now whatever the drive mode (as the socket's ``capture``), through the camera's one trigger."""
+    return app.trigger(CaptureRequest(drive=DriveMode.SINGLE, **request)).futures[0]
+
+
+def burst(app: Camerad, count: int):
+    """A burst of ``count`` frames now; the job taking them."""
+    return app.trigger(CaptureRequest(drive=DriveMode.BURST, count=count)).job
 
 
 class Recorder:

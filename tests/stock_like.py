@@ -130,12 +130,13 @@ def dng_delta_e(spec: Like, ct: float, workdir: Path) -> tuple[float, Shot]:
     return float(chart_delta_e(rgb, shot.patches, 65535.0, ct).mean()), shot
 
 
-def daemon_delta_e(spec: Like, ct: float, ev: float, workdir: Path) -> float:
-    """Mean CIEDE2000 of the chart in the JPEG the daemon writes when running on the mock like ``spec``."""
+def daemon_delta_e(spec: Like, ct: float, ev: float, workdir: Path, awb: bool = False) -> float:
+    """Mean CIEDE2000 of the chart in the JPEG the daemon writes when running on the mock like ``spec``: white
+    balance on a grey card, or (``awb``) the daemon's own AWB on the chart-filled frame."""
     from PIL import Image
 
-    from daemon_support import mock_config
-    from firmware.daemon.app import Camerad
+    from daemon_support import capture, mock_config
+    from firmware.camera import Camerad
 
     mode = full_field_mode(spec)  # the DNG's framing, so the mock's AWB sees the same scene
     config = mock_config(workdir, sensor={"mode": mode.name},
@@ -143,12 +144,13 @@ def daemon_delta_e(spec: Like, ct: float, ev: float, workdir: Path) -> float:
                          capture={"look": "neutral", "raw": False, "sidecar": False}, denoise={"mode": "off"})
     app = Camerad(config, gpio=False)
     try:
-        app.sensor.set_controls({"ExposureValue": ev, **grey_card(spec, ct)})  # before start: from frame one
+        white = {} if awb else grey_card(spec, ct)
+        app.sensor.set_controls({"ExposureValue": ev, **white})  # before start: from frame one
         app.start()
         deadline = time.monotonic() + 30
         while app.sensor.frames_completed < DAEMON_SETTLE_FRAMES and time.monotonic() < deadline:
             time.sleep(0.02)  # AE settles within its startup frames
-        result = app.engine.capture().result(timeout=60)
+        result = capture(app).result(timeout=60)
         patches = app.sensor.patches()
     finally:
         app.stop()
@@ -183,15 +185,34 @@ def flat_residual(spec: Like, ct: float) -> dict[str, float]:
     return out
 
 
-def figures(path: Path, workdir: Path, daemon: bool = True) -> dict[str, float]:
-    """Every figure for one stock file: ``dng_<K>``, ``daemon_<K>`` (mean CIEDE2000), ``flat_<K>`` (worst
-    residual spread after correction)."""
+def white_offset(spec: Like, ct: float) -> tuple[float, float]:
+    """How far the light's white lies across the file's ``ct_curve`` (the AWB search's transverse direction,
+    outwards with r and b: positive) and the limit the file allows that way (``transverse_pos``/``_neg``).
+    libcamera's search (``Awb::fineSearch``) never leaves that band, so a white beyond it is out of its reach."""
+    from firmware.tuning.blocks import Awb
+
+    awb = Awb.read(spec.tuning)
+    gr, gb = grey_card(spec, ct)["ColourGains"]
+    r, b = awb.sensitivity_r / gr, awb.sensitivity_b / gb
+    ts = np.linspace(1500.0, 12000.0, 21001)
+    cr, cb = awb.curve.rb_extended(ts)
+    i = int(np.argmin(np.hypot(cr - r, cb - b)))
+    normal = np.array([np.gradient(cb)[i], -np.gradient(cr)[i]])
+    offset = float(np.dot([r - cr[i], b - cb[i]], normal / np.hypot(*normal)))
+    return offset, (awb.transverse_pos if offset >= 0 else awb.transverse_neg)
+
+
+def figures(path: Path, workdir: Path, daemon: bool = True, awb: bool = True) -> dict[str, float]:
+    """Every figure for one stock file: ``dng_<K>``, ``daemon_<K>`` (grey card), ``awb_<K>`` (the daemon's own
+    AWB) - mean CIEDE2000 - and ``flat_<K>`` (worst residual spread after correction)."""
     spec = like(str(path))
     out: dict[str, float] = {}
     for ct in LIGHTS:
         out[f"dng_{ct:.0f}"], shot = dng_delta_e(spec, ct, workdir)
         if daemon:
             out[f"daemon_{ct:.0f}"] = daemon_delta_e(spec, ct, shot.ev, workdir / f"d{ct:.0f}")
+        if awb:
+            out[f"awb_{ct:.0f}"] = daemon_delta_e(spec, ct, shot.ev, workdir / f"a{ct:.0f}", awb=True)
     for ct in FLAT_LIGHTS:
         r = flat_residual(spec, ct)
         out[f"flat_{ct:.0f}"] = max(r["r_g"], r["b_g"], r["g"])

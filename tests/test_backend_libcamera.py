@@ -13,8 +13,10 @@ from picamera2_env import libcamera_importable  # noqa: E402
 
 from daemon_support import ROOT, outcomes  # noqa: E402
 from firmware.capture.engine import CaptureEngine  # noqa: E402
+from firmware.capture.state import EngineSettings  # noqa: E402
 from firmware.capture.writer import CaptureWriter  # noqa: E402
 from firmware.config import parse  # noqa: E402
+from firmware.develop import Recipe  # noqa: E402
 from firmware.errors import ControlError, SensorStateError, SensorTimeout, SensorUnavailable  # noqa: E402
 from firmware.formats.identity import CameraIdentity  # noqa: E402
 from firmware.sensor.libcamera_backend import LibcameraSensor  # noqa: E402
@@ -112,9 +114,9 @@ def test_raw_frames_go_through_our_isp_to_dng_and_jpeg(cam, tmp_path):
 
     mode = cam.info.mode("2028x1520")
     cam.configure(mode, 6)
-    writer = CaptureWriter(tmp_path, cam.tuning, cfa=cam.info.cfa, bit_depth=mode.bit_depth, binning=mode.binning,
+    writer = CaptureWriter(tmp_path, Recipe(cam.tuning), cfa=cam.info.cfa, bit_depth=mode.bit_depth, binning=mode.binning,
                            identity=CameraIdentity(model="imx577"))
-    engine = CaptureEngine(cam, writer, ring_size=2, queue_size=3, mode=mode, buffer_count=6)
+    engine = CaptureEngine(cam, writer, EngineSettings(ring_size=2, queue_size=3, mode=mode, buffer_count=6))
     engine.start()
     try:
         assert engine.wait_for_frame(5)

@@ -16,8 +16,10 @@ from signature import Checked, CheckedClass, instance_attributes  # noqa: E402
 
 from daemon_support import ROOT, outcomes  # noqa: E402
 from firmware.capture.engine import CaptureEngine  # noqa: E402
+from firmware.capture.state import EngineSettings  # noqa: E402
 from firmware.capture.writer import CaptureWriter  # noqa: E402
 from firmware.config import parse  # noqa: E402
+from firmware.develop import Recipe  # noqa: E402
 from firmware.errors import ControlError, SensorStateError, SensorTimeout, SensorUnavailable  # noqa: E402
 from firmware.formats.identity import CameraIdentity  # noqa: E402
 from firmware.sensor.picamera2_backend import Picamera2Sensor  # noqa: E402
@@ -197,9 +199,10 @@ def test_engine_on_picamera2_zero_lag_and_reopen_after_a_freeze(p2, tmp_path):
     cam = Picamera2Sensor.open(config, picamera2_class=cls)
     mode = cam.info.mode("1332x990")
     cam.configure(mode, 5)
-    writer = CaptureWriter(tmp_path, cam.tuning, cfa="RGGB", bit_depth=10, binning=3, identity=CameraIdentity())
-    engine = CaptureEngine(cam, writer, ring_size=2, queue_size=3, mode=mode, buffer_count=5, frame_timeout=0.5,
-                           reopen=lambda: Picamera2Sensor.open(config, picamera2_class=cls), backoff_max=1.0)
+    writer = CaptureWriter(tmp_path, Recipe(cam.tuning), cfa="RGGB", bit_depth=10, binning=3, identity=CameraIdentity())
+    engine = CaptureEngine(cam, writer, EngineSettings(ring_size=2, queue_size=3, mode=mode, buffer_count=5,
+                                                       frame_timeout=0.5, backoff_max=1.0),
+                           reopen=lambda: Picamera2Sensor.open(config, picamera2_class=cls))
     engine.start()
     try:
         assert engine.wait_for_frame(5)
@@ -210,10 +213,10 @@ def test_engine_on_picamera2_zero_lag_and_reopen_after_a_freeze(p2, tmp_path):
         import time
 
         deadline = time.monotonic() + 20
-        while engine.keeper.reopens == 0 or engine.fault is not None:
-            assert time.monotonic() < deadline, engine.fault
+        while engine.snapshot().reopens == 0 or engine.snapshot().fault is not None:
+            assert time.monotonic() < deadline, engine.snapshot().fault
             time.sleep(0.05)
-        assert engine.keeper.reopens >= 1 and first.closed  # the frozen camera was closed and a new one opened
+        assert engine.snapshot().reopens >= 1 and first.closed  # the frozen camera was closed and a new one opened
         assert outcomes([engine.capture()])[0].files
     finally:
         engine.stop()

@@ -23,10 +23,10 @@ from firmware.sensor.mock import spectral, truth
 from firmware.sensor.mock.models import sensor_model
 from firmware.tuning import TuningFile
 from firmware.tuning.blocks import Alsc, Awb, BlackLevel, Ccm, Lux, Noise
-from firmware.tuning.calibrate.alsc import fit_alsc
-from firmware.tuning.calibrate.chart import find_patches
-from firmware.tuning.calibrate.images import read_capture, scan
-from firmware.tuning.calibrate.reference import reference_xyz
+from firmware.calibrate.alsc import fit_alsc
+from firmware.calibrate.chart import find_patches
+from firmware.calibrate.images import read_capture, scan
+from firmware.calibrate.reference import reference_xyz
 from firmware.tuning.hardware import PISP
 from firmware.tuning.validate import check
 

@@ -5,8 +5,10 @@ import pytest
 
 from firmware.capture.engine import CaptureEngine
 from firmware.capture.ring import RequestRing
+from firmware.capture.state import EngineSettings
 from firmware.capture.writer import CaptureWriter
 from firmware.clock import SystemClock
+from firmware.develop import Recipe
 from firmware.errors import CaptureRefused
 from firmware.formats.identity import CameraIdentity
 from firmware.sensor.request import CompletedRequest, FrameBuffer
@@ -52,9 +54,9 @@ def engine(tmp_path, mock_sensor):
     from firmware.sensor.mock.tuning_default import default_tuning
 
     cam = mock_sensor(mode="1332x990", clk=SystemClock(), start=False)
-    writer = CaptureWriter(tmp_path, default_tuning("imx477"), cfa="RGGB", bit_depth=10, binning=2,
+    writer = CaptureWriter(tmp_path, Recipe(default_tuning("imx477")), cfa="RGGB", bit_depth=10, binning=2,
                            identity=CameraIdentity())
-    eng = CaptureEngine(cam, writer, zsl=True, ring_size=3, queue_size=2, clock=SystemClock())
+    eng = CaptureEngine(cam, writer, EngineSettings(zsl=True, ring_size=3, queue_size=2), clock=SystemClock())
     eng.start()
     assert eng.wait_for_frame(10)
     yield eng
@@ -90,7 +92,7 @@ def test_engine_refuses_when_stopped(tmp_path, mock_sensor):
     from firmware.sensor.mock.tuning_default import default_tuning
 
     cam = mock_sensor(start=False)
-    writer = CaptureWriter(tmp_path, default_tuning("imx477"), cfa="RGGB", bit_depth=10, identity=CameraIdentity())
+    writer = CaptureWriter(tmp_path, Recipe(default_tuning("imx477")), cfa="RGGB", bit_depth=10, identity=CameraIdentity())
     eng = CaptureEngine(cam, writer)
     with pytest.raises(CaptureRefused, match="not streaming"):
         eng.capture().result(timeout=1)

@@ -9,8 +9,8 @@ import tracemalloc
 
 import pytest
 
-from daemon_support import Recorder, make_app, outcomes, wait_until
-from firmware.actions import DriveMode, LedState
+from daemon_support import Recorder, burst, capture, make_app, outcomes, wait_until
+from firmware.actions import CaptureRequest, DriveMode, LedState
 from firmware.errors import CaptureRefused, StorageError
 from firmware.storage.space import StorageLow
 
@@ -22,13 +22,18 @@ def app(tmp_path):
     a.stop()
 
 
+def exposure(app) -> float:
+    md = app.snapshot().engine.metadata
+    return md["ExposureTime"] * md["AnalogueGain"]
+
+
 def sidecar(result):
     return json.loads(next(p for p in result.files if p.suffix == ".json").read_text())
 
 
 def test_burst_takes_consecutive_frames_at_sensor_rate(app):
     time.sleep(0.1)
-    job = app.engine.burst(None, 8)
+    job = burst(app, 8)
     results = job.done.result(timeout=120)
     assert len(results) == 8 and all(not isinstance(r, Exception) for r in results)
     seqs = [r.sequence for r in results]
@@ -44,7 +49,7 @@ def test_burst_takes_consecutive_frames_at_sensor_rate(app):
 
 def test_bracket_is_zero_lag_at_0_ev_then_minus_and_plus_two(app):
     time.sleep(0.3)  # let AE settle
-    job = app.engine.bracket(None, [0.0, -2.0, 2.0])
+    job = app.trigger(CaptureRequest(drive=DriveMode.BRACKET, evs=(2.0, 0.0, -2.0))).job  # shot 0, -2, +2
     results = job.done.result(timeout=120)
     assert all(not isinstance(r, Exception) for r in results), results
     assert results[0].lag_frames == 0
@@ -63,24 +68,23 @@ def test_half_press_holds_exposure_and_white_balance_until_release(app):
 
     time.sleep(0.3)
     app.half_press(True, 0)
-    locked = dict(app.engine.last_metadata)
+    locked = dict(app.snapshot().engine.metadata)
     app.sensor.set_lighting(Lighting(3000, "auto", 3200))  # 4x brighter, much warmer
     time.sleep(0.5)
-    held = app.engine.last_metadata
+    held = app.snapshot().engine.metadata
     assert held["ExposureTime"] == locked["ExposureTime"] and held["AnalogueGain"] == locked["AnalogueGain"]
     assert held["ColourGains"] == pytest.approx(locked["ColourGains"], rel=1e-3)
     assert "AE/AWB locked" in app.status_line()
     app.half_press(False, 0)
-    assert wait_until(lambda: app.engine.last_metadata["ExposureTime"] * app.engine.last_metadata["AnalogueGain"]
-                      < 0.5 * locked["ExposureTime"] * locked["AnalogueGain"], timeout=10)
+    assert wait_until(lambda: exposure(app) < 0.5 * locked["ExposureTime"] * locked["AnalogueGain"], timeout=10)
 
 
 def test_without_zsl_the_next_frame_is_taken(tmp_path):
     app = make_app(tmp_path, capture={"zsl": False})
     try:
-        assert app.plan.ring == 1
+        assert app.snapshot().engine.settings.ring_size == 1
         press = app.clock.monotonic_ns()
-        r = app.engine.capture(press).result(timeout=60)
+        r = capture(app, press_ns=press).result(timeout=60)
         assert r.exposure_start_ns >= press and r.lag_frames >= 1
     finally:
         app.stop()
@@ -91,16 +95,16 @@ def test_full_queue_refuses_with_a_reason_and_the_led_says_busy(tmp_path):
     rec = Recorder()
     app.add_status_listener(rec)
     try:
-        futures = [app.engine.capture() for _ in range(6)]
+        futures = [capture(app) for _ in range(6)]
         out = outcomes(futures)
         refused = [o for o in out if isinstance(o, CaptureRefused)]
         assert len(refused) == 4 and all("queue is full" in r.reason for r in refused)
         assert len([o for o in out if not isinstance(o, Exception)]) == 2
         assert LedState.BUSY in rec.states and rec.frames == 2
-        burst = app.engine.burst(None, 3)  # needs three slots; refused whole, before any frame is taken
-        exc = burst.done.exception(timeout=1)
+        job = burst(app, 3)  # needs three slots; refused whole, before any frame is taken
+        exc = job.done.exception(timeout=1)
         assert isinstance(exc, CaptureRefused) and "a burst needs 3" in exc.reason
-        assert all(isinstance(f.exception(timeout=1), CaptureRefused) for f in burst.futures)
+        assert all(isinstance(f.exception(timeout=1), CaptureRefused) for f in job.futures)
     finally:
         app.stop()
 
@@ -111,7 +115,7 @@ def test_storage_reserve_refuses_captures_and_the_led_says_low_storage(tmp_path)
     app.add_status_listener(rec)
     try:
         with pytest.raises(StorageLow, match=r"storage low: .* MB free .* reserve"):
-            app.engine.capture().result(timeout=5)
+            capture(app).result(timeout=5)
         app.refresh()
         assert rec.states[-1] == LedState.LOW_STORAGE
         assert app.status_line().startswith("storage low:")
@@ -126,8 +130,7 @@ def test_a_thousand_triggers_in_a_second_each_end_as_a_file_or_a_logged_refusal(
     def storm():
         futures = []
         for _ in range(1000):  # as fast as the test can press (the rate is bench/capture.py's figure)
-            app.shutter(app.clock.monotonic_ns())
-            futures.append(app.captures[-1])
+            futures += app.trigger(CaptureRequest(press_ns=app.clock.monotonic_ns())).futures
         out = outcomes(futures)
         refused = [o for o in out if isinstance(o, CaptureRefused)]
         written = [o for o in out if not isinstance(o, Exception)]
@@ -136,7 +139,7 @@ def test_a_thousand_triggers_in_a_second_each_end_as_a_file_or_a_logged_refusal(
         logged = [r for r in caplog.records if "capture refused" in r.getMessage()]
         assert len(logged) >= len(refused)
         assert all(p.exists() for r in written for p in r.files)
-        assert app.engine.queue_used == 0
+        assert app.snapshot().engine.queue_used == 0
         caplog.clear()  # what the test holds (outcomes, log records) is not the daemon's memory
 
     try:
@@ -158,7 +161,7 @@ def test_a_thousand_triggers_in_a_second_each_end_as_a_file_or_a_logged_refusal(
         # Pixel buffers come and go with the stream (the ring's frames are rendered when picked); by design
         # the sensor's buffers bound them, so any difference must stay within that.
         frame = app.mode.size[0] * app.mode.size[1] * 2
-        assert pixels <= app.plan.buffer_count * frame, f"pixel buffers grew by {pixels / 1e6:.1f} MB"
+        assert pixels <= app.snapshot().engine.settings.buffer_count * frame, f"pixel buffers grew by {pixels / 1e6:.1f} MB"
     finally:
         app.stop()
 
@@ -176,16 +179,16 @@ def test_every_drive_mode_through_the_shutter(tmp_path):
     app = make_app(tmp_path, capture={"burst_frames": 3, "bracket_frames": 3, "bracket_step_ev": 1.0,
                                       "timelapse_interval": 0.2, "timelapse_count": 2})
     try:
-        assert app.drive_mode is DriveMode.SINGLE
-        app.shutter(app.clock.monotonic_ns())
+        assert app.settings.drive_mode is DriveMode.SINGLE
+        app.trigger(CaptureRequest(press_ns=app.clock.monotonic_ns()))
         assert app.cycle_drive_mode() is DriveMode.BURST
-        app.shutter(app.clock.monotonic_ns())
+        app.trigger(CaptureRequest(press_ns=app.clock.monotonic_ns()))
         assert app.cycle_drive_mode() is DriveMode.BRACKET
-        app.shutter(app.clock.monotonic_ns())
+        app.trigger(CaptureRequest(press_ns=app.clock.monotonic_ns()))
         assert app.cycle_drive_mode() is DriveMode.TIMELAPSE
-        app.shutter(app.clock.monotonic_ns())  # starts the timelapse
-        assert wait_until(lambda: not app.timelapse.active, timeout=30)
-        out = outcomes(list(app.captures))
+        assert app.trigger(CaptureRequest(press_ns=app.clock.monotonic_ns())).timelapse == "started"
+        assert wait_until(lambda: not app.snapshot().timelapse.active, timeout=30)
+        out = outcomes(app.recent_captures())
         assert all(not isinstance(o, Exception) for o in out), out
         kinds = [o.info.get("kind") for o in out]
         assert kinds == ["single"] + ["burst"] * 3 + ["bracket"] * 3 + ["timelapse"] * 2
@@ -198,10 +201,9 @@ def test_held_shutter_bursts_until_release_and_skips_frames_when_full(tmp_path):
     app = make_app(tmp_path, capture={"queue_size": 3})
     try:
         t0 = app.clock.monotonic_ns()
-        app.burst(True, t0)
-        job = app.active_burst
+        job = app.trigger(CaptureRequest(press_ns=t0, hold=True)).job
         time.sleep(0.6)  # ~50 frames at 81 fps; only as many as the queue allows are taken
-        app.burst(False, app.clock.monotonic_ns())
+        app.release(app.clock.monotonic_ns())
         results = job.done.result(timeout=120)
         assert len(results) >= 3 and all(not isinstance(r, Exception) for r in results)
         assert job.skipped > 0  # the burst slowed to the disk's pace instead of blocking the sensor
@@ -216,11 +218,11 @@ def test_held_shutter_bursts_until_release_and_skips_frames_when_full(tmp_path):
 
 def test_raw_toggle_and_look_are_recorded(app):
     assert app.toggle_raw() is False
-    r = app.capture().result(timeout=60)
+    r = capture(app).result(timeout=60)
     assert [p.suffix for p in r.files] == [".jpg", ".json"]
     assert sidecar(r)["capture"]["look"] == "leica-authentic"  # capture.look's default
     assert app.cycle_look() == "leica-monochrome"  # the next look in tuning/looks/
-    r = app.capture().result(timeout=60)
+    r = capture(app).result(timeout=60)
     assert sidecar(r)["capture"]["look"] == "leica-monochrome"
     assert app.toggle_raw() is True
 
@@ -235,6 +237,6 @@ def test_storage_error_other_than_full_disk_sets_error_state(app, monkeypatch):
 
     monkeypatch.setattr(writer_mod, "write_group", fail)
     with pytest.raises(StorageError):
-        app.capture().result(timeout=60)
+        capture(app).result(timeout=60)
     app.refresh()
     assert app.led_state is LedState.ERROR and "Input/output error" in app.status_line()

@@ -4,6 +4,7 @@ import json
 import threading
 
 from daemon_support import make_app, outcomes, wait_until
+from firmware.actions import CaptureRequest
 from firmware.capture.timelapse import Timelapse
 from firmware.clock import FakeClock
 
@@ -72,17 +73,17 @@ def test_corrupt_timelapse_state_is_ignored_with_a_reason(tmp_path, caplog):
 def test_daemon_resumes_a_timelapse_after_restart(tmp_path):
     cap = {"drive_mode": "timelapse", "timelapse_interval": 0.5, "timelapse_count": 4}
     app = make_app(tmp_path, capture=cap)
-    app.shutter(app.clock.monotonic_ns())
-    assert wait_until(lambda: len(app.captures) >= 1, timeout=10)
+    assert app.trigger(CaptureRequest(press_ns=app.clock.monotonic_ns())).timelapse == "started"
+    assert wait_until(lambda: len(app.recent_captures()) >= 1, timeout=10)
     app.stop()  # the timelapse state stays behind
     state = json.loads((tmp_path / "state" / "timelapse.json").read_text())
     assert 1 <= state["next_index"] < 4
     app2 = make_app(tmp_path, capture=cap)
     try:
-        assert app2.timelapse.active
+        assert app2.snapshot().timelapse.active
         assert "timelapse" in app2.status_line()
-        assert wait_until(lambda: not app2.timelapse.active, timeout=30)
-        done = outcomes(list(app2.captures))
+        assert wait_until(lambda: not app2.snapshot().timelapse.active, timeout=30)
+        done = outcomes(app2.recent_captures())
         assert done and all(not isinstance(r, Exception) for r in done)
         assert max(r.info["index"] for r in done) == 3
     finally:

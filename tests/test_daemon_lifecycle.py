@@ -2,21 +2,24 @@
 flow, SIGHUP reloads (a broken tuning keeps the old one), SIGTERM writes every capture taken and exits 0,
 and a kill -9 mid-burst leaves nothing half-written under a final name."""
 
+import io
 import json
 import os
 import shutil
 import signal
 import time
 
+import numpy as np
 import pytest
 import rawpy
 from PIL import Image
 
-from daemon_support import (ROOT, NotifyListener, make_app, mock_config_data, start_daemon, wait_until,
+from daemon_support import (ROOT, NotifyListener, capture, make_app, mock_config_data, start_daemon, wait_until,
                             write_toml)
 from firmware.config import load
 from firmware.daemon.lifecycle import Lifecycle
 from firmware.daemon.notify import Notifier
+from firmware.formats.jpeg import encode_jpeg
 from firmware.sensor.mock import open_mock
 from firmware.storage.atomic import TMP_PREFIX
 
@@ -60,7 +63,7 @@ def test_ready_only_after_the_first_frame_and_watchdog_stops_when_the_stream_fre
         assert [m for _, m in listener.poll(0.1) if m.get("WATCHDOG") == "1"]
         statuses = [m["STATUS"] for _, m in listener.messages if "STATUS" in m]
         assert statuses[-1].startswith("error:")
-        assert app.engine.fault
+        assert app.snapshot().engine.fault
     finally:
         app.stop()
         listener.close()
@@ -86,7 +89,7 @@ def test_reload_with_a_broken_tuning_keeps_the_old_one(tmp_path):
             fields = listener.wait_for("READY", "1", timeout=5)
             assert "last reload rejected" in fields["STATUS"]
         assert any("RELOADING" in m for _, m in listener.messages)
-        r = app.capture().result(timeout=60)  # still shooting with the old tuning
+        r = capture(app).result(timeout=60)  # still shooting with the old tuning
         assert json.loads(r.files[-1].read_text())["capture"]["tuning"] == str(tuning)
         # A good file with a change is taken, and the camera restarted with it.
         data = json.loads(MOCK_TUNING.read_text())
@@ -96,8 +99,8 @@ def test_reload_with_a_broken_tuning_keeps_the_old_one(tmp_path):
                     ch["y_target"] = [1000, 0.3, 10000, 0.3]
         tuning.write_text(json.dumps(data))
         assert life.reload() is True
-        assert app.tuning is not old and app.engine.wait_for_frame(10)
-        assert app.capture().result(timeout=60).files
+        assert app.tuning is not old and app.wait_for_frame(10)
+        assert capture(app).result(timeout=60).files
     finally:
         app.stop()
         listener.close()
@@ -108,10 +111,14 @@ def test_reload_applies_writer_settings_without_restarting_and_a_new_mode_with_o
     try:
         first_sensor = app.sensor
         app.reload(load_text(tmp_path, capture={"jpeg_quality": 50, "raw": False}))
-        assert app.sensor is first_sensor and app.writer.jpeg_quality == 50 and not app.writer.raw
+        assert app.sensor is first_sensor and not app.settings.raw
+        r = capture(app).result(timeout=60)
+        assert [p.suffix for p in r.files] == [".jpg", ".json"]
+        quality50 = Image.open(io.BytesIO(encode_jpeg(np.zeros((16, 16, 3), np.uint8), quality=50)))
+        assert Image.open(r.files[0]).quantization == quality50.quantization  # written at the new quality
         app.reload(load_text(tmp_path, sensor={"mode": "2028x1520"}))
-        assert app.mode.name == "2028x1520" and app.engine.wait_for_frame(20)
-        r = app.capture().result(timeout=120)
+        assert app.mode.name == "2028x1520" and app.wait_for_frame(20)
+        r = capture(app).result(timeout=120)
         jpg = next(p for p in r.files if p.suffix == ".jpg")
         assert Image.open(jpg).size == (2028, 1520)
     finally:

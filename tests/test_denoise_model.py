@@ -8,8 +8,8 @@ import pytest
 from firmware.denoise import conditioning, make_denoiser, synthetic
 from firmware.denoise.model import TFLiteDenoiser, int8_banks, pack, read_meta
 from firmware.denoise import MODELS_DIR, NETWORKS
-from firmware.isp.frame import FrameInfo
-from firmware.isp.noise import NoiseProfile
+from firmware.frame import FrameInfo
+from firmware.frame import NoiseProfile
 
 # The fixed crop: the first dead-leaves crop of the held-out set, IMX477 at analogue gain 16.
 GAIN = 16
@@ -119,6 +119,7 @@ def test_a_frame_without_a_profile_is_still_denoised(crop, hq):
 
 
 def test_the_denoiser_fills_the_isp_hook(mock_sensor, hq):
+    from firmware.develop import frame_facts
     from firmware.isp import build_pipeline
     from firmware.sensor.mock.tuning_default import default_tuning
 
@@ -130,8 +131,8 @@ def test_the_denoiser_fills_the_isp_hook(mock_sensor, hq):
         md = req.metadata
     tuning = default_tuning("imx477")
     assert md["AnalogueGain"] > 4
-    noise = NoiseProfile.from_tuning(tuning, float(md["AnalogueGain"]), 4096.0, 65472.0, 2.0)
-    info = FrameInfo.from_metadata(md, "RGGB", 10, noise)
+    info = frame_facts(md, cfa="RGGB", bit_depth=10, tuning=tuning, mode_factor=2.0)  # as the capture writer does
+    assert info.noise is not None
     pipe = build_pipeline(tuning, denoiser=hq)
     rgb, steps = pipe.run(raw, info, save_intermediates=True)
     assert "denoise" in pipe.names() and rgb.shape == raw.shape + (3,)

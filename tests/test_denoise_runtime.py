@@ -12,8 +12,8 @@ import firmware.denoise as dn
 from firmware.denoise import runtime, synthetic
 from firmware.denoise.classical import ClassicalDenoiser
 from firmware.denoise.model import TFLiteDenoiser, pack, read_meta, unpack
-from firmware.isp.frame import FrameInfo
-from firmware.isp.noise import NoiseProfile
+from firmware.frame import FrameInfo
+from firmware.frame import NoiseProfile
 
 
 @pytest.fixture(autouse=True)
@@ -114,9 +114,10 @@ def test_packing_puts_red_first_for_every_cfa_and_round_trips(cfa):
 def test_selftest_names_the_runtime_and_warns_on_the_fallback(monkeypatch):
     from types import SimpleNamespace
 
-    from firmware.control.selftest import denoiser_check
+    from firmware.actions import DenoiseMode
+    from firmware.camera.selftest import denoiser_check
 
-    app = SimpleNamespace(denoise="hq")
+    app = SimpleNamespace(status=SimpleNamespace(settings=SimpleNamespace(denoise=DenoiseMode.HQ)))  # a Subject
     check = denoiser_check(app)
     assert check["level"] == "ok" and "hq on litert" in check["detail"] and "fast on litert" in check["detail"]
     monkeypatch.setenv(runtime.ENV, "none")

@@ -9,6 +9,7 @@ from PIL import Image
 
 from firmware.camtune import dng_tuning
 from firmware.camtune.cli import main
+from firmware.develop import frame_facts
 from firmware.formats.dng import encode_dng
 from firmware.formats.dng_read import read_dng
 from firmware.formats.identity import CameraIdentity
@@ -24,9 +25,9 @@ TUNING = default_tuning("imx477")
 def mock_dng(tmp_path_factory):
     raw, md, _, _ = capture("colorchecker", 3500)
     path = tmp_path_factory.mktemp("dng") / "cc_3500k.dng"
-    path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=12, tuning=TUNING,
-                                identity=CameraIdentity(make="camerad", model="imx477 (mock)"),
-                                wall_ns=1_790_000_000_000_000_000, mode_factor=2))
+    path.write_bytes(encode_dng(raw, md, frame_facts(md, cfa="RGGB", bit_depth=12, tuning=TUNING, mode_factor=2),
+                                tuning=TUNING, identity=CameraIdentity(make="camerad", model="imx477 (mock)"),
+                                wall_ns=1_790_000_000_000_000_000))
     return path, raw, md
 
 
@@ -106,7 +107,7 @@ def test_develop_a_pi_dng_with_debians_stock_tuning(mock_dng, tmp_path, monkeypa
     _, raw, md = mock_dng
     pi = tmp_path / "pi.dng"
     # As rpicam-still names it: Model is the sensor; lens shading uncorrected in the raw data.
-    pi.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=12, tuning=TUNING,
+    pi.write_bytes(encode_dng(raw, md, frame_facts(md, cfa="RGGB", bit_depth=12, tuning=TUNING), tuning=TUNING,
                               identity=CameraIdentity(make="Raspberry Pi", model="imx477"), wall_ns=0))
     assert dng_tuning.choose_tuning(dng_tuning.camera_of(read_dng(pi))).path == stock
     assert main(["develop", str(pi), "-o", str(tmp_path / "pi.jpg")]) == 0

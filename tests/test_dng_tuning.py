@@ -14,7 +14,8 @@ from PIL import Image
 from dng_writers import picamera2_dng
 from firmware.camtune import dng_tuning
 from firmware.camtune.cli import main
-from firmware.camtune.dng_tuning import Camera, TuningNotFound, choose_tuning, sensor_names
+from firmware.camtune.dng_tuning import Camera, TuningNotFound, choose_tuning
+from firmware.pi_cameras import sensor_names
 from firmware.formats.dng_read import read_dng
 from firmware.sensor.mock.tuning_default import mock_tuning_path
 

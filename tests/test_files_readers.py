@@ -23,16 +23,16 @@ import rawpy
 import tifffile
 from PIL import Image
 
-from daemon_support import make_app, outcomes, wait_until
-from firmware.actions import DriveMode
+from daemon_support import capture as shoot, make_app, outcomes, wait_until
+from firmware.actions import CaptureRequest, DriveMode
+from firmware.develop import Recipe, develop, frame_facts
 from firmware.formats.dng import encode_dng
 from firmware.formats.identity import CameraIdentity
-from firmware.isp import FrameInfo, build_pipeline
-from firmware.isp.frame import crop_fractions
+from firmware.frame import crop_fractions
 from firmware.sensor.mock import truth
 from firmware.sensor.mock.models import sensor_model
 from firmware.tuning.curves import srgb_decode
-from firmware.tuning.looks import apply_look, list_looks
+from firmware.tuning.looks import list_looks
 
 from test_isp_colour import capture, delta_e
 
@@ -52,21 +52,21 @@ def session(tmp_path_factory):
                    lens={"f_number": 2.8, "max_f_number": 1.2})
     try:
         for mode in (DriveMode.SINGLE, DriveMode.BURST, DriveMode.BRACKET, DriveMode.TIMELAPSE):
-            while app.drive_mode is not mode:
+            while app.settings.drive_mode is not mode:
                 app.cycle_drive_mode()
-            app.shutter(app.clock.monotonic_ns())
+            app.trigger(CaptureRequest(press_ns=app.clock.monotonic_ns()))
             if mode is DriveMode.TIMELAPSE:
-                assert wait_until(lambda: not app.timelapse.active, timeout=60)
-        while app.drive_mode is not DriveMode.SINGLE:
+                assert wait_until(lambda: not app.snapshot().timelapse.active, timeout=60)
+        while app.settings.drive_mode is not DriveMode.SINGLE:
             app.cycle_drive_mode()
         app.toggle_raw()
-        app.capture().result(timeout=120)
+        shoot(app).result(timeout=120)
         app.toggle_raw()
         for look in list_looks():
-            if look != app.look:
+            if look != app.settings.look:
                 app.set_look(look)
-            app.capture().result(timeout=120)
-        out = outcomes(list(app.captures))
+            shoot(app).result(timeout=120)
+        out = outcomes(app.recent_captures())
     finally:
         app.stop()
     assert all(not isinstance(o, Exception) for o in out), out
@@ -178,11 +178,11 @@ def chart_and_flat(tmp_path_factory):
     made = {}
     for scene, ct in (("colorchecker", 6500), ("flat", 5000)):
         raw, md, patches, tuning = capture(scene, ct, mode="1332x990")
-        frame = FrameInfo.from_metadata(md, "RGGB", 10, crop=crop)
-        rgb = build_pipeline(apply_look(tuning, "neutral")).run(raw, frame)
+        frame = frame_facts(md, cfa="RGGB", bit_depth=10, tuning=tuning, mode_factor=2, crop=crop)
+        rgb = develop(raw, frame, Recipe(tuning, look="neutral"))
         path = out / f"{scene}.dng"
-        path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=10, tuning=tuning, identity=ident, wall_ns=0,
-                                    mode_factor=2, look="neutral", crop=crop, preview=rgb, compression="ljpeg"))
+        path.write_bytes(encode_dng(raw, md, frame, tuning=tuning, identity=ident, wall_ns=0, look="neutral",
+                                    preview=rgb, compression="ljpeg"))
         made[scene] = (path, srgb_decode(rgb / 255.0), raw, patches, ct)
     return made
 

@@ -9,6 +9,7 @@ import rawpy
 import tifffile
 from PIL import Image
 
+from firmware.develop import frame_facts
 from firmware.formats.dng import colour_matrix, encode_dng
 from firmware.formats.identity import CameraIdentity
 from firmware.formats.jpeg import encode_jpeg, exif_bytes
@@ -21,6 +22,11 @@ ID = CameraIdentity(make="camerad", model="imx477 (mock)", focal_length_mm=6.0, 
 WALL = 1_790_000_000_123_456_789
 
 
+def facts(md, mode_factor=1.0):
+    """The frame's facts as the capture writer derives them: 12-bit RGGB, noise from the tuning."""
+    return frame_facts(md, cfa="RGGB", bit_depth=12, tuning=TUNING, mode_factor=mode_factor)
+
+
 @pytest.fixture(scope="module")
 def frame():
     raw, md, _, _ = capture("colorchecker", 4000)
@@ -30,8 +36,7 @@ def frame():
 def test_dng_reads_back_with_libraw(tmp_path, frame):
     raw, md = frame
     path = tmp_path / "shot.dng"
-    path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=12, tuning=TUNING, identity=ID, wall_ns=WALL,
-                                mode_factor=2))
+    path.write_bytes(encode_dng(raw, md, facts(md, mode_factor=2), tuning=TUNING, identity=ID, wall_ns=WALL))
     with rawpy.imread(str(path)) as rp:
         assert rp.raw_image.shape == (1520, 2028)
         assert rp.color_desc == b"RGBG"
@@ -47,7 +52,7 @@ def test_dng_reads_back_with_libraw(tmp_path, frame):
 def test_dng_tags(tmp_path, frame):
     raw, md = frame
     path = tmp_path / "shot.dng"
-    path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=12, tuning=TUNING, identity=ID, wall_ns=WALL))
+    path.write_bytes(encode_dng(raw, md, facts(md), tuning=TUNING, identity=ID, wall_ns=WALL))
     with tifffile.TiffFile(path) as tf:
         tags = {t.code: t.value for t in tf.pages[0].tags}
     assert bytes(tags[50706]) == bytes([1, 4, 0, 0])  # DNGVersion 1.4
@@ -97,7 +102,7 @@ def test_jpeg_carries_exif(frame):
 
 def test_encoders_reject_wrong_arrays():
     with pytest.raises(ValueError, match="uint16"):
-        encode_dng(np.zeros((4, 4), np.uint8), {}, cfa="RGGB", bit_depth=12, tuning=TUNING, identity=ID, wall_ns=0)
+        encode_dng(np.zeros((4, 4), np.uint8), {}, facts({}), tuning=TUNING, identity=ID, wall_ns=0)
     with pytest.raises(ValueError, match="uint8 RGB"):
         encode_jpeg(np.zeros((4, 4), np.uint8))
 
@@ -139,8 +144,8 @@ def test_dng_reads_back_for_developing(tmp_path, frame):
     raw, md = frame
     md = dict(md, SensorBlackLevels=(4096, 4000, 4032, 4160))  # per-site levels survive
     path = tmp_path / "shot.dng"
-    path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=12, tuning=TUNING, identity=ID, wall_ns=WALL,
-                                mode_factor=2, orientation=8))
+    path.write_bytes(encode_dng(raw, md, facts(md, mode_factor=2), tuning=TUNING, identity=ID, wall_ns=WALL,
+                                orientation=8))
     dng = read_dng(path)
     np.testing.assert_array_equal(dng.raw, raw)
     assert dng.cfa == "RGGB" and dng.white_level == 4095

@@ -14,6 +14,7 @@ import pytest
 import rawpy
 import tifffile
 
+from firmware.develop import frame_facts
 from firmware.formats.dng import encode_dng
 from firmware.formats.identity import CameraIdentity
 from firmware.sensor.mock import truth
@@ -27,8 +28,8 @@ ID = CameraIdentity(make="camerad", model="imx477 (mock)")
 def chart_dng(request, tmp_path_factory):
     raw, md, patches, tuning = capture("colorchecker", request.param)
     path = tmp_path_factory.mktemp("dng") / f"cc_{request.param}k.dng"
-    path.write_bytes(encode_dng(raw, md, cfa="RGGB", bit_depth=12, tuning=tuning, identity=ID, wall_ns=0,
-                                mode_factor=2))
+    path.write_bytes(encode_dng(raw, md, frame_facts(md, cfa="RGGB", bit_depth=12, tuning=tuning, mode_factor=2),
+                                tuning=tuning, identity=ID, wall_ns=0))
     return request.param, path, patches
 
 

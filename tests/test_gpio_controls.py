@@ -8,15 +8,15 @@ import time
 import pytest
 
 from firmware import paths
-from firmware.actions import DriveMode
+from firmware.actions import DriveMode, next_drive_mode, parse_drive_modes as drive_modes
+from firmware.board_profile import InputLine, load_profile, loads_profile
 from firmware.clock import FakeClock, SystemClock
 from firmware.config import Config
 from firmware.config.model import ControlsConfig
 from firmware.errors import CaptureRefused, GpioError
-from firmware.gpio import MockButtons, attach_controls, drive_modes, load_profile, next_drive_mode, open_board
+from firmware.gpio import MockButtons, attach_controls, open_board
 from firmware.gpio.board import GpioBoard
 from firmware.gpio.controls import pressed_level
-from firmware.gpio.profile import InputLine, loads_profile
 
 from daemon_support import wait_until
 
@@ -25,7 +25,8 @@ MOCK_TEXT = (paths.hw_dir() / "mock.toml").read_text()
 
 
 class Camera:
-    """A CameraActions that records every call (name, args)."""
+    """A CameraActions that records every call (name, args); a trigger is recorded as the gesture it was:
+    ``("shutter", t)`` for a press, ``("burst", True, t)`` for a held shutter, ``("burst", False, t)`` its release."""
 
     def __init__(self, fail=None):
         self.calls = []
@@ -41,11 +42,14 @@ class Camera:
     def half_press(self, pressed, t_ns):
         self._rec("half_press", pressed, t_ns)
 
-    def shutter(self, t_ns):
-        self._rec("shutter", t_ns)
+    def trigger(self, request):
+        if request.hold:
+            self._rec("burst", True, request.press_ns)
+        else:
+            self._rec("shutter", request.press_ns)
 
-    def burst(self, active, t_ns):
-        self._rec("burst", active, t_ns)
+    def release(self, t_ns):
+        self._rec("burst", False, t_ns)
 
     def cycle_drive_mode(self):
         self._rec("cycle_drive_mode")
@@ -322,6 +326,7 @@ def test_drive_mode_cycle_from_config():
 def test_controls_press_reaches_the_capture_engine_and_zsl_picks_the_exposing_frame(mock_sensor):
     """The whole path on the mock: pin edge → controls → engine.capture(t) → the frame exposing at t."""
     from firmware.capture.engine import CaptureEngine
+    from firmware.capture.state import EngineSettings
 
     class Probe:  # the writer: report the frame the engine picked, render nothing
         def write(self, frame, press_ns, wall_ns, info=None):
@@ -329,11 +334,11 @@ def test_controls_press_reaches_the_capture_engine_and_zsl_picks_the_exposing_fr
             return press_ns, frame.exposure_start_ns, end
 
     class EngineCamera(Camera):
-        def shutter(self, t_ns):
-            self.futures.append(engine.capture(t_ns))
+        def trigger(self, request):
+            self.futures.append(engine.capture(request.press_ns))
 
     cam = mock_sensor(mode="1332x990", clk=SystemClock(), start=False)
-    engine = CaptureEngine(cam, Probe(), zsl=True, ring_size=3, clock=SystemClock())
+    engine = CaptureEngine(cam, Probe(), EngineSettings(zsl=True, ring_size=3), clock=SystemClock())
     engine.start()
     board = open_board("mock")
     profile = load_profile("mock")

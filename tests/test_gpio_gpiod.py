@@ -22,9 +22,9 @@ from firmware.actions import LedState
 from firmware.clock import SystemClock
 from firmware.config import Config
 from firmware.errors import GpioError
-from firmware.gpio import attach_controls, load_profile, open_board
+from firmware.board_profile import load_profile, loads_profile
+from firmware.gpio import attach_controls, open_board
 from firmware.gpio.gpiod_board import GpiodBoard
-from firmware.gpio.profile import loads_profile
 
 
 def make_fake_gpiod(chips):
@@ -233,8 +233,8 @@ class Camera:
     def __init__(self):
         self.calls, self.event = [], threading.Event()
 
-    def shutter(self, t_ns):
-        self.calls.append(("shutter", t_ns))
+    def trigger(self, request):
+        self.calls.append(("shutter", request.press_ns))
         self.event.set()
 
     def __getattr__(self, name):

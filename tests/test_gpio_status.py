@@ -9,7 +9,8 @@ from firmware.actions import LedState
 from firmware.clock import FakeClock, SystemClock
 from firmware.config import Config
 from firmware.config.model import StatusConfig
-from firmware.gpio import StatusLeds, attach_controls, load_profile, open_board
+from firmware.board_profile import load_profile
+from firmware.gpio import StatusLeds, attach_controls, open_board
 from firmware.gpio.status import STEADY_ON, Pattern, pattern_for, sos
 
 NS = 1_000_000_000

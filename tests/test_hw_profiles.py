@@ -5,8 +5,7 @@ import pytest
 from firmware import paths
 from firmware.boards import detect_profile
 from firmware.errors import BoardProfileError, ConfigError
-from firmware.gpio import available_profiles, load_profile
-from firmware.gpio.profile import loads_profile
+from firmware.board_profile import available_profiles, load_profile, loads_profile
 
 HW = paths.hw_dir()
 MOCK = (HW / "mock.toml").read_text()

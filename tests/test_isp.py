@@ -6,7 +6,7 @@ import pytest
 
 from firmware.errors import TuningError
 from firmware.isp import FrameInfo, Pipeline, build_pipeline, build_preview_pipeline
-from firmware.isp.frame import crop_fractions
+from firmware.frame import crop_fractions
 from firmware.isp.alsc import AlscStage
 from firmware.isp.black_level import BlackLevelStage
 from firmware.isp.ccm import CcmStage
@@ -69,10 +69,11 @@ def test_isp_alsc_applies_the_tables_and_the_luminance_strength():
     # Vignetting rising from 1 (left) to 2 (right) at strength 0.5 is corrected from 1 to 1.5.
     ramp = np.tile(np.linspace(1.0, 2.0, 16), (12, 1))
     out = AlscStage(Alsc.read(_alsc_tuning(ones, ones, ramp, strength=0.5))).process(img.copy(), FRAME).astype(float)
-    # Pixel columns 0 and 31 sit a quarter cell outside the outermost cell centres: extrapolated, not held.
-    left, right = 1 - 0.5 * 0.25 / 15, 1 + 0.5 * 15.25 / 15
-    assert out[:, 0].mean() == pytest.approx(10000 * left, rel=0.002)
-    assert out[:, -1].mean() == pytest.approx(10000 * right, rel=0.002)
+    # Pixel columns 0 and 31 sit a quarter cell outside the outermost cell centres: the edge values held, as
+    # libcamera's resampleCalTable and the ISP's resampleTable clamp their indices; column 2 is bilinear.
+    assert out[:, 0].mean() == pytest.approx(10000, rel=0.002)
+    assert out[:, -1].mean() == pytest.approx(15000, rel=0.002)
+    assert out[:, 2].mean() == pytest.approx(10000 * (1 + 0.5 * 0.75 / 15), rel=0.002)
     full = AlscStage(Alsc.read(_alsc_tuning(ones, ones, ramp, strength=1.0))).process(img.copy(), FRAME)
     assert full[:, -1].mean() > 1.9 * full[:, 0].mean()
 
@@ -290,7 +291,7 @@ def test_isp_denoise_hook_runs_between_dpc_and_lens_shading():
             seen["max"] = float(bayer.max())
             return bayer * np.float32(0.5)
 
-    from firmware.isp.noise import NoiseProfile
+    from firmware.frame import NoiseProfile
 
     pipe = build_pipeline(TUNING, denoiser=Halve())
     assert pipe.names()[:6] == ["rpi.black_level", "rpi.dpc", "denoise", "rpi.alsc", "highlights", "rpi.awb"]
@@ -304,7 +305,7 @@ def test_isp_denoise_hook_runs_between_dpc_and_lens_shading():
 
 def test_isp_alsc_uses_the_part_of_the_grid_a_cropped_mode_sees(mock_sensor):
     from firmware.isp.awb_search import zone_means
-    from firmware.isp.frame import crop_fractions
+    from firmware.frame import crop_fractions
 
     cam = mock_sensor(scene="flat", mode="1332x990")
     for _ in range(20):

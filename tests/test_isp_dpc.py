@@ -7,7 +7,7 @@ from bench.quality_metrics import defects_left, render_crop
 from firmware.errors import TuningError
 from firmware.isp import FrameInfo, build_pipeline
 from firmware.isp.dpc import DpcStage
-from firmware.isp.noise import NoiseProfile
+from firmware.frame import NoiseProfile
 from firmware.sensor.mock.tuning_default import default_tuning
 
 TUNING = default_tuning("imx477")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon_support import ROOT, make_app, outcomes, wait_until
+from daemon_support import ROOT, burst, capture, make_app, outcomes, wait_until
 from firmware.capture import budget
-from firmware.capture.budget import MB, OVERHEAD_MB, plan
+from firmware.capture.budget import MB, OVERHEAD_MB, capture_bytes, plan
 from firmware.capture.writer import CaptureWriter
 from firmware.config import Config
 from firmware.errors import ConfigError
@@ -94,18 +94,21 @@ def queue_probe(tmp: str) -> None:
                                                                      "raw": False})
     try:
         gate.set()  # one capture first: the ISP's tables and the denoiser are made before measuring
-        app.engine.capture().result(timeout=120)
+        capture(app).result(timeout=120)
         gate.clear()
         gc.collect()
         before = rss()
-        job = app.engine.burst(None, 6)
-        if not wait_until(lambda: app.engine.developer.backlog == 5 and not app.engine.developer._staging, 300):
-            raise RuntimeError(f"the queue did not fill: backlog {app.engine.developer.backlog}")
+        job = burst(app, 6)
+        darkroom = app._engine._darkroom  # the developer held back: how many frames wait for it
+        if not wait_until(lambda: darkroom.backlog == 5 and not darkroom._staging, 300):
+            raise RuntimeError(f"the queue did not fill: backlog {darkroom.backlog}")
         grown = rss() - before
-        refused = app.engine.capture().exception(timeout=10)
+        refused = capture(app).exception(timeout=10)
         gate.set()
         written = 1 + sum(not isinstance(o, Exception) for o in outcomes(job.futures))
-        print(json.dumps({"plan": [app.plan.queue, app.engine.queue_size, app.plan.capture_bytes], "grown": grown,
+        engine = app.snapshot().engine
+        print(json.dumps({"plan": [engine.settings.queue_size, engine.queue_size, capture_bytes(app.mode)],
+                          "grown": grown,
                           "refused": getattr(refused, "reason", repr(refused)), "written": written}))
     finally:
         gate.set()

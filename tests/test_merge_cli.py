@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from firmware.camtune.cli import main
+from firmware.develop import frame_facts
 from firmware.formats.dng import encode_dng
 from firmware.formats.dng_read import read_dng
 from firmware.formats.identity import CameraIdentity
@@ -38,8 +39,9 @@ def _burst(directory: Path, exposures, gain: float = 8.0, size=MODE, bggr: bool 
         if bggr:
             raw = np.ascontiguousarray(raw[1:-1, 1:-1])
         path = directory / f"burst_{i}.dng"
-        path.write_bytes(encode_dng(raw, md, cfa="BGGR" if bggr else "RGGB", bit_depth=12, tuning=tuning,
-                                    wall_ns=0, identity=CameraIdentity(make="camerad", model="imx477 (mock)")))
+        frame = frame_facts(md, cfa="BGGR" if bggr else "RGGB", bit_depth=12, tuning=tuning)  # as the writer does
+        path.write_bytes(encode_dng(raw, md, frame, tuning=tuning, wall_ns=0,
+                                    identity=CameraIdentity(make="camerad", model="imx477 (mock)")))
         paths.append(path)
     return paths
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from firmware.isp.noise import NoiseProfile
+from firmware.frame import NoiseProfile
 from firmware.merge import BurstFrame, merge_burst
 from firmware.merge import figures as fg
 from firmware.merge.align import STEP, TILE, Reference, TileGrid, align

@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from firmware.daemon import analysis
-from firmware.daemon.viewfinder import bin_bayer
+from firmware.camera import analysis
+from firmware.camera.viewfinder import bin_bayer
 from firmware.isp import FrameInfo, build_preview_pipeline
 
 

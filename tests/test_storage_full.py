@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from daemon_support import make_app, outcomes, wait_until
+from daemon_support import burst, capture, make_app, outcomes, wait_until
 from firmware.actions import LedState
 from firmware.errors import StorageError
 from firmware.storage.atomic import TMP_PREFIX
@@ -54,7 +54,7 @@ def check_outcome(app, caps, job):
     stems = {n.rsplit(".", 1)[0] for n in names if not n.startswith("filler")}
     assert stems == {r.stem for r in written}  # no capture of the failed ones left any file
     with pytest.raises(StorageLow, match="storage"):
-        app.engine.capture().result(timeout=30)
+        capture(app).result(timeout=30)
     app.refresh()
     assert app.led_state is LedState.LOW_STORAGE
     return written
@@ -63,7 +63,7 @@ def check_outcome(app, caps, job):
 def test_disk_fills_mid_burst_on_a_real_small_filesystem(tmp_path, small_fs):
     app = make_app(tmp_path, capture={"directory": str(small_fs), "queue_size": 10})
     try:
-        job = app.engine.burst(None, 10)
+        job = burst(app, 10)
         assert wait_until(lambda: job.futures[1].done(), timeout=60)
         # Another writer fills the card: leave ~1 MB, less than one capture.
         free = os.statvfs(small_fs).f_bavail * os.statvfs(small_fs).f_frsize
@@ -75,7 +75,7 @@ def test_disk_fills_mid_burst_on_a_real_small_filesystem(tmp_path, small_fs):
         check_outcome(app, small_fs, job)
         (small_fs / "filler").unlink()  # the operator frees space: shooting resumes
         time.sleep(0.1)
-        assert app.engine.capture().result(timeout=60).files
+        assert capture(app).result(timeout=60).files
     finally:
         app.stop()
 
@@ -95,7 +95,7 @@ def test_injected_enospc_mid_burst(tmp_path, monkeypatch):
     monkeypatch.setattr(atomic, "_stage", stage)
     app = make_app(tmp_path, capture={"queue_size": 10})
     try:
-        job = app.engine.burst(None, 6)
+        job = burst(app, 6)
         check_outcome(app, tmp_path / "caps", job)
     finally:
         app.stop()

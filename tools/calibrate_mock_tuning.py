@@ -43,8 +43,8 @@ def _run(argv: list[str]) -> None:
 
 def _white_fraction(dng: Path) -> float:
     """The chart's white patch level as a fraction of the raw range (to keep it clear of clipping)."""
-    from firmware.tuning.calibrate.chart import patch_means
-    from firmware.tuning.calibrate.images import read_capture
+    from firmware.calibrate.chart import patch_means
+    from firmware.calibrate.images import read_capture
 
     cap = read_capture(dng, "macbeth", None, None)
     return float(patch_means(cap, cap.patches)[18].max() / (cap.white - max(cap.black)))

@@ -23,7 +23,7 @@ from firmware.sensor.mock.models import sensor_model  # noqa: E402
 from firmware.sensor.mock.render import Renderer, mode_levels  # noqa: E402
 from firmware.sensor.mock.scenes import make_scene  # noqa: E402
 from firmware.tuning import TuningFile  # noqa: E402
-from firmware.tuning.calibrate.ccm import white_preserving_lstsq  # noqa: E402
+from firmware.calibrate.ccm import white_preserving_lstsq  # noqa: E402
 from firmware.tuning.defaults import default_tuning  # noqa: E402
 from firmware.tuning.hardware import platform_for  # noqa: E402
 

@@ -46,7 +46,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from firmware.denoise import conditioning, synthetic  # noqa: E402
-from firmware.isp.noise import NoiseProfile  # noqa: E402
+from firmware.frame import NoiseProfile  # noqa: E402
 
 MODELS = Path(__file__).resolve().parent.parent / "firmware" / "denoise" / "models"
 CHANNELS = 32
@@ -327,7 +327,7 @@ def convert(model, args, src: Sources) -> dict:
 def evaluate(models, meta: dict, threads: int, gains=EVAL_GAINS) -> dict[str, float]:
     """Raw PSNR on the held-out crops (IMX477) at ``gains``, through the firmware's own denoiser."""
     from firmware.denoise.model import TFLiteDenoiser
-    from firmware.isp.frame import FrameInfo
+    from firmware.frame import FrameInfo
 
     den = TFLiteDenoiser(models, meta, mode="eval", threads=threads)
     res = {}

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..actions import DenoiseMode
 from ..control.protocol import SETTING_KEYS as KEYS
 from .common import UsageError, colour, emit_json, human_bytes, is_tty, subparser
 from .values import COUNT_OR_ZERO, POSITIVE, SECONDS, parse_evs, parse_setting
@@ -257,7 +258,7 @@ def register(sub, add_common) -> None:
     p.add_argument("--bracket", type=parse_evs, metavar="EVS", help="EV offsets, e.g. -2,0,2")
     p.add_argument("--raw", action=argparse.BooleanOptionalAction, default=None,
                    help="write the DNG too (or not) for this capture; default: the camera's setting")
-    p.add_argument("--denoise", choices=("off", "fast", "hq"), help="raw denoising for this capture")
+    p.add_argument("--denoise", choices=[m.value for m in DenoiseMode], help="raw denoising for this capture")
     p.add_argument("--look", metavar="NAME", help="look for this capture (camctl looks)")
     p.add_argument("--no-wait", action="store_true", help="return once the frames are taken, before writing")
     p.set_defaults(run=run_capture)

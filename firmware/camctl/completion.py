@@ -119,6 +119,7 @@ def bash_script(prog: str, parser: argparse.ArgumentParser, key_values: dict[str
 
 def camctl_script() -> str:
     from .. import paths
+    from ..actions import DenoiseMode, DriveMode
     from ..control.protocol import SETTING_KEYS
     from .cli import build_parser
 
@@ -129,8 +130,8 @@ def camctl_script() -> str:
     values.update(exposure=["auto", "1/1000", "1/250", "1/60", "10ms"], gain=["auto", "1", "2", "4", "8"],
                   colour_gains=["auto"], awb=["auto", "incandescent", "tungsten", "fluorescent", "indoor", "daylight",
                                               "cloudy", "custom"],
-                  look=looks, denoise=["off", "fast", "hq"],
-                  drive_mode=["single", "burst", "bracket", "timelapse"], raw=["on", "off"])
+                  look=looks, denoise=[m.value for m in DenoiseMode],
+                  drive_mode=[m.value for m in DriveMode], raw=["on", "off"])
     return bash_script("camctl", build_parser(), values)
 
 

@@ -48,7 +48,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..tuning.calibrate.run import calibrate
+    from ..calibrate.run import calibrate
 
     t0 = time.monotonic()
 
@@ -84,7 +84,7 @@ def run(args) -> int:
     for note in cal.notes:
         print(f"  note: {note}")
     if not args.no_report:
-        from ..tuning.calibrate.report import write_report
+        from ..calibrate.report import write_report
 
         report = args.report or args.output.with_suffix(".png")
         progress(f"report {report}")

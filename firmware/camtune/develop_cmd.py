@@ -14,19 +14,20 @@ that install.sh unpacks. A Pi DNG's lens shading is uncorrected in the raw data:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
 from pathlib import Path
 
-from ..errors import CameradError
+from ..actions import DenoiseMode
+from ..errors import CameradError, DenoiserUnavailable
+from ..isp.demosaic import METHODS as DEMOSAIC_METHODS
 from ..tuning import TuningFile, load_checked
-from ..tuning.looks import apply_look, load_look
-from .dng_tuning import camera_of, choose_tuning
+from ..tuning.looks import load_look
+from .dng_tuning import camera_of, choose_tuning, mode_crop
 
 log = logging.getLogger(__name__)
-
-DENOISE_MODES = ("off", "fast", "hq")
 
 
 class DevelopError(CameradError, ValueError):
@@ -46,9 +47,10 @@ def register(sub) -> None:
     p.add_argument("--tuning", type=Path, help="tuning file (default: the one for the DNG's camera model)")
     p.add_argument("--look", metavar="NAME", help="compose a look onto the tuning (see `camtune looks`), "
                    "e.g. leica-authentic, leica-vibrant, leica-monochrome, neutral")
-    p.add_argument("--denoise", choices=DENOISE_MODES,
+    p.add_argument("--denoise", choices=[m.value for m in DenoiseMode],
                    help="raw denoising (default: the camera's, from a camerad DNG's recipe; else off)")
-    p.add_argument("--demosaic", choices=("hq", "fast"), help="demosaic method (default: the camera's, else hq)")
+    p.add_argument("--demosaic", choices=DEMOSAIC_METHODS,
+                   help=f"demosaic method (default: the camera's, else {DEMOSAIC_METHODS[0]})")
     p.add_argument("--tiff", action="store_true", help="write a 16-bit sRGB TIFF instead of a JPEG")
     p.add_argument("--quality", type=int, default=93, help="JPEG quality 1..100 (default 93)")
     p.add_argument("--threads", type=int, default=2, help="threads for the denoiser (default 2)")
@@ -65,6 +67,7 @@ def output_path(src: Path, output: Path | None, many: bool, suffix: str) -> Path
 
 def estimate_lux(tuning: TuningFile, dng) -> float:
     """Scene lux from ``rpi.lux`` and the raw frame's mean level, as libcamera's lux algorithm does."""
+    from ..frame import gain_for_iso
     from ..tuning.blocks import Lux
 
     lux = Lux.read(tuning)
@@ -73,18 +76,15 @@ def estimate_lux(tuning: TuningFile, dng) -> float:
     black = sum(dng.black_levels) / 4
     sample = dng.raw[::8, ::8].astype(float)
     y16 = max((sample.mean() - black) / max(dng.white_level - black, 1) * 65535.0, 1.0)
-    return lux.estimate(dng.exposure_us, max(dng.iso, 100) / 100.0, y16)
+    return lux.estimate(dng.exposure_us, gain_for_iso(dng.iso), y16)
 
 
-class Developer:
-    """Develops one DNG at a time, reusing pipelines (and their tables) per tuning file."""
+class DngDevelopment:
+    """``camtune develop``'s recipe for each DNG (``firmware.develop``), its tuning files read once."""
 
-    def __init__(self, args, make_denoiser):
+    def __init__(self, args):
         self.args = args
-        self.make_denoiser = make_denoiser
         self._tunings: dict[Path, TuningFile] = {}
-        self._pipelines: dict[tuple, object] = {}
-        self._denoisers: dict[str, object] = {}
 
     def tuning_for(self, dng) -> tuple[Path, TuningFile]:
         path = self.args.tuning
@@ -97,33 +97,28 @@ class Developer:
             self._tunings[path] = load_checked(path)  # refused in one line naming block and key, as the daemon does
         return path, self._tunings[path]
 
-    def pipeline(self, path: Path, base: TuningFile, look: str | None, denoise: str, demosaic: str):
-        """The pipeline for one tuning, look, denoiser and demosaic: a camerad DNG's recipe picks them."""
-        from ..isp import build_pipeline
+    def recipe(self, tuning: TuningFile, look: str | None, denoise: str, demosaic: str):
+        """The develop recipe for one tuning, look, denoiser and demosaic: a camerad DNG's recipe picks them."""
+        from ..develop import Recipe, pipeline_for
 
-        key = (path, look, denoise, demosaic)
-        if key not in self._pipelines:
-            tuning = apply_look(base, look) if look else base
-            self._pipelines[key] = build_pipeline(tuning, demosaic=demosaic, output_bits=16 if self.args.tiff else 8,
-                                                  denoiser=self.denoiser(denoise))
-        return self._pipelines[key]
-
-    def denoiser(self, mode: str):
-        if mode not in self._denoisers:
-            try:
-                self._denoisers[mode] = self.make_denoiser(mode, self.args.threads)
-            except NotImplementedError as exc:
-                raise DevelopError(f"--denoise {mode} is not available in this build ({exc}); "
-                                   f"use --denoise off") from None
-        return self._denoisers[mode]
+        recipe = Recipe(tuning, look=look, denoise=DenoiseMode(denoise), demosaic=demosaic,
+                        output_bits=16 if self.args.tiff else 8, threads=self.args.threads)
+        try:
+            pipeline_for(recipe)  # built (and its denoiser loaded) once per recipe
+        except DenoiserUnavailable as exc:
+            raise DevelopError(f"--denoise {denoise} is not available in this build ({exc}); "
+                               f"use --denoise off") from None
+        return recipe
 
     def develop(self, src: Path, dst: Path) -> None:
+        from ..develop import develop
         from ..formats.dng_profile import tuning_digest
         from ..formats.dng_read import read_dng
         from ..formats.dng_recipe import develop_choices, frame_as_shot, read_recipe
         from ..formats.identity import CameraIdentity
         from ..formats.jpeg import encode_jpeg, exif_bytes
         from ..formats.tiff import encode_tiff16
+        from ..frame import gain_for_iso
         from ..storage.atomic import atomic_write
 
         dng = read_dng(src)
@@ -134,16 +129,19 @@ class Developer:
                   f"({stored.tuning} {stored.tuning_digest})", file=sys.stderr)
         look, denoise, demosaic = develop_choices(stored, look=self.args.look, denoise=self.args.denoise,
                                                   demosaic=self.args.demosaic)
-        pipe = self.pipeline(path, tuning, look, denoise, demosaic)
         frame = frame_as_shot(dng.frame_info(lux=estimate_lux(tuning, dng)), stored)
-        rgb = dng.finish(pipe.run(dng.raw, frame))
+        cropped = mode_crop(camera_of(dng)) if stored is None else None  # camerad's recipe says its crop
+        if cropped is not None:
+            print(f"camtune develop: {src}: {cropped.note}", file=sys.stderr)
+            frame = dataclasses.replace(frame, crop=cropped.crop)
+        rgb = dng.finish(develop(dng.raw, frame, self.recipe(tuning, look, denoise, demosaic)))
         if self.args.tiff:
             data = encode_tiff16(rgb, make=dng.make, model=dng.model, orientation=dng.orientation)
         else:
             identity = CameraIdentity(make=dng.make or "unknown", model=dng.model or "unknown",
                                       software="camerad camtune develop", f_number=dng.f_number,
                                       focal_length_mm=dng.focal_length_mm, lens_model=dng.lens_model)
-            metadata = {"ExposureTime": dng.exposure_us, "AnalogueGain": max(dng.iso, 100) / 100.0, "DigitalGain": 1.0}
+            metadata = {"ExposureTime": dng.exposure_us, "AnalogueGain": gain_for_iso(dng.iso), "DigitalGain": 1.0}
             when = dng.datetime or (time.strftime("%Y:%m:%d %H:%M:%S"), "000", "")
             exif = exif_bytes(metadata, identity, 0, size=(rgb.shape[1], rgb.shape[0]), orientation=dng.orientation,
                               when=when, manual_wb=False)
@@ -166,8 +164,6 @@ def progress(done: int, total: int, name: str, stream=None) -> None:
 
 
 def run(args) -> int:
-    from ..denoise import make_denoiser
-
     if not 1 <= args.quality <= 100:
         raise ValueError(f"--quality {args.quality}: must be within 1..100")
     if args.tuning is not None and not args.tuning.exists():
@@ -181,9 +177,17 @@ def run(args) -> int:
     suffix = ".tif" if args.tiff else ".jpg"
     if many and args.output is not None and args.output.exists() and not args.output.is_dir():
         raise DevelopError(f"-o {args.output}: with several inputs the output must be a directory")
-    dev = Developer(args, make_denoiser)
+    if not 1 <= args.threads <= 64:
+        raise ValueError(f"--threads {args.threads}: must be within 1..64")
+    dev = DngDevelopment(args)
     if args.denoise:
-        dev.denoiser(args.denoise)  # an unavailable denoiser fails before any file is read
+        from ..develop import denoiser
+
+        try:
+            denoiser(DenoiseMode(args.denoise), args.threads)  # an unavailable denoiser fails before any file
+        except DenoiserUnavailable as exc:
+            raise DevelopError(f"--denoise {args.denoise} is not available in this build ({exc}); "
+                               f"use --denoise off") from None
     failed = 0
     t0 = time.perf_counter()
     for i, src in enumerate(args.inputs, 1):

@@ -20,29 +20,18 @@ stock copy that install.sh unpacks. An unknown camera gets a one-line hint namin
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
 from ..errors import CameradError
+from ..pi_cameras import SENSORS, sensor_names
 
 LIBCAMERA_DIRS = (Path("/usr/share/libcamera/ipa/rpi"), Path("/usr/local/share/libcamera/ipa/rpi"))
 PLATFORMS = ("vc4", "pisp")
-# Every mode of the Raspberry Pi cameras' sensors (rpicam-hello --list-cameras), the most common sensor first
+# Every mode size of the Raspberry Pi cameras' sensors (firmware/pi_cameras.py), the most common sensor first
 # where two share a size.
-SENSOR_MODES = {
-    "imx477": ((4056, 3040), (2028, 1520), (2028, 1080), (1332, 990)),
-    "imx708": ((4608, 2592), (2304, 1296), (1536, 864)),
-    "imx219": ((3280, 2464), (1920, 1080), (1640, 1232), (640, 480)),
-    "ov5647": ((2592, 1944), (1920, 1080), (1296, 972), (640, 480)),
-    "imx296": ((1456, 1088),),
-    "imx500": ((4056, 3040), (2028, 1520)),
-    "imx519": ((4656, 3496), (2328, 1748), (1920, 1080), (1280, 720)),
-    "imx283": ((5472, 3648), (2736, 1824)),
-    "imx290": ((1920, 1080), (1280, 720)),
-}
-_SENSOR = re.compile(r"(?<![a-z0-9])((?:imx|ov|ar|gc|s5k|se)\d+[a-z0-9]*(?:_[a-z0-9]+)*)")
+SENSOR_MODES = {name: tuple(m.size for m in s.modes) for name, s in SENSORS.items() if s.modes}
 
 
 class TuningNotFound(CameradError, ValueError):
@@ -73,6 +62,40 @@ class TuningChoice:
     note: str | None = None  # a one-line note for the user (a size shared with other sensors)
 
 
+@dataclass(frozen=True)
+class ModeCrop:
+    """The field of view of the sensor mode a DNG was read out in, when that mode is cropped."""
+
+    sensor: str
+    crop: tuple[float, float, float, float]  # (x0, y0, x1, y1) as fractions of the pixel array
+    note: str  # one line for the user: what was inferred and from what
+
+
+def mode_crop(camera: Camera) -> ModeCrop | None:
+    """The crop of a cropped sensor mode, inferred for a DNG that names its sensor and has that mode's size.
+
+    A picamera2 DNG records neither the mode nor its crop (rpicam-still's neither), yet lens shading tables
+    cover the whole pixel array: libcamera resamples them to the mode's crop (``resampleCalTable``). A file
+    whose ``UniqueCameraModel``/``Model`` names a Raspberry Pi sensor and whose size is one of that sensor's
+    cropped modes (imx477 2028x1080 and 1332x990, imx708 1536x864, imx219 and ov5647 1920x1080 and 640x480)
+    was read out in that mode. None when nothing is named, the size is a full-field mode, or the
+    mode's crop is not known here.
+    """
+    names = sensor_names(camera.unique_model) or sensor_names(camera.model)
+    name = next((n for n in names if n in SENSORS), None)
+    if name is None:
+        return None
+    pi = SENSORS[name]
+    mode = pi.mode(camera.size)
+    if mode is None or not pi.is_cropped(mode):
+        return None
+    x, y, w, h = mode.crop
+    aw, ah = pi.pixel_array
+    note = (f"note: {camera.size[0]}x{camera.size[1]} is {name}'s cropped mode ({w}x{h} of its {aw}x{ah} array "
+            f"from {x},{y}); lens shading placed on that part of the tuning's grid")
+    return ModeCrop(name, (x / aw, y / ah, (x + w) / aw, (y + h) / ah), note)
+
+
 def camera_of(dng) -> Camera:
     """The camera facts of a ``DngImage``."""
     stored = dng.tags.get("white_level") or dng.white_level
@@ -81,15 +104,6 @@ def camera_of(dng) -> Camera:
     black16 = black * 2 ** (16 - bits) if black else None
     pisp = dng.tags.get("bits_per_sample") == 16 and bits == 16 and black16 is not None and black16 >= 1024
     return Camera(dng.make, dng.model, dng.unique_model, (dng.raw.shape[1], dng.raw.shape[0]), black16, pisp)
-
-
-def sensor_names(text: str) -> list[str]:
-    """Sensor names in a Model text, each variant before its base: ``imx708_wide_noir``, ``imx708_wide``, ``imx708``."""
-    m = _SENSOR.search(text.lower())
-    if not m:
-        return []
-    parts = m.group(1).split("_")
-    return ["_".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
 def _platforms(camera: Camera) -> tuple[str, ...]:

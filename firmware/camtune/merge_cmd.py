@@ -119,25 +119,23 @@ def _develop(args, ref, merged, tone_gain: float) -> None:
     """Develop the merged frame with the reference's metadata, local tone mapping and the chosen look."""
     from dataclasses import replace
 
+    from ..develop import Recipe, develop
     from ..formats.identity import CameraIdentity
     from ..formats.jpeg import encode_jpeg, exif_bytes
-    from ..isp import build_pipeline
-    from ..merge.tone import with_local_tone
+    from ..frame import gain_for_iso
     from ..storage.atomic import atomic_write
     from ..tuning import load_checked
-    from ..tuning.looks import apply_look
     from .develop_cmd import estimate_lux
     from .dng_tuning import camera_of, choose_tuning
 
     path = args.tuning or choose_tuning(camera_of(ref)).path
     tuning = load_checked(path)
-    if args.look:
-        tuning = apply_look(tuning, args.look)
     frame = replace(ref.frame_info(lux=estimate_lux(tuning, ref)), extra={"tone_gain": tone_gain})
-    rgb = ref.finish(with_local_tone(build_pipeline(tuning)).run(merged.raw, merged.frame_info(frame)))
+    recipe = Recipe(tuning, look=args.look, local_tone=1.0)  # the ISP with the merge's local tone mapping
+    rgb = ref.finish(develop(merged.raw, merged.frame_info(frame), recipe))
     identity = CameraIdentity(make=ref.make or "unknown", model=ref.model or "unknown",
                               software="camerad camtune merge")
-    md = {"ExposureTime": ref.exposure_us, "AnalogueGain": max(ref.iso, 100) / 100.0, "DigitalGain": 1.0}
+    md = {"ExposureTime": ref.exposure_us, "AnalogueGain": gain_for_iso(ref.iso), "DigitalGain": 1.0}
     exif = exif_bytes(md, identity, 0, size=(rgb.shape[1], rgb.shape[0]), orientation=ref.orientation,
                       when=ref.datetime or (time.strftime("%Y:%m:%d %H:%M:%S"), "000", ""), manual_wb=False)
     args.jpeg.parent.mkdir(parents=True, exist_ok=True)

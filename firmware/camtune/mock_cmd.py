@@ -88,8 +88,11 @@ def run(args) -> int:
         md = req.get_metadata()
         raw = req.make_array("raw")
         identity = CameraIdentity(make="camerad", model=name)
-        dng = encode_dng(raw, md, cfa=cam.info.cfa, bit_depth=mode.bit_depth, tuning=cam.tuning,
-                         identity=identity, wall_ns=time.time_ns(), mode_factor=mode.binning)
+        from ..develop import frame_facts
+
+        frame = frame_facts(md, cfa=cam.info.cfa, bit_depth=mode.bit_depth, tuning=cam.tuning,
+                            mode_factor=mode.binning)
+        dng = encode_dng(raw, md, frame, tuning=cam.tuning, identity=identity, wall_ns=time.time_ns())
     finally:
         req.release()
         cam.close()

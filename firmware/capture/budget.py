@@ -49,11 +49,8 @@ class BufferPlan:
 
 
 def request_bytes(sensor: Sensor, mode: SensorMode) -> int:
-    """Bytes one request holds: the backend says so (picamera2 adds its RGB stream), else a 16-bit raw frame."""
-    size = getattr(sensor, "request_bytes", None)
-    if callable(size):
-        return int(size(mode))
-    return capture_bytes(mode)
+    """Bytes one request holds, as the backend declares them (picamera2 adds its RGB stream)."""
+    return int(sensor.request_bytes(mode))
 
 
 def capture_bytes(mode: SensorMode) -> int:

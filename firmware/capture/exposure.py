@@ -50,8 +50,18 @@ def unlock_controls(advertised: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in controls.items() if k in advertised}
 
 
+def bracket_order(evs) -> list[float]:
+    """A bracket's EV offsets in shooting order: the 0 EV (or nearest) frame first - it is the zero-lag one,
+    exposing at the press - then outwards, minus before plus.
+
+    >>> bracket_order([2, 0, -2])
+    [0.0, -2.0, 2.0]
+    """
+    return sorted((float(ev) for ev in evs), key=lambda ev: (abs(ev), ev))
+
+
 def bracket_evs(frames: int, step_ev: float) -> list[float]:
-    """The bracket's EV offsets in shooting order: 0 first (the zero-lag frame), then -, + pairs outwards.
+    """The drive mode's bracket: ``frames`` offsets ``step_ev`` apart, centred on 0 EV, in shooting order.
 
     >>> bracket_evs(3, 2.0)
     [0.0, -2.0, 2.0]
@@ -59,8 +69,7 @@ def bracket_evs(frames: int, step_ev: float) -> list[float]:
     [-0.5, 0.5]
     """
     centre = (frames - 1) / 2
-    evs = sorted(((i - centre) * step_ev for i in range(frames)), key=lambda ev: (abs(ev), ev))
-    return [round(ev, 6) + 0.0 for ev in evs]
+    return [round(ev, 6) + 0.0 for ev in bracket_order((i - centre) * step_ev for i in range(frames))]
 
 
 def bracket_exposure(base_us: int, base_gain: float, ev: float, advertised: Mapping[str, Any]

@@ -1,9 +1,10 @@
 """Capture jobs: what one trigger asks for (a frame, a burst, a bracket) and how it picks its frames.
 
 A job lives on the streaming thread: each time a frame arrives the engine calls ``advance`` and the job
-takes what it needs from the ring (acquired, so the ring can move on). Every frame a job takes gets a
-``Future`` that resolves when the frame is on disk; ``done`` resolves when the whole job has finished, with
-one entry per frame: a ``CaptureResult`` or the exception that frame ended with.
+takes what it needs from the ring (acquired, so the ring can move on). A job sees the engine only through
+``JobHost``: a queue slot for an open-ended burst's next frame, and the exposure controls a bracket sets.
+Every frame a job takes gets a ``Future`` that resolves when the frame is on disk; ``done`` resolves when the
+whole job has finished, with one entry per frame: a ``CaptureResult`` or the exception that frame ended with.
 
 >>> job = engine.burst(press_ns, 10)                      # doctest: +SKIP
 >>> [r.stem for r in job.done.result()]                   # doctest: +SKIP
@@ -14,19 +15,34 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Mapping, Protocol
 
+from ..clock import Clock
 from ..errors import CaptureError
 from ..sensor.request import CompletedRequest
 from . import exposure
 from .ring import RequestRing
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .engine import CaptureEngine
-
 # Frames a bracket waits for the sensor to apply new exposure controls before giving up on that frame
 # (libcamera applies controls 2-3 frames late; a long exposure may stretch a few frame times more).
 BRACKET_SETTLE_FRAMES = 20
+
+
+class JobHost(Protocol):
+    """What a job may ask of the engine that runs it."""
+
+    clock: Clock
+
+    def reserve_frame(self, job: "Job") -> bool:
+        """One more queue slot for an open-ended burst's next frame; False (skip it) when the queue is full."""
+
+    def advertised(self) -> Mapping[str, tuple[Any, Any, Any]]:
+        """The sensor's controls: name -> (min, max, default)."""
+
+    def set_controls(self, controls: Mapping[str, Any]) -> None: ...
+
+    def restore_exposure(self) -> None:
+        """Back to the held exposure, or to the automatic loops (after a bracket)."""
 
 
 @dataclass
@@ -61,20 +77,20 @@ class Job:
         self._lock = threading.Lock()
 
     # -- called on the streaming thread ---------------------------------------------------------------------
-    def advance(self, ring: RequestRing, engine: "CaptureEngine") -> list[Pick]:
+    def advance(self, ring: RequestRing, host: JobHost) -> list[Pick]:
         """Take whatever frames this job can now take from ``ring``."""
         if self.last_sequence is None:
             first = ring.pick(self.press_ns, self.zsl)
             if first is None:
                 return []
-            return self._accept([first], engine)
-        return self._accept(ring.after(self.last_sequence), engine)
+            return self._accept([first], host)
+        return self._accept(ring.after(self.last_sequence), host)
 
-    def _accept(self, frames: list[CompletedRequest], engine: "CaptureEngine") -> list[Pick]:
+    def _accept(self, frames: list[CompletedRequest], host: JobHost) -> list[Pick]:
         picks = []
         for req in frames:
             if self.wants_more() and self._in_window(req):
-                if self.taken > 0 and self.count is None and not engine.reserve_frame(self):
+                if self.taken > 0 and self.count is None and not host.reserve_frame(self):
                     self.skipped += 1
                     self.last_sequence = req.sequence
                     req.release()
@@ -171,20 +187,23 @@ class Burst(Job):
 
 
 class Bracket(Job):
-    """Exposure bracketing: the 0 EV frame from the press, then each offset once the sensor has applied it."""
+    """Exposure bracketing: the 0 EV frame from the press, then each offset once the sensor has applied it.
+
+    The offsets are shot in ``exposure.bracket_order`` whatever order they are given in.
+    """
 
     kind = "bracket"
 
     def __init__(self, press_ns: int, evs: list[float], zsl: bool, info: dict[str, Any] | None = None):
         super().__init__(press_ns, len(evs), zsl, info)
-        self.evs = list(evs)
+        self.evs = exposure.bracket_order(evs)
         self._next = 0
         self._base: tuple[int, float] | None = None
         self._target: tuple[int, float, float] | None = None
         self._set_ns = 0
         self._waited = 0
 
-    def advance(self, ring: RequestRing, engine: "CaptureEngine") -> list[Pick]:
+    def advance(self, ring: RequestRing, host: JobHost) -> list[Pick]:
         picks: list[Pick] = []
         if self._base is None:
             first = ring.pick(self.press_ns, self.zsl)
@@ -198,7 +217,7 @@ class Bracket(Job):
                 self._next = 1
             else:
                 first.release()
-            self._request_next(engine)
+            self._request_next(host)
             return picks
         for req in ring.after(self.last_sequence):
             self.last_sequence = req.sequence
@@ -209,7 +228,7 @@ class Bracket(Job):
             if req.exposure_start_ns >= self._set_ns and exposure.matches(req.metadata, t, g):
                 picks.append(self._pick(req, self._ev_info(self.evs[self._next], achieved)))
                 self._next += 1
-                self._request_next(engine)
+                self._request_next(host)
                 continue
             req.release()
             self._waited += 1
@@ -219,7 +238,7 @@ class Bracket(Job):
                     f"bracket frame {ev:+g} EV: the sensor did not apply ExposureTime={t} us, AnalogueGain={g:.2f} "
                     f"within {BRACKET_SETTLE_FRAMES} frames"))
                 self._next += 1
-                self._request_next(engine)
+                self._request_next(host)
         return picks
 
     def _ev_info(self, ev: float, achieved: float) -> dict[str, Any]:
@@ -228,17 +247,17 @@ class Bracket(Job):
             info["ev_achieved"] = round(achieved, 3)
         return info
 
-    def _request_next(self, engine: "CaptureEngine") -> None:
+    def _request_next(self, host: JobHost) -> None:
         self._waited = 0
         if self._next >= len(self.evs) or self.closed:
             self._target = None
-            engine.restore_exposure()
+            host.restore_exposure()
             return
         base_t, base_g = self._base
-        self._target = exposure.bracket_exposure(base_t, base_g, self.evs[self._next], engine.advertised())
+        self._target = exposure.bracket_exposure(base_t, base_g, self.evs[self._next], host.advertised())
         t, g, _ = self._target
-        self._set_ns = engine.clock.monotonic_ns()
-        engine.set_controls({"ExposureTime": t, "AnalogueGain": g})
+        self._set_ns = host.clock.monotonic_ns()
+        host.set_controls({"ExposureTime": t, "AnalogueGain": g})
 
     def close(self) -> None:
         super().close()

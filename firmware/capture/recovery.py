@@ -3,7 +3,8 @@
 rpicam-apps answers a device timeout with a stop and start of the camera; a camera that has gone away needs
 closing and opening afresh (a new ``Picamera2``, a new libcamera ``Camera``). ``SensorKeeper`` does the first
 try as a restart when that can work, and every later try as a reopen, with waits that double from 0.5 s up to
-``backoff_max``. Controls that must outlive a restart (the half-press exposure lock) are re-applied.
+``backoff_max``. Controls that must outlive a restart (the half-press exposure lock, the operator's own
+settings) are kept here and re-applied.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import SensorDisconnected, SensorError, SensorUnavailable
 from ..sensor.protocol import Sensor, SensorMode
+from . import exposure
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,10 @@ class Backoff:
 
 
 class SensorKeeper:
-    """The one owner of the sensor object; every call to it goes through here, under one lock."""
+    """The one owner of the sensor object; every call to it goes through here, under one lock.
+
+    It also keeps the controls that outlive a restart: the half-press lock and the operator's settings.
+    """
 
     def __init__(self, sensor: Sensor, *, mode: SensorMode | None = None, buffer_count: int | None = None,
                  reopen: Callable[[], Sensor] | None = None):
@@ -49,7 +54,11 @@ class SensorKeeper:
         self.buffer_count = buffer_count
         self._reopen = reopen
         self._lock = threading.RLock()
-        self.persistent: dict[str, Any] = {}  # controls re-applied after every restart
+        # Controls re-applied after every restart, and those the operator set by hand (camctl set). Each change
+        # makes new dicts rather than changing these, so a snapshot may share them without copying.
+        self.persistent: dict[str, Any] = {}
+        self.operator: dict[str, Any] = {}
+        self.locked = False
         self.restarts = 0
         self.reopens = 0
 
@@ -80,15 +89,46 @@ class SensorKeeper:
         """Send controls to the sensor; ``persist=True`` keeps them for restarts, ``False`` forgets them."""
         with self._lock:
             if persist is True:
-                self.persistent.update({k: v for k, v in controls.items() if k != "AfTrigger"})
+                self.persistent = {**self.persistent, **{k: v for k, v in controls.items() if k != "AfTrigger"}}
             elif persist is False:
-                for k in controls:
-                    self.persistent.pop(k, None)
+                self.persistent = {k: v for k, v in self.persistent.items() if k not in controls}
             self._sensor.set_controls(controls)
 
-    def clear_persistent(self) -> None:
+    # -- exposure: the half-press lock, the operator's settings, brackets -----------------------------------
+    def lock_exposure(self, metadata: Mapping[str, Any]) -> dict[str, Any]:
+        """Hold AE and AWB (and focus once, where the lens can) at the values ``metadata`` reports."""
         with self._lock:
-            self.persistent.clear()
+            controls = exposure.lock_controls(metadata, self._sensor.camera_controls)
+            self.set_controls(controls, persist=True)
+            self.locked = True
+            return controls
+
+    def unlock_exposure(self) -> None:
+        """Hand AE and AWB back to the loops, keeping what the operator set by hand."""
+        with self._lock:
+            self.persistent = {}
+            self.set_controls(exposure.unlock_controls(self._sensor.camera_controls))
+            if self.operator:
+                # Sent after the unlock: AeEnable on hands both exposure halves back to the loop first.
+                self.set_controls(self.operator, persist=True)
+            self.locked = False
+
+    def set_operator_controls(self, manual: Mapping[str, Any], automatic: Mapping[str, Any] = {}) -> None:
+        """The operator's own settings: ``manual`` controls are kept across camera restarts, half-press releases
+        and brackets; ``automatic`` ones (e.g. ExposureTime 0) hand a control back to the loops and forget its
+        manual value. Raises ``ControlError`` (nothing changed) for a bad value."""
+        with self._lock:
+            self.set_controls({**automatic, **manual})
+            keep = lambda held: {k: v for k, v in held.items() if k not in automatic}  # noqa: E731
+            self.operator = {**keep(self.operator), **manual}
+            self.persistent = {**keep(self.persistent), **manual}
+
+    def restore_exposure(self) -> None:
+        """After a bracket: back to the held exposure, or to the automatic loops (and the operator's settings)."""
+        with self._lock:
+            adv = self._sensor.camera_controls
+            auto = {k: v for k, v in (("ExposureTime", 0), ("AnalogueGain", 0.0)) if k in adv}
+            self.set_controls({**auto, **self.persistent})
 
     def recover(self, cause: BaseException, attempt: int) -> str:
         """One attempt to get frames flowing again; returns what was done ("restart" or "reopen").

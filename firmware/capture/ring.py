@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import threading
 
+from ..errors import SensorError
 from ..sensor.request import CompletedRequest
 
 
@@ -32,6 +33,18 @@ class RequestRing:
     def newest(self) -> CompletedRequest | None:
         with self._lock:
             return self._items[-1] if self._items else None
+
+    def newest_acquired(self) -> CompletedRequest | None:
+        """The newest frame, acquired for the caller (who releases it), or None when the ring is empty."""
+        for _ in range(3):
+            req = self.newest()
+            if req is None:
+                return None
+            try:
+                return req.acquire()
+            except SensorError:  # released by the ring between the two calls: take the next newest
+                continue
+        return None
 
     def __len__(self) -> int:
         with self._lock:

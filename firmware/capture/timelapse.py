@@ -17,6 +17,7 @@ import math
 import threading
 import time
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,6 +27,17 @@ from ..storage.atomic import atomic_write
 log = logging.getLogger(__name__)
 
 Trigger = Callable[[dict[str, Any]], "Future | None"]
+
+
+@dataclass(frozen=True)
+class TimelapseStatus:
+    """A timelapse at one instant: running or not, the next frame's index of ``count``, frames missed."""
+
+    active: bool = False
+    next_index: int | None = None
+    count: int | None = None
+    interval_s: float | None = None
+    missed: int = 0
 
 
 class Timelapse:
@@ -45,17 +57,12 @@ class Timelapse:
     def active(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    @property
-    def progress(self) -> tuple[int, int] | None:
-        """(next frame index, frames in all) of the running timelapse."""
+    def status(self) -> TimelapseStatus:
+        """Where the running timelapse is (``active`` False when none is)."""
         s = self._state
-        return (s["next_index"], s["count"]) if s and self.active else None
-
-    @property
-    def schedule(self) -> dict[str, Any] | None:
-        """The running timelapse's schedule (interval_s, count, next_index, start_wall_ns), or None."""
-        s = self._state
-        return dict(s) if s and self.active else None
+        if not (s and self.active):
+            return TimelapseStatus(missed=self.missed)
+        return TimelapseStatus(True, s["next_index"], s["count"], s["interval_s"], self.missed)
 
     def start(self, interval_s: float, count: int) -> None:
         """Start a new timelapse now (replacing any state left from an earlier one)."""

@@ -2,7 +2,8 @@
 
 The three files of a capture are staged under temporary names, fsynced, then renamed together and the
 directory fsynced (``storage.atomic.write_group``): a crash or a full disk never leaves part of a capture
-under a final name, and the leftovers of a crash are removed when the next writer starts.
+under a final name, and the leftovers of a crash are removed when the next writer starts. The frame's facts
+are derived once (``firmware.develop.frame_facts``) and shared by the DNG and the JPEG's ``develop`` run.
 """
 
 from __future__ import annotations
@@ -14,17 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..develop import Recipe, develop, frame_facts, pipeline_for
 from ..formats.dng import encode_dng
 from ..formats.dng_recipe import capture_recipe, xmp_packet
 from ..formats.identity import CameraIdentity
 from ..formats.jpeg import encode_jpeg, exif_bytes
 from ..formats.previews import thumbnail_jpeg
 from ..formats.sidecar import encode_sidecar
-from ..isp import FrameInfo, Pipeline, build_pipeline
-from ..isp.noise import NoiseProfile
 from ..storage.atomic import clean_leftovers, write_group
 from ..storage.naming import unique_stem
-from ..tuning import TuningFile
 
 log = logging.getLogger(__name__)
 
@@ -68,23 +67,23 @@ class CaptureResult:
 
 
 class CaptureWriter:
-    """Develops and writes captures into ``directory`` with one tuning, look and set of options.
+    """Develops and writes captures into ``directory`` by one ``Recipe`` and one set of options.
 
     A writer is immutable once made: a reload or a new look makes a new writer, and captures already
-    queued finish with the writer they were taken with.
+    queued finish with the writer they were taken with. The DNG's colour tags come from the recipe's base
+    tuning; the JPEG is developed with the look composed onto it.
     """
 
-    def __init__(self, directory: str | Path, tuning: TuningFile, *, cfa: str, bit_depth: int,
+    def __init__(self, directory: str | Path, recipe: Recipe, *, cfa: str, bit_depth: int,
                  identity: CameraIdentity, binning: int = 1, raw: bool = True, jpeg_quality: int = 93,
-                 sidecar: bool = True, pipeline: Pipeline | None = None, look: str | None = None,
-                 clean: bool = True, crop: tuple[float, float, float, float] | None = None,
+                 sidecar: bool = True, clean: bool = True, crop: tuple[float, float, float, float] | None = None,
                  dng_compression: str = "none"):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         if clean:
             for p in clean_leftovers(self.directory):
                 log.warning("removed %s, left half-written by an earlier crash", p)
-        self.tuning = tuning
+        self.recipe = recipe
         self.cfa = cfa
         self.bit_depth = bit_depth
         self.binning = binning
@@ -94,19 +93,14 @@ class CaptureWriter:
         self.raw = raw
         self.jpeg_quality = jpeg_quality
         self.sidecar = sidecar
-        self.look = look
-        self.pipeline = pipeline or build_pipeline(tuning)
         self.dng_compression = dng_compression  # "none" or "ljpeg" (formats.dng_data)
         self._taken: set[str] = set()
 
     def replace(self, **changes) -> "CaptureWriter":
         """A writer like this one with some options changed (no leftover cleaning: it is the same directory)."""
-        opts = dict(directory=self.directory, tuning=self.tuning, cfa=self.cfa, bit_depth=self.bit_depth,
+        opts = dict(directory=self.directory, recipe=self.recipe, cfa=self.cfa, bit_depth=self.bit_depth,
                     identity=self.identity, binning=self.binning, raw=self.raw, jpeg_quality=self.jpeg_quality,
-                    sidecar=self.sidecar, pipeline=self.pipeline, look=self.look, clean=False, crop=self.crop,
-                    dng_compression=self.dng_compression)
-        if "tuning" in changes and "pipeline" not in changes:
-            opts["pipeline"] = None
+                    sidecar=self.sidecar, clean=False, crop=self.crop, dng_compression=self.dng_compression)
         opts.update(changes)
         return CaptureWriter(**opts)
 
@@ -123,19 +117,18 @@ class CaptureWriter:
         stem = unique_stem(self.directory, wall_ns, self._taken)
         files: list[tuple[str, Any]] = []
         timings: dict[str, float] = {}
-        recipe = capture_recipe(self.tuning, look=self.look, pipeline=self.pipeline, metadata=md, crop=self.crop)
+        tuning, look = self.recipe.tuning, self.recipe.look
+        frame_info = frame_facts(md, cfa=self.cfa, bit_depth=self.bit_depth, tuning=tuning,
+                                 mode_factor=self.binning, crop=self.crop)
+        pipeline = pipeline_for(self.recipe)
+        recipe = capture_recipe(tuning, look=look, pipeline=pipeline, metadata=md, crop=self.crop)
         t = time.perf_counter()
-        shift = 16 - self.bit_depth
-        noise = NoiseProfile.from_tuning(self.tuning, float(md.get("AnalogueGain", 1.0)),
-                                         float(sum(md.get("SensorBlackLevels", (0,) * 4)) / 4),
-                                         float(((1 << self.bit_depth) - 1) << shift), self.binning)
-        rgb = self.pipeline.run(raw, FrameInfo.from_metadata(md, self.cfa, self.bit_depth, noise, crop=self.crop))
+        rgb = develop(raw, frame_info, self.recipe)
         timings["isp"] = time.perf_counter() - t
         if self.raw:  # after the ISP: the DNG carries the developed picture as its preview
             t = time.perf_counter()
-            dng = encode_dng(raw, md, cfa=self.cfa, bit_depth=self.bit_depth, tuning=self.tuning,
-                             identity=self.identity, wall_ns=wall_ns, mode_factor=self.binning, look=self.look,
-                             crop=self.crop, preview=rgb, recipe=recipe, compression=self.dng_compression)
+            dng = encode_dng(raw, md, frame_info, tuning=tuning, identity=self.identity, wall_ns=wall_ns, look=look,
+                             preview=rgb, recipe=recipe, compression=self.dng_compression)
             files.append((f"{stem}.dng", dng))
             timings["dng"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -150,9 +143,9 @@ class CaptureWriter:
         if self.sidecar:
             capture = {"stem": stem, "files": [name for name, _ in files] + [f"{stem}.json"],
                        "sequence": frame.sequence, "press_ns": press_ns, "wall_time_ns": wall_ns,
-                       "lag_ms": result.lag_ns / 1e6, "lag_frames": result.lag_frames, "tuning": self.tuning.source,
-                       "look": self.look, "isp_stages": self.pipeline.names(), "timings_s": timings,
-                       "recipe": recipe.to_dict(), "denoise": {"mode": recipe.denoise, "runtime": recipe.denoise_runtime},
+                       "lag_ms": result.lag_ns / 1e6, "lag_frames": result.lag_frames, "tuning": tuning.source,
+                       "look": look, "isp_stages": pipeline.names(), "timings_s": timings, "recipe": recipe.to_dict(),
+                       "denoise": {"mode": recipe.denoise, "runtime": recipe.denoise_runtime},
                        **result.info}
             files.append((f"{stem}.json", encode_sidecar(md, capture)))
         self._taken.add(stem)

@@ -7,6 +7,6 @@
   sensitivities and the Mallett-Yuksel basis (host side: colour-science is a tool and test dependency);
 * ``chart`` - the ColorChecker's reference colours under a light, CIE Lab and CIEDE2000.
 
-Nothing here imports another ``firmware`` package: calibration (``tuning.calibrate``) and the mock sensor
+Nothing here imports another ``firmware`` package: calibration (``calibrate``) and the mock sensor
 (``sensor.mock``) both stand on it, and neither needs the other.
 """

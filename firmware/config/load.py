@@ -13,6 +13,7 @@ import re
 import reprlib
 import sys
 import typing
+from enum import Enum
 from pathlib import Path
 from typing import Any, Callable, Literal, get_args, get_origin
 
@@ -123,6 +124,11 @@ def _convert(tp, f: dataclasses.Field, value: Any, source: str, path: tuple[str,
             allowed = ", ".join(repr(c) for c in choices)
             raise ConfigError(f"{where}: must be one of {allowed}, not {_show(value)}")
         return value
+    if isinstance(tp, type) and issubclass(tp, Enum):  # a domain's vocabulary (firmware.actions, .boards)
+        choices = [m.value for m in tp]
+        if value not in choices:
+            raise ConfigError(f"{where}: must be one of {', '.join(repr(c) for c in choices)}, not {_show(value)}")
+        return tp(value)
     if tp is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: expected true or false, got {_tname(value)} {_show(value)}")
@@ -145,6 +151,11 @@ def _convert(tp, f: dataclasses.Field, value: Any, source: str, path: tuple[str,
             raise ConfigError(f"{where}: expected a string, got {_tname(value)} {_show(value)}")
         if _CONTROL.search(value):  # a NUL in a path would fail far from here, in os calls
             raise ConfigError(f"{where}: {_show(value)} contains a control character")
+        items = f.metadata.get("items")  # a comma-separated list of one vocabulary's words
+        bad = [w.strip() for w in value.split(",") if w.strip() not in {m.value for m in items}] if items else []
+        if bad or (items and not value.strip()):
+            raise ConfigError(f"{where}: {_show(value)} is not a comma-separated list of "
+                              f"{', '.join(m.value for m in items)}")
         pattern = f.metadata.get("pattern")
         if pattern and not re.fullmatch(pattern, value):
             raise ConfigError(f"{where}: {_show(value)} is not in the form {f.metadata.get('format', pattern)}")

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..actions import DenoiseMode, DriveMode, ModeAction
+from ..boards import GpioBackend, SensorBackend
+
 
 def rng(default, lo=None, hi=None):
     """A field with an inclusive valid range."""
@@ -23,7 +26,7 @@ class DaemonConfig:
 
 @dataclass(frozen=True)
 class SensorConfig:
-    backend: Literal["auto", "picamera2", "libcamera", "mock"] = "auto"
+    backend: SensorBackend = SensorBackend.AUTO
     camera: int = rng(0, 0, 15)
     # Sensor mode as "WIDTHxHEIGHT"; empty picks the full-resolution mode.
     mode: str = field(default="", metadata={"pattern": r"(\d+x\d+)?", "format": "WIDTHxHEIGHT, e.g. 2028x1520"})
@@ -62,7 +65,7 @@ class CaptureConfig:
     # Captures waiting to be developed and written, at most (the budget may hold fewer); each holds a raw frame.
     queue_size: int = rng(12, 1, 256)
     # What a shutter press does at start: one frame, a burst, a bracket, or start/stop a timelapse.
-    drive_mode: Literal["single", "burst", "bracket", "timelapse"] = "single"
+    drive_mode: DriveMode = DriveMode.SINGLE
     burst_frames: int = rng(10, 2, 256)
     # Exposure bracketing: frames (centred on 0 EV) and the step between them in EV.
     bracket_frames: int = rng(3, 2, 9)
@@ -106,7 +109,7 @@ class WatchdogConfig:
 
 @dataclass(frozen=True)
 class GpioConfig:
-    backend: Literal["auto", "gpiozero", "gpiod", "mock"] = "auto"
+    backend: GpioBackend = GpioBackend.AUTO
     # Board profile name from hw/ ("rpi4", "rpi5", "qcom-rb5", …); "auto" detects it.
     board: str = "auto"
 
@@ -121,14 +124,12 @@ class ControlsConfig:
     burst: bool = True
     burst_hold_time: float = rng(0.6, 0.05, 10.0)
     min_shot_interval: float = rng(0.1, 0.0, 10.0)
-    mode_click: Literal["drive_mode", "look", "raw", "none"] = "drive_mode"
-    mode_double_click: Literal["drive_mode", "look", "raw", "none"] = "look"
-    mode_hold: Literal["drive_mode", "look", "raw", "none"] = "raw"
+    mode_click: ModeAction = ModeAction.DRIVE_MODE
+    mode_double_click: ModeAction = ModeAction.LOOK
+    mode_hold: ModeAction = ModeAction.RAW
     double_click_time: float = rng(0.35, 0.05, 2.0)
     mode_hold_time: float = rng(1.0, 0.1, 10.0)
-    drive_modes: str = field(default="single,burst,bracket,timelapse", metadata={
-        "pattern": r"(single|burst|bracket|timelapse)(\s*,\s*(single|burst|bracket|timelapse))*",
-        "format": "a comma-separated list of single, burst, bracket, timelapse"})
+    drive_modes: str = field(default=",".join(DriveMode), metadata={"items": DriveMode})
     stuck_time: float = rng(30.0, 1.0, 3600.0)
     chatter_presses: int = rng(10, 2, 1000)
     chatter_window: float = rng(1.0, 0.1, 60.0)
@@ -183,7 +184,7 @@ class DenoiseConfig:
     # Raw denoising of stills: "off", "fast" (16-channel int8 model) or "hq" (32-channel int8 model); see
     # firmware.denoise. hq by default: it is the better picture, and at ~0.4 s per 12.3 MP frame it runs off
     # the capture path without holding up a burst.
-    mode: Literal["off", "fast", "hq"] = "hq"
+    mode: DenoiseMode = DenoiseMode.HQ
     threads: int = rng(2, 1, 64)
 
 

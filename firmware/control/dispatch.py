@@ -1,62 +1,42 @@
 """From a request line to a response line: parse, find the method, check its params, run it, log who asked.
 
-Methods are declared where they are implemented (``methods_*.py``) as ``Method`` entries; this module only
-routes. State-changing methods are logged with the caller's kernel-verified credentials (SO_PEERCRED).
+Methods are declared where they are implemented (``methods_*.py``) as ``Method`` entries, each a thin call
+into the camera (``firmware.camera``); ``METHOD_MODULES`` lists them and this module only routes.
+State-changing methods are logged with the caller's kernel-verified credentials (SO_PEERCRED).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from ..camera import Camerad
 from ..errors import CameradError
-from . import protocol
-from .params import Param, check_params
+from . import methods_camera, methods_files, methods_image, methods_tuning, protocol
+from .method import Context, Method
+from .params import check_params
 from .protocol import RequestError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..daemon.app import Camerad
     from .server import Peer
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Context:
-    """What a method may use: the camera, the caller, and the daemon's reload."""
-
-    app: "Camerad"
-    peer: "Peer | None" = None
-    reload: Callable[[], str | None] | None = None  # returns None on success, else why it was rejected
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Method:
-    name: str
-    run: Callable[[Context, dict[str, Any]], Any]
-    params: Mapping[str, Param]
-    summary: str
-    changes_state: bool = False
+# Where the methods live, in the order ``hello`` lists them.
+METHOD_MODULES = (methods_camera, methods_tuning, methods_files, methods_image)
 
 
 def all_methods() -> dict[str, Method]:
-    from . import methods_camera, methods_files, methods_image, methods_tuning
-
-    out: dict[str, Method] = {}
-    for module in (methods_camera, methods_tuning, methods_files, methods_image):
-        for m in module.METHODS:
-            out[m.name] = m
-    return out
+    return {m.name: m for module in METHOD_MODULES for m in module.METHODS}
 
 
 class Dispatcher:
     """The control server's handler: ``dispatcher(line, peer) -> response line``."""
 
-    def __init__(self, app: "Camerad", *, reload: Callable[[], str | None] | None = None,
+    def __init__(self, camera: Camerad, *, reload: Callable[[], str | None] | None = None,
                  methods: Mapping[str, Method] | None = None):
-        self.app = app
+        self.camera = camera
         self.reload = reload
         self.methods = dict(methods or all_methods())
         self.requests = 0
@@ -87,7 +67,7 @@ class Dispatcher:
             shown = ", ".join(f"{k}={_short(v)}" for k, v in params.items())
             log.info("control: %s%s by %s", name, f" ({shown})" if shown else "", peer or "an unknown peer")
         try:
-            return method.run(Context(self.app, peer, self.reload), args)
+            return method.run(Context(self.camera, peer, self.reload, tuple(self.methods)), args)
         except RequestError:
             raise
         except CameradError as exc:

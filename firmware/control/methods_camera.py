@@ -1,44 +1,40 @@
-"""Control methods for the camera itself: hello, status, capture, shutter, get/set, timelapse, selftest, mock."""
+"""Control methods for the camera itself: hello, status, capture, shutter, get/set, timelapse, selftest, mock.
+
+Each is a thin call into the camera (``firmware.camera``): ``capture`` and ``shutter`` are its one
+``trigger``, ``status`` renders its ``snapshot()``; what is left here is the wire: parameters, error codes.
+"""
 
 from __future__ import annotations
 
 import time
 from concurrent.futures import Future, TimeoutError as FutureTimeout
+
 from .. import __version__
+from ..actions import CaptureRequest, DenoiseMode, DriveMode
+from ..camera import Triggered
 from ..capture.writer import CaptureResult
-from ..denoise import MODES as DENOISE_MODES
-from ..errors import CaptureRefused, ConfigError, ControlError
+from ..errors import CaptureRefused, ConfigError, ControlError, DenoiserUnavailable
 from . import settings
-from .dispatch import Context, Method
+from .method import Context, Method
 from .params import Param
 from .protocol import VERSION, RequestError
-from .selftest import selftest
 
 
 def hello(ctx: Context, p: dict) -> dict:
-    from .dispatch import all_methods
-
-    return {"protocol": VERSION, "daemon": f"camerad {__version__}", "methods": sorted(all_methods())}
+    return {"protocol": VERSION, "daemon": f"camerad {__version__}", "methods": sorted(ctx.methods)}
 
 
 def status(ctx: Context, p: dict) -> dict:
-    from ..daemon.status import led_state, status_line
-
-    app = ctx.app
-    engine = app.engine
-    md = dict(engine.last_metadata)
-    space = app.space
-    try:
-        free = space.free_bytes() if space is not None else None
-    except OSError:
-        free = None
+    s = ctx.camera.snapshot()
+    e = s.engine
+    md = e.metadata
     duration = md.get("FrameDuration")
-    tl = app.timelapse.progress
+    tl = s.timelapse
     return {
-        "state": led_state(app).value,
-        "line": status_line(app),
-        "sensor": {"model": app.sensor.info.model, "mode": app.mode.name, "bit_depth": app.mode.bit_depth,
-                   "backend": _backend(app.sensor), "mock": _backend(app.sensor) == "mock"},
+        "state": s.state.value,
+        "line": s.line(),
+        "sensor": {"model": s.model, "mode": s.mode.name, "bit_depth": s.mode.bit_depth, "backend": s.backend.value,
+                   "mock": s.is_mock},
         "fps": round(1e6 / duration, 2) if duration else None,
         "exposure_us": md.get("ExposureTime"),
         "analogue_gain": md.get("AnalogueGain"),
@@ -47,29 +43,21 @@ def status(ctx: Context, p: dict) -> dict:
         "colour_temperature": md.get("ColourTemperature"),
         "lux": md.get("Lux"),
         "sensor_temperature": md.get("SensorTemperature"),
-        "ae_locked": engine.locked,
-        "look": app.look,
-        "denoise": app.denoise,
-        "drive_mode": app.drive_mode.value,
-        "raw": app.writer.raw,
-        "captures_written": engine.written,
-        "queue": {"used": engine.queue_used, "size": engine.queue_size},
-        "storage": {"directory": str(app.writer.directory), "free_bytes": free,
-                    "reserve_bytes": space.reserve_bytes if space is not None else None},
-        "frames": engine.frames,
-        "frames_dropped": engine.frames_dropped,
-        "last_error": engine.fault or engine.storage_error or engine.last_error,
-        "last_refusal": engine.last_refusal,
-        "timelapse": {"active": app.timelapse.active, "next": tl[0] if tl else None, "count": tl[1] if tl else None},
-        "uptime_s": round((app.clock.monotonic_ns() - app.started_ns) / 1e9, 1),
+        "ae_locked": e.locked,
+        "look": s.settings.look,
+        "denoise": s.settings.denoise.value,
+        "drive_mode": s.settings.drive_mode.value,
+        "raw": s.settings.raw,
+        "captures_written": e.written,
+        "queue": {"used": e.queue_used, "size": e.queue_size},
+        "storage": {"directory": str(s.directory), "free_bytes": s.free_bytes, "reserve_bytes": s.reserve_bytes},
+        "frames": e.frames,
+        "frames_dropped": e.frames_dropped,
+        "last_error": e.fault or e.storage_error or e.last_error,
+        "last_refusal": e.last_refusal,
+        "timelapse": {"active": tl.active, "next": tl.next_index, "count": tl.count},
+        "uptime_s": round(s.uptime_s, 1),
     }
-
-
-def _backend(sensor) -> str:
-    module = type(sensor).__module__
-    if module.startswith("firmware.sensor.mock"):
-        return "mock"
-    return module.rsplit(".", 1)[-1].removesuffix("_backend")
 
 
 def describe(result: CaptureResult) -> dict:
@@ -81,7 +69,7 @@ def describe(result: CaptureResult) -> dict:
     return out
 
 
-def collect(futures: list[Future], wait: bool, timeout: float) -> dict:
+def collect(futures: tuple[Future, ...], wait: bool, timeout: float) -> dict:
     """Each capture's files (waiting up to ``timeout`` s); a trigger refused as a whole is an error."""
     first = futures[0]
     if first.done() and isinstance(first.exception(), CaptureRefused):
@@ -106,77 +94,77 @@ def collect(futures: list[Future], wait: bool, timeout: float) -> dict:
     return {"taken": len(futures), "captures": done, "errors": errors}
 
 
-def capture(ctx: Context, p: dict) -> dict:
-    app = ctx.app
+def trigger(ctx: Context, method: str, request: CaptureRequest) -> Triggered:
+    """``camera.trigger``, its refusals of a look or denoiser as this protocol's error codes."""
     try:
-        writer = app.writer_for(raw=p["raw"], look=p["look"], denoise=p["denoise"])
-    except ControlError as exc:
-        raise RequestError("unavailable", f"capture: {exc}") from exc
-    except ConfigError as exc:
-        raise RequestError("not_found", f"capture: {exc}") from exc
+        return ctx.camera.trigger(request)
+    except ControlError as exc:  # the denoiser asked for cannot run here
+        raise RequestError("unavailable", f"{method}: {exc}") from exc
+    except ConfigError as exc:  # no such look
+        raise RequestError("not_found", f"{method}: {exc}") from exc
+
+
+def capture(ctx: Context, p: dict) -> dict:
+    develop = dict(raw=p["raw"], look=p["look"], denoise=DenoiseMode(p["denoise"]) if p["denoise"] else None)
     if p["bracket"] is not None:
         if len(p["bracket"]) < 2:
             raise RequestError("out_of_range", "capture: bracket: give 2 to 9 EV offsets, e.g. [-2, 0, 2]")
         if p["count"] != 1:
             raise RequestError("invalid_params", "capture: count and bracket cannot be combined (a bracket takes "
                                                  "one frame per EV offset)")
-        # The 0 EV (or nearest) frame first: it is the zero-lag one; then outwards, as the drive mode does.
-        evs = sorted(p["bracket"], key=lambda ev: (abs(ev), ev))
-        futures = list(app.engine.bracket(None, evs, writer=writer).futures)
+        request = CaptureRequest(drive=DriveMode.BRACKET, evs=tuple(p["bracket"]), **develop)
     elif p["count"] > 1:
-        futures = list(app.engine.burst(None, p["count"], writer=writer).futures)
+        request = CaptureRequest(drive=DriveMode.BURST, count=p["count"], **develop)
     else:
-        futures = [app.engine.capture(writer=writer)]
-    app.captures.extend(futures)
-    app.refresh()
-    return collect(futures, p["wait"], p["timeout"])
+        request = CaptureRequest(drive=DriveMode.SINGLE, **develop)
+    return collect(trigger(ctx, "capture", request).futures, p["wait"], p["timeout"])
 
 
 def shutter(ctx: Context, p: dict) -> dict:
-    app = ctx.app
-    futures = app.shutter(app.clock.monotonic_ns())
-    if not futures:  # timelapse drive mode: the press started or stopped one
-        return {"drive_mode": app.drive_mode.value, "timelapse": timelapse_status(ctx, {}), "captures": []}
-    return {"drive_mode": app.drive_mode.value, **collect(futures, p["wait"], p["timeout"])}
+    done = trigger(ctx, "shutter", CaptureRequest())
+    if not done.futures:  # timelapse drive mode: the press started or stopped one
+        return {"drive_mode": done.drive.value, "timelapse": timelapse_status(ctx, {}), "captures": []}
+    return {"drive_mode": done.drive.value, **collect(done.futures, p["wait"], p["timeout"])}
 
 
 def get(ctx: Context, p: dict) -> dict:
-    return {"values": settings.get(ctx.app, p["keys"]), "ranges": settings.ranges(ctx.app)}
+    return {"values": settings.get(ctx.camera, p["keys"]), "ranges": ctx.camera.setting_ranges()}
 
 
 def set_(ctx: Context, p: dict) -> dict:
-    values = settings.check(ctx.app, p["values"])
-    return {"values": settings.apply(ctx.app, values)}
+    values = settings.check(ctx.camera, p["values"])
+    try:
+        return {"values": ctx.camera.apply_settings(values)}
+    except DenoiserUnavailable as exc:
+        raise RequestError("unavailable", f"set: {exc}") from exc
+    except ControlError as exc:
+        raise RequestError("out_of_range", f"set: {exc}") from exc
+    except ConfigError as exc:
+        raise RequestError("not_found", f"set: {exc}") from exc
 
 
 def timelapse_start(ctx: Context, p: dict) -> dict:
-    c = ctx.app.config.capture
-    ctx.app.timelapse.start(p["interval"] or c.timelapse_interval, p["count"] or c.timelapse_count)
-    ctx.app.refresh()
+    ctx.camera.start_timelapse(p["interval"], p["count"])
     return timelapse_status(ctx, {})
 
 
 def timelapse_stop(ctx: Context, p: dict) -> dict:
-    was = ctx.app.timelapse.active
-    ctx.app.timelapse.stop()
-    ctx.app.refresh()
+    was = ctx.camera.stop_timelapse()
     return {**timelapse_status(ctx, {}), "stopped": was}
 
 
 def timelapse_status(ctx: Context, p: dict) -> dict:
-    tl = ctx.app.timelapse
-    state = tl.schedule
-    return {"active": tl.active, "next": state["next_index"] if state else None,
-            "count": state["count"] if state else None, "interval": state["interval_s"] if state else None,
+    tl = ctx.camera.snapshot().timelapse
+    return {"active": tl.active, "next": tl.next_index, "count": tl.count, "interval": tl.interval_s,
             "missed": tl.missed}
 
 
 def mock_focus(ctx: Context, p: dict) -> dict:
-    sensor = ctx.app.sensor
-    if not hasattr(sensor, "set_focus"):
+    lens = ctx.camera.sensor.lens
+    if lens is None:
         raise RequestError("unavailable", "mock.focus: the sensor is not the mock (a real lens is turned by hand)")
-    sensor.set_focus(p["position"])
-    return {"position": sensor.focus_position, "sharp_at": sensor.focus_sharp, "defocus_px": sensor.defocus_px}
+    lens.set_focus(p["position"])
+    return {"position": lens.focus_position, "sharp_at": lens.focus_sharp, "defocus_px": lens.defocus_px}
 
 
 _WAIT = {"wait": Param(bool, default=True), "timeout": Param(float, default=120.0, lo=0.1, hi=3600.0)}
@@ -188,7 +176,7 @@ METHODS = [
         "count": Param(int, default=1, lo=1, hi=256),
         "bracket": Param(list, default=None, item=float, lo=-8.0, hi=8.0, max_items=9),
         "raw": Param(bool, default=None),
-        "denoise": Param(str, default=None, choices=DENOISE_MODES),
+        "denoise": Param(str, default=None, choices=tuple(m.value for m in DenoiseMode)),
         "look": Param(str, default=None, max_len=200),
         **_WAIT}, "take frames now, whatever the drive mode; returns the files", changes_state=True),
     Method("shutter", shutter, dict(_WAIT), "press the shutter in the current drive mode", changes_state=True),
@@ -200,7 +188,7 @@ METHODS = [
            "start a timelapse", changes_state=True),
     Method("timelapse.stop", timelapse_stop, {}, "stop the timelapse", changes_state=True),
     Method("timelapse.status", timelapse_status, {}, "the timelapse's progress"),
-    Method("selftest", lambda ctx, p: selftest(ctx.app), {}, "check sensor, tuning, storage, GPIO, denoiser"),
+    Method("selftest", lambda ctx, p: ctx.camera.selftest(), {}, "check sensor, tuning, storage, GPIO, denoiser"),
     Method("mock.focus", mock_focus, {"position": Param(float, lo=0.0, hi=1.0)},
            "turn the mock lens's focus ring", changes_state=True),
 ]

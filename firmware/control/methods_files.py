@@ -16,7 +16,7 @@ import stat
 import time
 
 from ..storage.atomic import TMP_PREFIX
-from .dispatch import Context, Method
+from .method import Context, Method
 from .params import Param
 from .protocol import RequestError
 
@@ -24,7 +24,7 @@ CHUNK = 1 << 20  # largest fetch chunk (base64 makes the response about 1.4 MB)
 
 
 def files(ctx: Context, p: dict) -> dict:
-    directory = ctx.app.writer.directory
+    directory = ctx.camera.snapshot().directory
     groups: dict[str, list[dict]] = {}
     skipped = 0
     try:
@@ -70,7 +70,7 @@ def check_name(name: str) -> str:
 
 def fetch(ctx: Context, p: dict) -> dict:
     name = check_name(p["name"])
-    directory = ctx.app.writer.directory
+    directory = ctx.camera.snapshot().directory
     try:
         dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import base64
 
-from ..daemon import analysis
-from ..daemon.viewfinder import PreviewFrame, ViewfinderError
-from .dispatch import Context, Method
+from ..camera import analysis
+from ..camera.viewfinder import PreviewFrame, ViewfinderError
+from ..formats.jpeg import encode_jpeg
+from .method import Context, Method
 from .params import Param
 from .protocol import RequestError
 
 
 def frame(ctx: Context) -> PreviewFrame:
     try:
-        return ctx.app.preview().latest(timeout=10.0)
+        return ctx.camera.preview().latest(timeout=10.0)
     except ViewfinderError as exc:
         raise RequestError("unavailable", str(exc)) from exc
 
@@ -26,9 +27,9 @@ def preview(ctx: Context, p: dict) -> dict:
             rgb = analysis.peaking(rgb)
         if p["zebra"]:
             rgb = analysis.zebras(rgb)
-        jpeg = analysis.encode_jpeg(rgb, p["quality"] or ctx.app.config.preview.jpeg_quality)
+        jpeg = encode_jpeg(rgb, quality=p["quality"] or ctx.camera.config.preview.jpeg_quality, icc_profile=None)
     else:
-        jpeg = f.jpeg(p["quality"] or ctx.app.config.preview.jpeg_quality)
+        jpeg = f.jpeg(p["quality"] or ctx.camera.config.preview.jpeg_quality)
     w, h = f.size
     return {"jpeg": base64.b64encode(jpeg).decode("ascii"), "width": w, "height": h, "sequence": f.sequence,
             "timestamp_ns": f.timestamp_ns, "focus": round(f.focus, 3)}
@@ -41,7 +42,7 @@ def histogram(ctx: Context, p: dict) -> dict:
 
 
 def focus(ctx: Context, p: dict) -> dict:
-    vf = ctx.app.preview()
+    vf = ctx.camera.preview()
     if p["reset"]:
         vf.reset_focus_peak()
     f = frame(ctx)

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from ..capture.looks import look_names
-from ..tuning.looks import load_look
-from .dispatch import Context, Method
+from ..tuning.looks import list_looks, load_look
+from .method import Context, Method
 from .params import Param
 from .protocol import RequestError
 
 
 def looks(ctx: Context, p: dict) -> dict:
     out = []
-    for name in look_names():
+    current = ctx.camera.settings.look
+    for name in list_looks():
         try:
             summary = load_look(name).summary
         except Exception as exc:  # noqa: BLE001 - a broken look file is listed with its error
             summary = f"(cannot be read: {exc})"
-        out.append({"name": name, "summary": summary, "current": name == ctx.app.look})
-    return {"looks": out, "current": ctx.app.look}
+        out.append({"name": name, "summary": summary, "current": name == current})
+    return {"looks": out, "current": current}
 
 
 def tuning_show(ctx: Context, p: dict) -> dict:
-    tf = ctx.app.tuning
+    tf = ctx.camera.tuning
     if p["block"] is not None:
         params = tf.block(p["block"])
         if params is None:
@@ -29,7 +29,8 @@ def tuning_show(ctx: Context, p: dict) -> dict:
                                             f"(blocks: {', '.join(name for name, _ in tf.algorithms)})")
         return {"source": tf.source, "block": p["block"], "params": params}
     return {"source": tf.source, "target": tf.target, "version": tf.version,
-            "blocks": [name for name, _ in tf.algorithms], "look": ctx.app.look, "denoise": ctx.app.denoise}
+            "blocks": [name for name, _ in tf.algorithms], "look": ctx.camera.settings.look,
+            "denoise": ctx.camera.settings.denoise.value}
 
 
 def tuning_reload(ctx: Context, p: dict) -> dict:
@@ -40,7 +41,7 @@ def tuning_reload(ctx: Context, p: dict) -> dict:
     if rejected:
         raise RequestError("failed", f"tuning.reload: rejected, the running configuration and tuning are kept: "
                                      f"{rejected}")
-    return {"reloaded": True, "tuning": ctx.app.tuning.source, "config": ctx.app.config.source}
+    return {"reloaded": True, "tuning": ctx.camera.tuning.source, "config": ctx.camera.config.source}
 
 
 METHODS = [

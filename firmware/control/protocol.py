@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..actions import Setting
 from ..errors import CameradError
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,8 @@ MAX_LINE = 64 * 1024
 # The deepest request the protocol has is 4 levels ({"params": {"values": {"colour_gains": [...]}}}); a request
 # nested deeper than this is refused before it is parsed (a parser that recursed 30 000 levels would overflow).
 MAX_DEPTH = 32
-# The settings ``get`` and ``set`` know (see ``settings.py`` for their values).
-SETTING_KEYS = ("exposure", "gain", "ev", "awb", "colour_gains", "look", "denoise", "drive_mode", "raw")
+# The settings ``get`` and ``set`` know (``firmware.camera.settings`` says what each accepts and does).
+SETTING_KEYS = tuple(Setting)
 
 # Error codes, each with what it means (docs/control-protocol.md lists them with examples).
 ERRORS = {

@@ -1,22 +1,21 @@
 """What camerad serves to operators, started and stopped together: the control socket and the preview page.
 
-The control socket is systemd's when it handed one over (``Camerad.control_sockets["control"]``), else one
-camerad creates (mode 0660) and removes when it stops. The preview page runs only when ``[preview] enabled``.
+The control socket is systemd's when it handed one over (``activated``: the sockets named ``control``), else
+one camerad creates (mode 0660) and removes when it stops. The preview page runs only when ``[preview] enabled``.
+``reload`` is the process's reload (the daemon's SIGHUP path): None on success, else why it was rejected.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
+from ..camera import Camerad
 from . import paths
 from .dispatch import Dispatcher
 from .server import ControlServer, bind_socket
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..daemon.app import Camerad
-    from ..daemon.lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +31,11 @@ class Services:
         self.control.close()
 
 
-def start_services(app: "Camerad", life: "Lifecycle | None" = None, *,
-                   socket_path: str | Path | None = None) -> Services:
-    """Start the control server (and the preview page if enabled) for ``app``."""
+def start_services(app: Camerad, *, reload: Callable[[], str | None] | None = None,
+                   socket_path: str | Path | None = None, activated: list[socket.socket] | None = None) -> Services:
+    """Start the control server (and the preview page if enabled) for the camera ``app``."""
     cfg = app.config.control
-    reload = None
-    if life is not None:
-        reload = lambda: None if life.reload() else (life.last_reload_error or "rejected")  # noqa: E731
     dispatcher = Dispatcher(app, reload=reload)
-    activated = app.control_sockets.get("control") or []
     if activated:
         sock, path = activated[0], None
     else:

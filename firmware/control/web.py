@@ -30,16 +30,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
+from ..camera import analysis
+from ..camera.viewfinder import ViewfinderError
 from ..clock import Clock
-from ..daemon import analysis
-from ..daemon.viewfinder import ViewfinderError
+from ..formats.jpeg import encode_jpeg
 from . import web_guard as guard
 from .connections import FD_ERRNOS, SEND_TIMEOUT_S, Deadlines, FdReserve, Slot, drain_and_close, fd_share, send_now
 from .page import PAGE
 from .protocol import RequestError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..daemon.app import Camerad
+    from ..camera import Camerad
     from .dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -320,7 +321,7 @@ class _PreviewHandler(BaseHTTPRequestHandler):
         if not (zebra or peaking):
             return frame.jpeg(quality)
         rgb = analysis.peaking(frame.rgb) if peaking else frame.rgb
-        return analysis.encode_jpeg(analysis.zebras(rgb) if zebra else rgb, quality)
+        return encode_jpeg(analysis.zebras(rgb) if zebra else rgb, quality=quality, icc_profile=None)
 
     def _frame(self, zebra: bool, peaking: bool) -> None:
         try:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__, logs
+from ..boards import GpioBackend, SensorBackend
 from ..config import DEFAULT_PATH, Config, load
 from ..errors import CameradError
 
@@ -68,8 +69,8 @@ def load_config(args: argparse.Namespace) -> Config:
     else:
         config = Config()
     if args.mock:
-        config = dataclasses.replace(config, sensor=dataclasses.replace(config.sensor, backend="mock"),
-                                     gpio=dataclasses.replace(config.gpio, backend="mock"))
+        config = dataclasses.replace(config, sensor=dataclasses.replace(config.sensor, backend=SensorBackend.MOCK),
+                                     gpio=dataclasses.replace(config.gpio, backend=GpioBackend.MOCK))
     return config
 
 
@@ -92,7 +93,7 @@ def main(argv=None) -> int:
     logs.setup(args.log_level or ("warning" if args.demo else config.daemon.log_level))
     try:
         if args.demo:
-            if config.sensor.backend != "mock":
+            if config.sensor.backend is not SensorBackend.MOCK:
                 print("camerad: --demo runs on the mock sensor; add --mock", file=sys.stderr)
                 return 2
             from .demo import run_demo
@@ -115,23 +116,26 @@ def _enable_faulthandler() -> None:
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
+    from ..camera import Camerad
+    from ..control.service import start_services
     from .activation import listen_fds
-    from .app import Camerad
     from .lifecycle import run as run_lifecycle
 
     # A button's callback thread gets the interpreter within 1 ms of a press even while a capture is being
     # developed (the default 5 ms would be the press's timestamp error).
     sys.setswitchinterval(0.001)
-    app = Camerad(config, captures=args.captures)
-    app.control_sockets = listen_fds()
-    if app.control_sockets:
-        log.info("socket activation: %s", ", ".join(f"{k} ({len(v)})" for k, v in app.control_sockets.items()))
-    log.info("camerad %s: %s %s (%d-frame ZSL ring, %d buffers), captures in %s", __version__,
-             app.sensor.info.model, app.mode.name, app.plan.ring, app.plan.buffer_count, app.writer.directory)
-    from ..control.service import start_services
-
-    return run_lifecycle(app, reload_config=lambda: load_config(args),
-                         services=lambda life: start_services(app, life, socket_path=args.socket))
+    activated = listen_fds()
+    if activated:
+        log.info("socket activation: %s", ", ".join(f"{k} ({len(v)})" for k, v in activated.items()))
+    camera = Camerad(config, captures=args.captures)
+    status = camera.snapshot()
+    log.info("camerad %s: %s %s (%d-frame ZSL ring, %d buffers), captures in %s", __version__, status.model,
+             status.mode.name, status.engine.settings.ring_size, status.engine.settings.buffer_count,
+             status.directory)
+    return run_lifecycle(camera, reload_config=lambda: load_config(args),
+                         services=lambda life: start_services(camera, reload=life.reload_for_operator,
+                                                              socket_path=args.socket,
+                                                              activated=activated.get("control")))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@
 * ``SIGHUP`` sends ``RELOADING=1``, reloads the configuration and tuning (a bad file is logged and the running
   ones kept), then ``READY=1``.
 * ``SIGTERM``/``SIGINT`` send ``STOPPING=1``, stop streaming, write every capture already taken (asking systemd
-  for more time while the queue drains) and exit 0. ``SIGUSR1`` presses the shutter.
+  for more time while the queue drains) and exit 0. ``SIGUSR1`` presses the shutter: the camera's one
+  ``trigger``, as the button and the control socket do.
 
 Signal handlers do nothing but wake this loop (``signal.set_wakeup_fd``), so no handler ever runs camera code
 in the middle of another lock holder.
@@ -23,9 +24,10 @@ import signal
 import threading
 from typing import Any, Callable
 
+from ..actions import CaptureRequest
+from ..camera import Camerad
 from ..config import Config
 from ..errors import CameradError
-from .app import Camerad
 from .notify import Notifier, watchdog_interval
 
 log = logging.getLogger(__name__)
@@ -38,12 +40,12 @@ _DRAIN_EXTEND_S = 30.0  # each time a queued capture is written during stop, ask
 class Lifecycle:
     """One daemon run: ``ready``, then ``tick`` until asked to stop, then ``stop``. Testable without signals."""
 
-    def __init__(self, app: Camerad, notifier: Notifier, *, reload_config: Callable[[], Config] | None = None,
+    def __init__(self, camera: Camerad, notifier: Notifier, *, reload_config: Callable[[], Config] | None = None,
                  watchdog_s: float | None = None):
-        self.app = app
+        self.camera = camera
         self.notifier = notifier
         self.reload_config = reload_config
-        self.watchdog_s = watchdog_s if app.config.watchdog.enabled else None
+        self.watchdog_s = watchdog_s if camera.config.watchdog.enabled else None
         self.pings = 0
         self._status = ""
         self.last_reload_error: str | None = None
@@ -52,28 +54,28 @@ class Lifecycle:
     def ready(self, timeout: float) -> bool:
         """Wait for the first frame; then READY=1. False (and a STATUS saying why) if none came in time."""
         self.notifier.status("starting: waiting for the first frame")
-        if not self.app.engine.wait_for_frame(timeout):
-            why = self.app.engine.fault or f"no frame within {timeout:.0f} s"
+        if not self.camera.wait_for_frame(timeout):
+            why = self.camera.snapshot().engine.fault or f"no frame within {timeout:.0f} s"
             self.notifier.status(f"error: camera not ready: {why}")
             return False
-        self.app.refresh()
-        self._status = self.app.status_line()
+        self.camera.refresh()
+        self._status = self.camera.status_line()
         self.notifier.ready(self._status)
         log.info("%s", self._status)
         return True
 
     def frames_flowing(self) -> bool:
-        last = self.app.engine.last_frame_ns
-        stall = self.app.config.watchdog.frame_stall
-        return last is not None and self.app.clock.monotonic_ns() - last <= stall * 1e9
+        last = self.camera.snapshot().engine.last_frame_ns
+        stall = self.camera.config.watchdog.frame_stall
+        return last is not None and self.camera.clock.monotonic_ns() - last <= stall * 1e9
 
     def tick(self) -> None:
         """Ping the watchdog if frames are flowing; refresh LED state and STATUS."""
         if self.watchdog_s and self.frames_flowing():
             if self.notifier.watchdog():
                 self.pings += 1
-        self.app.refresh()
-        line = self.app.status_line()
+        self.camera.refresh()
+        line = self.camera.status_line()
         if line != self._status:
             self._status = line
             self.notifier.status(line)
@@ -85,8 +87,8 @@ class Lifecycle:
             ok = True
             self.last_reload_error = None
             try:
-                config = self.reload_config() if self.reload_config else self.app.config
-                self.app.reload(config)
+                config = self.reload_config() if self.reload_config else self.camera.config
+                self.camera.reload(config)
             except (CameradError, OSError, ValueError) as exc:
                 ok = False
                 self.last_reload_error = str(exc)
@@ -95,40 +97,44 @@ class Lifecycle:
                 ok = False
                 self.last_reload_error = f"{type(exc).__name__}: {exc}"
                 log.exception("reload failed, keeping the running configuration and tuning: %s", exc)
-            self.notifier.ready(self.app.status_line() if ok else
-                                f"{self.app.status_line()} (last reload rejected, see the journal)")
+            self.notifier.ready(self.camera.status_line() if ok else
+                                f"{self.camera.status_line()} (last reload rejected, see the journal)")
             return ok
+
+    def reload_for_operator(self) -> str | None:
+        """The control socket's ``tuning.reload``: the same reload; None when it took, else why not."""
+        return None if self.reload() else (self.last_reload_error or "rejected")
 
     def stop(self) -> None:
         self.notifier.stopping()
-        queued = self.app.engine.queue_used
+        queued = self.camera.snapshot().engine.queue_used
         self.notifier.status(f"stopping: writing {queued} queued capture(s)" if queued else "stopping")
         log.info("stopping: finishing %d queued capture(s)", queued)
-        self.app.engine.on_change = self._draining
-        self.app.stop()
+        self.camera.stop(progress=self._draining)
 
     def _draining(self) -> None:
         self.notifier.extend_timeout(_DRAIN_EXTEND_S)
 
 
-def run(app: Camerad, *, reload_config: Callable[[], Config] | None = None, ready_timeout: float = 60.0,
+def run(camera: Camerad, *, reload_config: Callable[[], Config] | None = None, ready_timeout: float = 60.0,
         notifier: Notifier | None = None, services: Callable[[Lifecycle], Any] | None = None) -> int:
-    """Run ``app`` until SIGTERM/SIGINT; returns the exit status (0 after a clean stop).
+    """Run ``camera`` until SIGTERM/SIGINT; returns the exit status (0 after a clean stop).
 
     ``services(life)`` starts what serves operators (the control socket, the preview page) before the camera
     starts; what it returns is closed after the camera has stopped.
     """
     notifier = notifier or Notifier.from_env()
-    life = Lifecycle(app, notifier, reload_config=reload_config, watchdog_s=watchdog_interval())
+    life = Lifecycle(camera, notifier, reload_config=reload_config, watchdog_s=watchdog_interval())
     rfd, wfd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     previous = {sig: signal.signal(sig, lambda *_: None) for sig in HANDLED}
     old_wakeup = signal.set_wakeup_fd(wfd, warn_on_full_buffer=False)
     running = None
     try:
         running = services(life) if services is not None else None
-        app.start()
+        camera.start()
         if not life.ready(ready_timeout):
-            log.error("camera not ready after %.0f s: %s", ready_timeout, app.engine.fault or "no frame")
+            log.error("camera not ready after %.0f s: %s", ready_timeout,
+                      camera.snapshot().engine.fault or "no frame")
             life.stop()
             return 1
         tick = min(_TICK_S, life.watchdog_s or _TICK_S)
@@ -140,7 +146,7 @@ def run(app: Camerad, *, reload_config: Callable[[], Config] | None = None, read
                 if sig == signal.SIGHUP:
                     life.reload()
                 elif sig == signal.SIGUSR1:
-                    app.shutter(app.clock.monotonic_ns())
+                    camera.trigger(CaptureRequest(press_ns=camera.clock.monotonic_ns()))
             life.tick()
     finally:
         if running is not None:

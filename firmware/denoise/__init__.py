@@ -1,7 +1,7 @@
 """Raw denoising: the TFLite model and a classical fallback, behind the ISP's denoise hook.
 
-``make_denoiser(mode, threads)`` is the one entry point (the daemon's ``[denoise]`` config, ``camtune develop
---denoise``):
+``make_denoiser(mode, threads)`` is the one entry point, for a ``firmware.actions.DenoiseMode`` (the daemon's
+``[denoise]`` config, ``camtune develop --denoise``; ``firmware.develop`` keeps each mode's denoiser):
 
 * ``off``: None (the ISP leaves the stage out).
 * ``hq``: a 32-channel CNN (``models/raw_cnn32.json``), quantised to int8 in range banks: each frame runs
@@ -19,11 +19,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ..actions import DenoiseMode
 from . import runtime
 
-MODES = ("off", "fast", "hq")
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-NETWORKS = {"hq": MODELS_DIR / "raw_cnn32.json", "fast": MODELS_DIR / "raw_cnn16.json"}
+NETWORKS = {DenoiseMode.HQ: MODELS_DIR / "raw_cnn32.json", DenoiseMode.FAST: MODELS_DIR / "raw_cnn16.json"}
 
 log = logging.getLogger(__name__)
 _warned = False
@@ -39,9 +39,10 @@ def _warn_fallback(reason: str) -> None:
 
 def make_denoiser(mode: str, threads: int = 2):
     """A ``firmware.isp.denoise.Denoiser`` for ``mode``, or None for ``off``."""
-    if mode not in MODES:
-        raise ValueError(f"denoise mode {mode!r} is not one of {', '.join(MODES)}")
-    if mode == "off":
+    if mode not in tuple(DenoiseMode):
+        raise ValueError(f"denoise mode {mode!r} is not one of {', '.join(DenoiseMode)}")
+    mode = DenoiseMode(mode)
+    if mode is DenoiseMode.OFF:
         return None
     if not 1 <= int(threads) <= 64:
         raise ValueError(f"denoise threads must be 1..64, got {threads}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from firmware.isp.frame import FrameInfo
+from firmware.frame import FrameInfo
 
 from . import conditioning
 from .model import pack, unpack

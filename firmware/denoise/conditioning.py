@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from firmware.isp.noise import NoiseProfile
+from firmware.frame import NoiseProfile
 
 # The model sees the stabilised signal divided by this, so its input stays within a few units (unit noise
 # becomes 1/16): the same constant in training and at run time.

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from firmware.isp.cfa import check_cfa
-from firmware.isp.frame import FrameInfo
+from firmware.frame import check_cfa
+from firmware.frame import FrameInfo
 
 from . import conditioning, runtime
 from .tiling import Tiling

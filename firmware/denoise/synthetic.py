@@ -18,7 +18,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from firmware.isp.noise import NoiseProfile
+from firmware.frame import NoiseProfile
 
 # Pictures in scikit-image's wheel. The test pictures, and motorcycle_right (the stereo twin of a test
 # picture), never reach training.

@@ -4,8 +4,10 @@
   ``ProfileName``, ``ProfileCalibrationSignature``, the look's ``ProfileToneCurve`` and ``ProfileLookTable``:
   ``dng_profile``), ``AsShotNeutral``, the recipe in ``DNGPrivateData`` (``dng_recipe``) and XMP;
 * sub-IFD 0: the raw CFA image (uncompressed, or lossless JPEG tiles: ``dng_data``) with its black and
-  white levels, ``NoiseProfile`` (the tuning's ``rpi.noise`` at the frame's gain) and lens shading as
-  ``GainMap`` opcodes in ``OpcodeList2`` (``dng_opcodes``);
+  white levels, ``NoiseProfile`` and lens shading as ``GainMap`` opcodes in ``OpcodeList2``
+  (``dng_opcodes``) - the levels, the noise profile and the crop are the frame's ``FrameInfo``, derived once
+  by the writer (``develop.frame_facts``: the tuning's ``rpi.noise`` at the frame's gain) and shared with the
+  JPEG's development;
 * sub-IFD 1: a 1024-pixel JPEG preview of the camera's rendering (``previews``);
 * the EXIF IFD: exposure, ISO, aperture, lens, time with sub-seconds and offset (``exif``).
 
@@ -22,15 +24,14 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..isp.noise import NoiseProfile
-from ..tuning import TuningFile
 from ..colour.matrices import ILLUMINANTS
+from ..frame import FrameInfo
+from ..tuning import TuningFile
 from .dng_data import encode_raw
 from .dng_opcodes import shading_gain_maps, shot_ct
 from .dng_profile import build_profile, colour_matrix  # noqa: F401  (colour_matrix: part of this API)
 from .dng_recipe import DNG_PRIVATE_DATA, CaptureRecipe, encode_private_data, xmp_packet
-from .exif import (DATETIME, MAKE, MODEL, ORIENTATION, SOFTWARE, exif_datetime, exif_ifd,  # noqa: F401
-                   iso_speed)
+from .exif import DATETIME, MAKE, MODEL, ORIENTATION, SOFTWARE, exif_datetime, exif_ifd
 from .identity import CameraIdentity
 from .previews import PREVIEW_LONG_SIDE, THUMBNAIL_LONG_SIDE, baseline_jpeg, long_side
 from .tiff_ifd import ASCII, BYTE, DOUBLE, FLOAT, LONG, SHORT, SRATIONAL, UNDEFINED, Ifd, rational, serialize, srational
@@ -56,14 +57,6 @@ def rendering_tuning(tuning: TuningFile, look: str | None) -> TuningFile:
     return hit[1]
 
 
-def _noise(tuning, metadata, bit_depth, mode_factor) -> tuple[float, float] | None:
-    black16 = float(np.mean(metadata.get("SensorBlackLevels", (0, 0, 0, 0))))
-    white16 = float(((1 << bit_depth) - 1) << (16 - bit_depth))
-    profile = NoiseProfile.from_tuning(tuning, float(metadata.get("AnalogueGain", 1.0)), black16, white16,
-                                       mode_factor)
-    return None if profile is None else (profile.shot, profile.read)
-
-
 def _matrix(ifd: Ifd, tag: int, m: np.ndarray) -> None:
     ifd.set(tag, SRATIONAL, [srational(v) for v in np.ravel(m)])
 
@@ -85,9 +78,10 @@ def profile_tags(ifd: Ifd, profile) -> None:
         ifd.set(51108, LONG, 0)  # ProfileLookTableEncoding: linear
 
 
-def _raw_ifd(raw: np.ndarray, metadata, cfa: str, bit_depth: int, compression: str) -> Ifd:
+def _raw_ifd(raw: np.ndarray, frame: FrameInfo, compression: str) -> Ifd:
     h, w = raw.shape
-    data = encode_raw(raw, compression, bits=bit_depth)
+    cfa = frame.cfa
+    data = encode_raw(raw, compression, bits=frame.white_level.bit_length())
     ifd = Ifd().set(254, LONG, 0).set(256, LONG, w).set(257, LONG, h).set(258, SHORT, 16)
     ifd.set(259, SHORT, data.compression).set(262, SHORT, 32803).set(277, SHORT, 1).set(284, SHORT, 1)
     if data.tiles:
@@ -97,28 +91,22 @@ def _raw_ifd(raw: np.ndarray, metadata, cfa: str, bit_depth: int, compression: s
     ifd.image(data.segments, tiles=data.tiles)
     ifd.set(33421, SHORT, [2, 2]).set(33422, BYTE, bytes(CFA_CODES[c] for c in cfa))
     ifd.set(50710, BYTE, bytes([0, 1, 2])).set(50711, SHORT, 1)
-    shift = 16 - bit_depth
-    bl16 = metadata.get("SensorBlackLevels", (0, 0, 0, 0))
-    by_colour = {"R": bl16[0], "B": bl16[3]}
-    greens = [bl16[1], bl16[2]]
-    black = [int(by_colour[c] if c in by_colour else greens.pop(0)) >> shift for c in cfa]
-    ifd.set(50713, SHORT, [2, 2]).set(50714, LONG, black).set(50717, LONG, (1 << bit_depth) - 1)
+    black = [int(b) for b in frame.black_levels]
+    ifd.set(50713, SHORT, [2, 2]).set(50714, LONG, black).set(50717, LONG, frame.white_level)
     ifd.set(50719, LONG, [0, 0]).set(50720, LONG, [w, h])  # DefaultCropOrigin/Size: the whole frame
     return ifd
 
 
-def encode_dng(raw: np.ndarray, metadata: Mapping[str, Any], *, cfa: str, bit_depth: int, tuning: TuningFile,
-               identity: CameraIdentity, wall_ns: int, orientation: int = 1, mode_factor: float = 1.0,
-               look: str | None = None, crop: tuple[float, float, float, float] | None = None,
+def encode_dng(raw: np.ndarray, metadata: Mapping[str, Any], frame: FrameInfo, *, tuning: TuningFile,
+               identity: CameraIdentity, wall_ns: int, orientation: int = 1, look: str | None = None,
                preview: np.ndarray | None = None, recipe: CaptureRecipe | None = None,
                compression: str = "none") -> bytes:
-    """The DNG file for one raw frame (uint16, unpacked, black level included), as bytes.
+    """The DNG file for one raw frame (uint16, unpacked, black level included) that ``frame`` describes.
 
     ``tuning`` is the base (calibrated) tuning: the colour matrices come from it. ``look`` names the look the
-    camera's JPEG was developed with (profile tone curve, look table, lens shading kept); ``crop`` is the
-    sensor mode's field of view as fractions of the pixel array; ``preview`` the developed 8-bit sRGB picture
-    (thumbnail and preview); ``recipe`` the development recipe for ``DNGPrivateData``; ``compression``
-    ``"none"`` or ``"ljpeg"``.
+    camera's JPEG was developed with (profile tone curve, look table, lens shading kept); the sensor mode's
+    field of view is ``frame.crop``; ``preview`` the developed 8-bit sRGB picture (thumbnail and preview);
+    ``recipe`` the development recipe for ``DNGPrivateData``; ``compression`` ``"none"`` or ``"ljpeg"``.
     """
     if raw.dtype != np.uint16 or raw.ndim != 2:
         raise ValueError(f"DNG needs a 2-D uint16 Bayer frame, got {raw.dtype} {raw.shape}")
@@ -130,13 +118,12 @@ def encode_dng(raw: np.ndarray, metadata: Mapping[str, Any], *, cfa: str, bit_de
     profile = build_profile(tuning, rendering, look=look, ct=ct, lux=lux, camera=f"{identity.make} {identity.model}")
     stamp, subsec, offset = when = exif_datetime(wall_ns)
 
-    raw_ifd = _raw_ifd(raw, metadata, cfa, bit_depth, compression)
-    opcodes = shading_gain_maps(rendering, ct, cfa, (h, w), crop)
+    raw_ifd = _raw_ifd(raw, frame, compression)
+    opcodes = shading_gain_maps(rendering, ct, frame.cfa, (h, w), frame.crop)
     if opcodes is not None:
         raw_ifd.set(51009, UNDEFINED, opcodes)
-    noise = _noise(tuning, metadata, bit_depth, mode_factor)
-    if noise is not None:
-        raw_ifd.set(51041, DOUBLE, list(noise))
+    if frame.noise is not None:
+        raw_ifd.set(51041, DOUBLE, [frame.noise.shot, frame.noise.read])
 
     if preview is not None:
         thumb = long_side(preview, THUMBNAIL_LONG_SIDE)

@@ -1,14 +1,15 @@
 """Lens shading as DNG ``GainMap`` opcodes (``OpcodeList2``), one per CFA plane, as Android's DngCreator writes.
 
 The gains are the tuning's ALSC exactly as our ISP applies them (``isp.alsc.AlscStage.tables``: libcamera's
-colour tables at the shot's colour temperature, each normalised to a minimum of 1 over the mode's crop, times
-the luminance table at the rendering's ``luminance_strength``), so a developer that applies the opcodes sees
-the same flat field as the camera's JPEG - including the fall-off a look keeps on purpose.
+colour tables at the shot's colour temperature resampled onto the mode's crop, each normalised to a minimum of
+1 there, times the luminance table at the rendering's ``luminance_strength``), so a developer that applies the
+opcodes sees the same flat field as the camera's JPEG - including the fall-off a look keeps on purpose.
 
-Geometry: each table value stands at its cell's centre; our ISP extends the grid by one cell each way along
-the edge slope and holds the value beyond it. The map written here is that extended grid (columns + 2 by rows
-+ 2 points), its origin and spacing given relative to the frame - which, for a cropped sensor mode, is only
-part of the grid. ``OpcodeList2`` acts on the linearised (black-subtracted, 0..1) data before demosaicing.
+Geometry: each table value stands at its cell's centre on the frame, bilinear in between and held beyond the
+outermost centres (libcamera's and the Pi ISP's resampling). A GainMap's points are exactly that: the map is
+the grid itself, its first point half a cell in from the frame's corner, and the DNG SDK holds the outer
+points' gains beyond them. ``OpcodeList2`` acts on the linearised (black-subtracted, 0..1) data before
+demosaicing.
 Opcode lists are big-endian whatever the file's byte order (DNG 1.3, chapter 7).
 """
 
@@ -52,24 +53,22 @@ def shading_gain_maps(rendering: TuningFile, ct: float, cfa: str, shape: tuple[i
         return None
     stage = AlscStage(alsc, Awb.read(rendering).curve)
     ct = round(ct / _CT_STEP) * _CT_STEP
-    tables = dict(zip("RGB", stage.tables(ct, crop)))
+    tables = dict(zip("RGB", stage.tables(ct, crop)))  # on the grid of the frame (the mode's crop)
     rows, cols = tables["G"].shape
-    x0, y0, x1, y1 = crop or (0.0, 0.0, 1.0, 1.0)
-    # The extended grid's first point stands half a cell outside the array; frame-relative from the crop.
-    origin = ((-0.5 / rows - y0) / (y1 - y0), (-0.5 / cols - x0) / (x1 - x0))
-    spacing = ((1.0 / rows) / (y1 - y0), (1.0 / cols) / (x1 - x0))
+    # Points at the cells' centres; the DNG SDK holds the outer points' gains beyond them, as the ISP does.
+    origin, spacing = (0.5 / rows, 0.5 / cols), (1.0 / rows, 1.0 / cols)
     h, w = shape
     ops = []
     for i, colour in enumerate(cfa):
         dy, dx = divmod(i, 2)
-        grid = np.pad(tables[colour].astype(np.float64), 1, mode="reflect", reflect_type="odd")
-        ops.append(gain_map_opcode(grid, top=dy, left=dx, bottom=h, right=w, origin=origin, spacing=spacing))
+        ops.append(gain_map_opcode(tables[colour], top=dy, left=dx, bottom=h, right=w, origin=origin,
+                                   spacing=spacing))
     return opcode_list(ops)
 
 
 def shot_ct(tuning: TuningFile, colour_temperature: float | None, gains: tuple[float, float] | None) -> float:
     """The shot's colour temperature as the ISP finds it: AWB's report, else the gains on the ``ct_curve``."""
-    from ..isp.frame import FrameInfo
+    from ..frame import FrameInfo
 
     frame = FrameInfo(cfa="RGGB", white_level=1, black_levels=(0.0,) * 4, colour_gains=gains,
                       colour_temperature=colour_temperature)

@@ -22,8 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..isp.frame import FrameInfo
-from ..isp.noise import NoiseProfile
+from ..frame import FrameInfo, NoiseProfile, gain_for_iso
 from .dng_decode import DngError, Layout, pixel_limit, read_samples
 from .dng_raw import build_raw
 from .dng_recipe import read_recipe
@@ -81,7 +80,7 @@ class DngImage:
 
     def frame_info(self, lux: float = 400.0) -> FrameInfo:
         return FrameInfo(cfa=self.cfa, white_level=self.white_level, black_levels=self.black_levels,
-                         colour_gains=self.colour_gains, lux=lux, analogue_gain=max(self.iso, 100) / 100.0,
+                         colour_gains=self.colour_gains, lux=lux, analogue_gain=gain_for_iso(self.iso),
                          exposure_us=self.exposure_us or 10_000, noise=self.noise_profile)
 
     def finish(self, rgb: np.ndarray) -> np.ndarray:

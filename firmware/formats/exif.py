@@ -16,6 +16,7 @@ import math
 import time
 from typing import Any, Mapping
 
+from ..frame import iso_speed
 from .identity import CameraIdentity
 from .tiff_ifd import ASCII, LONG, RATIONAL, SHORT, UNDEFINED, Ifd, rational, serialize
 
@@ -34,9 +35,6 @@ def exif_datetime(wall_ns: int) -> tuple[str, str, str]:
     offset = f"{sign}{abs(off) // 3600:02d}:{abs(off) % 3600 // 60:02d}"
     return time.strftime("%Y:%m:%d %H:%M:%S", lt), f"{ns // 1_000_000:03d}", offset
 
-
-def iso_speed(metadata: Mapping[str, Any]) -> int:
-    return int(round(float(metadata.get("AnalogueGain", 1.0)) * float(metadata.get("DigitalGain", 1.0)) * 100))
 
 
 def exif_ifd(metadata: Mapping[str, Any], identity: CameraIdentity, when: tuple[str, str, str], *,

@@ -11,11 +11,10 @@ All are made from the developed 8-bit sRGB picture by area averaging (OpenCV's I
 
 from __future__ import annotations
 
-import io
-
 import cv2
 import numpy as np
-from PIL import Image
+
+from .jpeg import encode_jpeg
 
 THUMBNAIL_LONG_SIDE = 256
 PREVIEW_LONG_SIDE = 1024
@@ -38,9 +37,7 @@ def long_side(rgb: np.ndarray, n: int) -> np.ndarray:
 
 def baseline_jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:
     """A plain baseline JPEG (4:2:0, no EXIF, no profile): what a preview or a thumbnail holds."""
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb), "RGB").save(buf, "JPEG", quality=quality, subsampling=2)
-    return buf.getvalue()
+    return encode_jpeg(np.ascontiguousarray(rgb), quality=quality, icc_profile=None)
 
 
 def thumbnail_jpeg(rgb: np.ndarray) -> bytes:

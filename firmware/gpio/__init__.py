@@ -1,14 +1,13 @@
 """GPIO: the shutter and mode buttons and the status LED, behind one board seam.
 
-``open_board()`` (gpiozero / gpiod / mock), ``load_profile()`` (hw/NAME.toml), ``attach_controls()`` (buttons →
-``CameraActions``, ``Controls.status`` = the ``StatusListener``), ``MockButtons`` (presses on the mock board).
+``open_board()`` (gpiozero / gpiod / mock), ``attach_controls()`` (buttons → ``CameraActions``,
+``Controls.status`` = the ``StatusListener``), ``MockButtons`` (presses on the mock board). Which pins a camera
+wires is its board profile (``firmware.board_profile``), a description of the whole camera.
 """
 
 from .board import GpioBoard, open_board
-from .controls import Controls, attach_controls, drive_modes, next_drive_mode
+from .controls import Controls, attach_controls
 from .mockpress import MockButtons
-from .profile import BoardProfile, available_profiles, load_profile
 from .status import StatusLeds
 
-__all__ = ["BoardProfile", "Controls", "GpioBoard", "MockButtons", "StatusLeds", "attach_controls",
-           "available_profiles", "drive_modes", "load_profile", "next_drive_mode", "open_board"]
+__all__ = ["Controls", "GpioBoard", "MockButtons", "StatusLeds", "attach_controls", "open_board"]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from ..board_profile import BoardProfile, available_profiles, load_profile
 from ..errors import CameradError
-from .profile import BoardProfile, available_profiles, load_profile
 
 
 def describe(p: BoardProfile) -> str:

@@ -18,48 +18,16 @@ Gestures are not made here: the libraries only deliver edges (see ``contact.py``
 from __future__ import annotations
 
 import os
-from typing import Callable, Protocol
+from typing import Callable
 
-from ..boards import detect_board
+from ..boards import GpioBackend, detect_board
 from ..clock import Clock, SystemClock
 from ..errors import GpioError
+from .seam import Board, EdgeCallback
 
 ENV = "CAMERAD_GPIO_BACKEND"
-BACKENDS = ("auto", "gpiozero", "gpiod", "mock")
 
-EdgeCallback = Callable[[bool, int], None]  # (line is high, CLOCK_MONOTONIC ns)
 _PULL_UP = {"up": True, "down": False, "off": None}
-
-
-class InputHandle(Protocol):
-    def level(self) -> bool:
-        """The line's electrical level now (True = high)."""
-
-    def close(self) -> None: ...
-
-
-class OutputHandle(Protocol):
-    def set(self, on: bool) -> None:
-        """Drive the line to its active (``on``) or inactive level."""
-
-    def close(self) -> None: ...
-
-
-class Board(Protocol):
-    name: str
-    is_mock: bool
-
-    def input(self, pin: int, *, pull: str = "up", chip: str = "", label: str = "",
-              on_edge: EdgeCallback) -> InputHandle: ...
-
-    def output(self, pin: int, *, active_high: bool = True, chip: str = "", label: str = "") -> OutputHandle: ...
-
-    def button(self, pin: int, *, pull_up: bool = True, when_pressed: Callable[[], None] | None = None,
-               when_released: Callable[[], None] | None = None): ...
-
-    def mock_pin(self, pin: int): ...
-
-    def close(self) -> None: ...
 
 
 class _ZeroInput:
@@ -149,19 +117,20 @@ class GpioBoard:
         self._devices.clear()
 
 
-def open_board(backend: str = "auto", *, profile=None, clock: Clock | None = None) -> Board:
+def open_board(backend: str = GpioBackend.AUTO, *, profile=None, clock: Clock | None = None) -> Board:
     """Open the GPIO board: ``backend`` from the config, ``CAMERAD_GPIO_BACKEND`` winning; ``auto`` takes the
     board profile's backend (gpiozero when no profile is given)."""
-    backend = os.environ.get(ENV) or backend
-    if backend not in BACKENDS:
-        raise GpioError(f"GPIO backend {backend!r} is not one of {', '.join(BACKENDS)}")
-    if backend == "auto":
-        backend = profile.gpio.backend if profile is not None else "gpiozero"
-    if backend == "mock":
+    name = os.environ.get(ENV) or backend
+    if name not in tuple(GpioBackend):
+        raise GpioError(f"GPIO backend {name!r} is not one of {', '.join(GpioBackend)}")
+    backend = GpioBackend(name)
+    if backend is GpioBackend.AUTO:
+        backend = profile.gpio.backend if profile is not None else GpioBackend.GPIOZERO
+    if backend is GpioBackend.MOCK:
         from gpiozero.pins.mock import MockFactory
 
         return GpioBoard(MockFactory(), mock=True, clock=clock)
-    if backend == "gpiod":
+    if backend is GpioBackend.GPIOD:
         from .gpiod_board import GpiodBoard
 
         return GpiodBoard(profile.gpio.chip if profile is not None else "", clock=clock)

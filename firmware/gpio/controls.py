@@ -1,9 +1,10 @@
 """The physical controls, attached: a board's lines → the gesture machine → ``CameraActions``; status LEDs.
 
-``attach_controls()`` is the daemon's one entry point. An edge callback (on the GPIO library's thread) runs
-the gesture machine, which takes microseconds, and makes the shutter calls (``half_press``, ``shutter``,
-``burst``) right there: by the ``CameraActions`` contract they only hand a timestamp on, and skipping a thread
-wake-up keeps the press-to-capture time flat on a busy machine. Everything else (mode-button actions, fault
+``attach_controls()`` is the camera's one entry point. An edge callback (on the GPIO library's thread) runs
+the gesture machine, which takes microseconds, and makes the shutter calls right there: a full press is
+``trigger(CaptureRequest(press_ns=t))``, a held one ``trigger(CaptureRequest(t, hold=True))`` until
+``release(t)``, and ``half_press``. By the ``CameraActions`` contract they only hand a timestamp on, and
+skipping a thread wake-up keeps the press-to-capture time flat on a busy machine. Everything else (mode-button actions, fault
 reports) and every deadline (hold times, double-click windows, debounce ends) goes to one worker thread. A
 camera call that raises is logged and the controls carry on; a refused capture (queue full) is a warning.
 
@@ -18,18 +19,16 @@ import logging
 import queue
 import threading
 
-from ..actions import CameraActions, DriveMode
+from ..actions import CameraActions, CaptureRequest, ModeAction
+from ..board_profile import BoardProfile, InputLine
 from ..clock import Clock
 from ..config import Config
 from ..errors import CaptureRefused, GpioError
 from .gestures import Gesture, GestureMachine, GestureTiming
-from .profile import BoardProfile, InputLine
 from .status import StatusLeds
 
 log = logging.getLogger(__name__)
 
-# What each mode gesture may be configured to do: the CameraActions method it calls.
-MODE_ACTIONS = {"drive_mode": "cycle_drive_mode", "look": "cycle_look", "raw": "toggle_raw", "none": None}
 _CONTACT_KEYS = {"full": "shutter", "half": "half_press", "mode": "mode"}  # contact -> [controls.*] key
 _STOP, _KICK = object(), object()
 # Gestures the controls deliver on the edge's own thread: the CameraActions contract is that these only hand a
@@ -50,23 +49,6 @@ def pressed_level(line: InputLine, level_now: bool) -> bool:
     if line.switch == "nc":
         return not closed
     return not level_now
-
-
-def drive_modes(text: str) -> tuple[DriveMode, ...]:
-    """``controls.drive_modes`` ("single,burst,…") as DriveModes, in order, without repeats."""
-    modes: list[DriveMode] = []
-    for word in text.split(","):
-        mode = DriveMode(word.strip())
-        if mode not in modes:
-            modes.append(mode)
-    return tuple(modes)
-
-
-def next_drive_mode(current: DriveMode, modes: tuple[DriveMode, ...]) -> DriveMode:
-    """The mode after ``current`` in the cycle (the first one if ``current`` is not in it)."""
-    if current not in modes:
-        return modes[0]
-    return modes[(modes.index(current) + 1) % len(modes)]
 
 
 class Controls:
@@ -214,14 +196,16 @@ class Controls:
             if g.name == "half_press":
                 a.half_press(g.value, g.t_ns)
             elif g.name == "shutter":
-                a.shutter(g.t_ns)
+                a.trigger(CaptureRequest(press_ns=g.t_ns))
+            elif g.name == "burst" and g.value:
+                a.trigger(CaptureRequest(press_ns=g.t_ns, hold=True))
             elif g.name == "burst":
-                a.burst(g.value, g.t_ns)
+                a.release(g.t_ns)
             elif g.name in ("click", "double_click", "hold"):
-                setting = getattr(self.config.controls, f"mode_{g.name}")
-                method = MODE_ACTIONS[setting]
-                if method is not None:
-                    log.info("mode button %s: %s -> %s", g.name.replace("_", " "), setting, getattr(a, method)())
+                action = ModeAction(getattr(self.config.controls, f"mode_{g.name}"))
+                if action.method is not None:
+                    result = getattr(a, action.method)()
+                    log.info("mode button %s: %s -> %s", g.name.replace("_", " "), action, result)
             elif g.name == "fault":
                 self._fault(*g.value)
             else:

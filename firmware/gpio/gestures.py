@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ..actions import ModeAction
 from .contact import Change, Contact, ContactTiming, Fault
 
 _NS = 1_000_000_000
@@ -43,8 +44,8 @@ class GestureTiming:
                                          ns(c.chatter_window), ns(c.chatter_quiet_time)),
                    burst_hold_ns=ns(c.burst_hold_time) if c.burst else None,
                    min_shot_interval_ns=ns(c.min_shot_interval),
-                   mode_hold_ns=ns(c.mode_hold_time) if c.mode_hold != "none" else None,
-                   double_click_ns=ns(c.double_click_time) if c.mode_double_click != "none" else None)
+                   mode_hold_ns=ns(c.mode_hold_time) if c.mode_hold != ModeAction.NONE else None,
+                   double_click_ns=ns(c.double_click_time) if c.mode_double_click != ModeAction.NONE else None)
 
 
 class ShutterGestures:

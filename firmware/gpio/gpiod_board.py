@@ -16,7 +16,7 @@ from typing import Callable
 
 from ..clock import Clock, SystemClock
 from ..errors import GpioError
-from .board import EdgeCallback
+from .seam import EdgeCallback
 
 log = logging.getLogger(__name__)
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from ..board_profile import BoardProfile
 from ..errors import GpioError
-from .profile import BoardProfile
 
 _KEYS = ("shutter", "half_press", "mode")
 
 
 class MockButtons:
     def __init__(self, board, profile: BoardProfile, *, sleep: Callable[[float], None] = time.sleep):
-        if not getattr(board, "is_mock", False):
+        if not board.is_mock:
             raise GpioError("MockButtons needs the mock GPIO board (gpio.backend = \"mock\")")
         self.board = board
         self.profile = profile

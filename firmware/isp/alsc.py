@@ -1,12 +1,16 @@
 """``rpi.alsc``: lens shading correction from the tuning's tables.
 
 The colour tables (``calibrations_Cr``/``_Cb``) are interpolated at the frame's colour temperature exactly as
-libcamera's ``getCalTable`` does (linear in kelvin, clamped at the ends) and each normalised to a minimum of 1
-(``compensateLambdasForCal``: stock files hold Cr/Cb with minima of 1 to 3.7, a level the white balance
-already carries, so using them as they stand turns pictures magenta); the luminance table is applied at
-``luminance_strength`` (``(lut - 1) * strength + 1``). The grid covers the whole pixel array and is resampled
-bilinearly to the frame, each value standing at its cell's centre. A frame from a cropped sensor mode states
-its crop (``FrameInfo.crop``) so only that part of the grid is used.
+libcamera's ``getCalTable`` does (linear in kelvin, clamped at the ends), resampled onto the grid of the
+frame's sensor-mode crop (``resampleCalTable``: bilinear, the edge values held), and each normalised to a
+minimum of 1 over it (``compensateLambdasForCal``: stock files hold Cr/Cb with minima of 1 to 3.7, a level the
+white balance already carries, so using them as they stand turns pictures magenta); the luminance table is
+applied at ``luminance_strength`` (``(lut - 1) * strength + 1``). A frame from a cropped sensor mode states its
+crop (``FrameInfo.crop``); otherwise the grid covers the whole pixel array.
+
+The grid then reaches the pixels as the Pi's ISP takes it (vc4.cpp / pisp.cpp ``resampleTable`` into the
+hardware's corner-sampled table): each value stands at its cell's centre, bilinear in between, and held flat
+beyond the outermost centres - the half cell at each edge of the frame gets the edge cell's gain.
 
 libcamera additionally refines the colour tables frame by frame from statistics (its adaptive SOR solve);
 a single developed frame uses the calibrated tables, which is what that solve starts from.
@@ -21,7 +25,7 @@ from ..tuning.blocks import Alsc, AwbCurve
 from .cache import Memo, view_digest
 from .cfa import check_cfa
 from .colour_temperature import frame_ct
-from .frame import FrameInfo
+from ..frame import FrameInfo
 from .stage import BAYER_LINEAR16, Stage
 
 _MAPS = Memo(4)
@@ -46,16 +50,17 @@ class AlscStage(Stage):
 
     def tables(self, ct: float, crop: tuple[float, float, float, float] | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(R, G, B) gain tables on the grid at ``ct``, as libcamera builds them.
+        """(R, G, B) gain tables on the grid of the frame at ``ct``, as libcamera builds them on a mode switch.
 
-        ``compensateLambdasForCal`` normalises the red and the blue colour table each to a minimum of 1 over
-        the frame's crop, then ``addLuminanceToTables`` multiplies all three by the luminance gain: the tables
-        carry only the shape of the shading, the white balance carries the level. (Its closing ``normalise``
-        of each table is a no-op in libcamera - the lambda returns its result - so no common rescale follows.)
+        ``crop`` (fractions x0, y0, x1, y1 of the pixel array; None: all of it) is the mode's field of view:
+        each table is resampled onto it (``resampleCalTable``), then ``compensateLambdasForCal`` normalises the
+        red and the blue colour table each to a minimum of 1 and ``addLuminanceToTables`` multiplies all three
+        by the luminance gain: the tables carry only the shape of the shading, the white balance carries the
+        level. (Its closing ``normalise`` of each table is a no-op in libcamera - the lambda returns its
+        result - so no common rescale follows.)
         """
-        cr, cb = self.alsc.colour_tables(ct, crop)
-        lum = self.alsc.luminance_gain()
-        return cr * lum, lum, cb * lum
+        x0, y0, x1, y1 = crop or (0.0, 0.0, 1.0, 1.0)
+        return self.alsc.gains_for_crop(ct, (x0, y0, x1 - x0, y1 - y0), (1, 1))
 
     def gain_map(self, frame: FrameInfo, shape: tuple[int, int]) -> np.ndarray:
         ct = round(frame_ct(frame, self.curve, self.default_ct) / _CT_STEP) * _CT_STEP
@@ -68,7 +73,7 @@ class AlscStage(Stage):
         out = np.empty((h // 2, 2, w // 2, 2), np.uint16)
         for i, colour in enumerate(cfa):
             dy, dx = divmod(i, 2)
-            plane = _resample(tables[colour], (w // 2, h // 2), crop, (dx * 0.5, dy * 0.5))
+            plane = _resample(tables[colour], (w // 2, h // 2), (dx * 0.5, dy * 0.5))
             out[:, dy, :, dx] = np.minimum(np.rint(plane * (1 << _FRACTION_BITS)), 65535)
         out = out.reshape(h, w)
         out.flags.writeable = False
@@ -79,20 +84,18 @@ class AlscStage(Stage):
         return lambda rows, top: cv2.multiply(rows, gains[top:top + len(rows)], scale=1.0 / (1 << _FRACTION_BITS))
 
 
-def _resample(table: np.ndarray, size: tuple[int, int], crop, offset: tuple[float, float]) -> np.ndarray:
-    """Bilinear samples of a grid table (values at cell centres) at a plane's pixel centres.
+def _resample(table: np.ndarray, size: tuple[int, int], offset: tuple[float, float]) -> np.ndarray:
+    """Bilinear samples of a grid table (values at cell centres, spanning the frame) at a plane's pixel centres,
+    holding the edge values beyond the outermost centres as the ISP's table resampling does (``resampleTable``
+    clamps its indices to the grid).
 
-    ``crop`` = (x0, y0, x1, y1) as fractions of the array the grid covers (None: all of it); ``offset`` shifts
-    the plane's pixels by a fraction of a plane pixel (a CFA site's position inside its 2x2 block).
+    ``offset`` shifts the plane's pixels by a fraction of a plane pixel (a CFA site's position in its 2x2 block).
     """
     rows, cols = table.shape
     w, h = size
-    x0, y0, x1, y1 = crop or (0.0, 0.0, 1.0, 1.0)
-    fx = x0 + (np.arange(w, dtype=np.float32) + 0.25 + offset[0]) * (x1 - x0) / w
-    fy = y0 + (np.arange(h, dtype=np.float32) + 0.25 + offset[1]) * (y1 - y0) / h
-    # Shading keeps falling beyond the outermost cell centres, so extend the grid by one cell each way along
-    # the edge slope rather than holding the edge value flat.
-    padded = np.pad(table.astype(np.float64), 1, mode="reflect", reflect_type="odd").astype(np.float32)
-    map_x = np.broadcast_to((fx * cols + 0.5)[None, :], (h, w)).astype(np.float32)
-    map_y = np.broadcast_to((fy * rows + 0.5)[:, None], (h, w)).astype(np.float32)
-    return cv2.remap(padded, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    fx = (np.arange(w, dtype=np.float32) + 0.25 + offset[0]) / w
+    fy = (np.arange(h, dtype=np.float32) + 0.25 + offset[1]) / h
+    map_x = np.broadcast_to((fx * cols - 0.5)[None, :], (h, w)).astype(np.float32)
+    map_y = np.broadcast_to((fy * rows - 0.5)[:, None], (h, w)).astype(np.float32)
+    # BORDER_REPLICATE: a position beyond the outermost centre interpolates between the edge value and itself.
+    return cv2.remap(table.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

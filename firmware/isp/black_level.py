@@ -14,7 +14,7 @@ from ..tuning.blocks import BlackLevel
 from . import lookup
 from .cache import Memo
 from .cfa import site_gains
-from .frame import FrameInfo
+from ..frame import FrameInfo
 from .stage import BAYER_LINEAR16, BAYER_RAW, Stage
 
 _MAPS = Memo(4)

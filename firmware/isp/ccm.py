@@ -13,7 +13,7 @@ import numpy as np
 
 from ..tuning.blocks import AwbCurve, Ccm
 from .colour_temperature import frame_ct
-from .frame import FrameInfo
+from ..frame import FrameInfo
 from .stage import RGB_LINEAR16, Stage
 
 DEFAULT_CT = 4000.0  # libcamera's ccm.cpp when AWB reports nothing

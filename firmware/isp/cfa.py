@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-CFA_ORDERS = ("RGGB", "BGGR", "GRBG", "GBRG")
-
-
-def check_cfa(cfa: str) -> str:
-    if cfa not in CFA_ORDERS:
-        raise ValueError(f"unknown CFA order {cfa!r} (expected one of {', '.join(CFA_ORDERS)})")
-    return cfa
+from ..frame import check_cfa  # the CFA orders are per-frame facts (ground floor)
 
 
 def per_site(image: np.ndarray, values) -> np.ndarray:

@@ -7,7 +7,7 @@ libcamera takes it from AWB's status; for a frame from elsewhere (a DNG), it com
 from __future__ import annotations
 
 from ..tuning.blocks import AwbCurve
-from .frame import FrameInfo
+from ..frame import FrameInfo
 
 
 def frame_ct(frame: FrameInfo, curve: AwbCurve | None, default: float) -> float:

@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .frame import FrameInfo
+from ..frame import FrameInfo
 from .stage import BAYER_LINEAR16, Stage
 
 

@@ -34,8 +34,9 @@ import numpy as np
 from ..errors import TuningError
 from ..tuning import TuningFile
 from ..tuning.blocks import Dpc
+from ..frame import NoiseProfile
 from .lookup import lookup16
-from .noise import NoiseProfile
+from .noise import noise_from_tuning
 from .stage import BAYER_LINEAR16, Stage
 
 # The eight same-colour neighbours of a Bayer site, excluding the site itself (mosaic coordinates).
@@ -80,8 +81,8 @@ class DpcStage(Stage):
         if self.tuning is not None:
             bits = int(frame.white_level).bit_length()
             black16 = float(np.mean(frame.black_levels)) * 2 ** (16 - bits)
-            profile = NoiseProfile.from_tuning(self.tuning, frame.analogue_gain, black16,
-                                               float(frame.white_level) * 2 ** (16 - bits))
+            profile = noise_from_tuning(self.tuning, frame.analogue_gain, black16,
+                                        float(frame.white_level) * 2 ** (16 - bits))
             if profile is not None:
                 return profile
         return _DEFAULT_NOISE

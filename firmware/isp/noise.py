@@ -1,38 +1,23 @@
-"""The noise level of a frame, in the one form every consumer uses: DNG's ``NoiseProfile``.
+"""The tuning's noise model as the ISP reads it: ``rpi.noise`` at a frame's gain, as a ``NoiseProfile``.
 
-variance(x) = S * x + O for the black-subtracted signal x normalised to 0..1 (white level = 1). The DNG writer
-stores it, the denoiser conditions on it, and it comes either from a DNG's tag or from the tuning file's
-``rpi.noise`` at the frame's analogue gain.
+The profile itself (DNG's variance form) is a per-frame fact on the ground floor (``firmware.frame``); the
+block is understood by ``tuning.blocks.Noise``; this is the one place that puts the two together, for the
+stages that need a frame's noise when the frame does not state it (DPC) and for ``develop.frame_facts``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..frame import NoiseProfile
 from ..tuning import TuningFile
 from ..tuning.blocks import Noise
 
 
-@dataclass(frozen=True)
-class NoiseProfile:
-    shot: float  # S: variance per unit of signal (Poisson part)
-    read: float  # O: variance at zero signal (read noise floor)
-
-    def variance(self, x):
-        return self.shot * x + self.read
-
-    @classmethod
-    def from_tuning(cls, tuning: TuningFile, gain: float, black16: float, white16: float,
-                    mode_factor: float = 1.0) -> "NoiseProfile | None":
-        """From ``rpi.noise`` (std = c + s sqrt(level) on the 16-bit scale at gain 1).
-
-        libcamera scales the profile's std by sqrt(gain) / mode factor (2 for 2x2 binning); squaring the std
-        form and dropping its cross term gives the variance form.
-        """
-        try:
-            n = Noise.read(tuning)
-        except Exception:
-            return None
-        span = white16 - black16
-        k = gain / mode_factor**2
-        return cls(n.slope**2 * k / span, n.constant**2 * k / span**2)
+def noise_from_tuning(tuning: TuningFile, gain: float, black16: float, white16: float,
+                      mode_factor: float = 1.0) -> NoiseProfile | None:
+    """``rpi.noise`` at analogue ``gain`` for levels ``black16``..``white16`` (16-bit scale) and the sensor
+    mode's binning ``mode_factor``; None when the file has no noise model (an uncalibrated file)."""
+    try:
+        n = Noise.read(tuning)
+    except Exception:  # an uncalibrated file may lack rpi.noise; the caller falls back on its own
+        return None
+    return NoiseProfile.from_std(n.constant, n.slope, gain, black16, white16, mode_factor)

@@ -18,6 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..frame import FrameInfo
 from ..tuning import TuningFile
 from ..tuning.blocks import Alsc, Awb, BlackLevel, Ccm, Contrast, Dpc, Sharpen
 from ..tuning.hardware import platform_for
@@ -26,7 +27,6 @@ from .bands import run_bands
 from .black_level import BlackLevelStage
 from .ccm import CcmStage
 from .contrast import ContrastStage
-from .frame import FrameInfo
 from .stage import Stage
 from .white_balance import WhiteBalanceStage
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from .frame import FrameInfo
+from ..frame import FrameInfo
 
 
 class Kind(Enum):

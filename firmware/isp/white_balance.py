@@ -2,8 +2,9 @@
 
 Gains come from the frame (``ColourGains`` metadata, a DNG's ``AsShotNeutral``); without them, from the
 tuning's ``ct_curve`` at the frame's colour temperature; without either, libcamera's AWB search along the
-curve with its priors (``awb_search``), or grey world for a file with no curve. What was found is handed to
-later stages (CCM) through ``refine``. Values saturate at 65535: a channel that clipped on the sensor stays
+curve with its priors on the frame's AWB regions as the Pi's statistics make them (``awb_search``), or grey
+world for a file with no curve. What was found is handed to later stages (CCM) through ``refine``. Values
+saturate at 65535: a channel that clipped on the sensor stays
 clipped rather than turning a blown highlight pink.
 """
 
@@ -17,10 +18,9 @@ import numpy as np
 from ..tuning.blocks import Awb
 from ..tuning.blocks import awb_search
 from ..tuning.blocks.awb import DEFAULT_CT
-from .awb_search import zone_means
 from .black_level import site_map
 from .cfa import site_gains
-from .frame import FrameInfo
+from ..frame import FrameInfo
 from .stage import BAYER_LINEAR16, Stage
 
 _FRACTION_BITS = 12
@@ -51,8 +51,8 @@ class WhiteBalanceStage(Stage):
         known = self._from_metadata(frame)
         if known is not None:
             return known
-        zones = zone_means(image, frame.cfa, self.grid)
-        found = awb_search.search(zones, self.awb, frame.lux, self.mode)
+        zones, counts = awb_search.zone_stats(image, frame.cfa, self.grid)
+        found = awb_search.search(zones, self.awb, frame.lux, self.mode, counts=counts)
         if found is not None:
             return found[1], found[0]
         return awb_search.grey_world(zones), DEFAULT_CT  # awb.cpp: grey world reports its default CT

@@ -17,8 +17,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..isp.frame import FrameInfo
-from ..isp.noise import NoiseProfile
+from ..frame import FrameInfo
+from ..frame import NoiseProfile
 
 MERGED_BLACK = 4096
 MERGED_WHITE = 65535

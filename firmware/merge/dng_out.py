@@ -22,6 +22,7 @@ from ..formats.dng import DNG_BACKWARD_VERSION, DNG_VERSION, _raw_ifd, profile_t
 from ..formats.exif import DATETIME, MAKE, MODEL, ORIENTATION, SOFTWARE, exif_ifd
 from ..formats.identity import CameraIdentity
 from ..formats.tiff_ifd import ASCII, BYTE, DOUBLE, RATIONAL, SHORT, SRATIONAL, Ifd, rational, serialize
+from ..frame import FrameInfo
 from .burst import MERGED_BLACK, MergedRaw
 
 # Tags copied from a source DNG's IFD0: colour matrices, illuminants, forward matrices, as-shot neutral,
@@ -85,7 +86,8 @@ def _values(dtype: int, value):
 
 def encode_merged_dng(merged: MergedRaw, cfa: str, source: DngSource) -> bytes:
     """The DNG file of a merged raw, as bytes."""
-    ifd0 = _raw_ifd(merged.raw, {"SensorBlackLevels": (MERGED_BLACK,) * 4}, cfa, 16, "none")
+    frame = FrameInfo.from_metadata({"SensorBlackLevels": (MERGED_BLACK,) * 4}, cfa, 16)
+    ifd0 = _raw_ifd(merged.raw, frame, "none")
     ifd0.set(51041, DOUBLE, [float(merged.noise.shot), float(merged.noise.read)])
     ident = source.identity
     when = source.when or (time.strftime("%Y:%m:%d %H:%M:%S"), "000", "")

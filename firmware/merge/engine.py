@@ -15,7 +15,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from ..isp.noise import NoiseProfile
+from ..frame import NoiseProfile
 from .align import Reference, TileGrid, align
 from .burst import MERGED_BLACK, MERGED_WHITE, BurstFrame, FrameReport, MergedRaw, check_burst
 from .merge import CLIP, WIENER_K, merge_planes

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..isp.noise import NoiseProfile
+from ..frame import NoiseProfile
 from .burst import MERGED_BLACK, MERGED_WHITE, BurstFrame, MergedRaw
 
 

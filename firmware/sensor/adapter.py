@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..boards import SensorBackend
 from ..errors import SensorUnavailable
 from ..tuning import TuningFile
 from . import controls as ctl
@@ -78,8 +79,16 @@ def black_level_16(tuning: TuningFile | None) -> int:
 
 
 class BackendState:
-    """The read-only half of the ``Sensor`` protocol, from the attributes every backend keeps."""
+    """The read-only half of the ``Sensor`` protocol, from the attributes every backend keeps.
 
+    The libcamera-based backends are cameras (``is_mock`` False) whose lens software does not turn: focus is
+    the lens ring's, or the AF controls' where the module has them (``lens`` None).
+    """
+
+    backend: SensorBackend
+    is_mock = False
+    lens = None
+    tuning: TuningFile
     _info: SensorInfo
     _controls: ControlTable
     _streaming: bool

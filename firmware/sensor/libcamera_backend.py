@@ -24,6 +24,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .. import paths
+from ..boards import SensorBackend
 from ..clock import Clock, SystemClock
 from ..config import Config
 from ..errors import SensorDisconnected, SensorStateError, SensorTimeout, SensorUnavailable
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 
 class LibcameraSensor(BackendState):
+    backend = SensorBackend.LIBCAMERA
+
     def __init__(self, lc, manager, camera, tuning: TuningFile, clock: Clock | None = None):
         self._lc = lc
         self._cm = manager

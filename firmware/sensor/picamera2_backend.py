@@ -24,6 +24,7 @@ import queue
 import threading
 from typing import Any, Mapping
 
+from ..boards import SensorBackend
 from ..clock import Clock, SystemClock
 from ..config import Config
 from ..errors import SensorStateError, SensorTimeout, SensorUnavailable
@@ -40,6 +41,8 @@ _TIMEOUT_HINT = ("libcamera's 'Dequeue timer ... has expired' / 'Camera frontend
 
 
 class Picamera2Sensor(BackendState):
+    backend = SensorBackend.PICAMERA2
+
     def __init__(self, picam2, tuning: TuningFile, *, pisp: bool = False, clock: Clock | None = None):
         self._cam = picam2
         self.tuning = tuning

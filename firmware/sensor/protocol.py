@@ -3,6 +3,10 @@
 Every backend (picamera2 on the Pi, libcamera's bindings on other boards, the mock on any host) implements
 ``Sensor``. Controls and metadata use libcamera's names (``ExposureTime``, ``AnalogueGain``, ``ColourGains``,
 ``SensorTimestamp`` …) so code and operators can read libcamera's documentation for their meaning.
+
+Like gpiozero's pin factories, a backend declares what its callers need to know about it - its name, whether
+it is the mock, the tuning it runs on, its mode, what a request costs in memory, and its lens's focus where
+software can turn it - so no caller has to guess from the object's type or probe for attributes.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
+from ..boards import SensorBackend
+from ..tuning import TuningFile
 from .request import CompletedRequest
 
 
@@ -62,11 +68,35 @@ class SensorInfo:
         raise ValueError(f"sensor {self.model} has no mode {name!r} (modes: {known})")
 
 
+class FocusRing(Protocol):
+    """A lens whose focus software turns (the mock's simulated manual-focus ring)."""
+
+    focus_position: float  # where the ring is, 0 .. 1
+    focus_sharp: float  # where the subject is sharp
+    defocus_px: float  # the blur the ring adds now (Gaussian sigma, pixel-array pixels)
+
+    def set_focus(self, position: float) -> None: ...
+
+
 class Sensor(Protocol):
-    """What the capture engine needs from a camera."""
+    """What the camera needs from a sensor backend."""
+
+    backend: SensorBackend  # which backend this is (never AUTO)
+    is_mock: bool  # frames come from the physical model, not a camera
+    tuning: TuningFile  # the tuning file the sensor (and our ISP) runs on
+    lens: FocusRing | None  # the focus a control can turn; None: the lens is focused by hand (or by AF controls)
 
     @property
     def info(self) -> SensorInfo: ...
+
+    @property
+    def mode(self) -> SensorMode | None:
+        """The mode ``configure`` set (None before)."""
+        ...
+
+    def request_bytes(self, mode: SensorMode) -> int:
+        """Memory one request (one buffer of every stream) holds in ``mode``: what the ZSL ring's budget counts."""
+        ...
 
     @property
     def camera_controls(self) -> Mapping[str, tuple[Any, Any, Any]]:

@@ -14,27 +14,25 @@ from __future__ import annotations
 
 import os
 
-from ..boards import detect_board
+from ..boards import SensorBackend, detect_board
 from ..clock import Clock
 from ..config import Config
 from ..errors import ConfigError, SensorUnavailable
 from .protocol import Sensor
 
 ENV = "CAMERAD_SENSOR_BACKEND"
-BACKENDS = ("auto", "picamera2", "libcamera", "mock")
 
 
-def choose_backend(config: Config, board: str | None = None) -> str:
-    backend = os.environ.get(ENV) or config.sensor.backend
-    if backend not in BACKENDS:
-        raise ConfigError(f"{ENV}={backend!r}: must be one of {', '.join(BACKENDS)}")
-    if backend != "auto":
+def choose_backend(config: Config, board: str | None = None) -> SensorBackend:
+    name = os.environ.get(ENV) or config.sensor.backend
+    if name not in tuple(SensorBackend):
+        raise ConfigError(f"{ENV}={name!r}: must be one of {', '.join(SensorBackend)}")
+    backend = SensorBackend(name)
+    if backend is not SensorBackend.AUTO:
         return backend
-    board = board or detect_board()
-    if board.startswith("rpi"):
-        return "picamera2"
-    if board == "qcom":
-        return "libcamera"
+    chosen = backend.for_board(board or detect_board())
+    if chosen is not None:
+        return chosen
     raise SensorUnavailable(
         "sensor.backend = \"auto\" found no camera board here (not a Raspberry Pi or a supported dev kit); "
         "run with --mock, or set sensor.backend = \"mock\" (or CAMERAD_SENSOR_BACKEND=mock) to use the mock sensor")
@@ -42,13 +40,13 @@ def choose_backend(config: Config, board: str | None = None) -> str:
 
 def open_sensor(config: Config, clock: Clock | None = None, board: str | None = None) -> Sensor:
     backend = choose_backend(config, board)
-    if backend == "mock":
+    if backend is SensorBackend.MOCK:
         from .mock import open_mock
 
         return open_mock(config, clock)
     # picamera2 and libcamera's bindings come from the board's packages (python3-picamera2,
     # python3-libcamera); on a host they are missing and the import inside open() fails.
-    if backend == "picamera2":
+    if backend is SensorBackend.PICAMERA2:
         from .picamera2_backend import Picamera2Sensor as backend_class
     else:
         from .libcamera_backend import LibcameraSensor as backend_class

@@ -6,8 +6,10 @@ choose the next exposure, gain and colour gains, with libcamera's algorithms rea
 the ISP uses:
 
 * lux (``rpi.lux``): from the frame's exposure, gain and mean green level against the file's reference;
-* AWB (``rpi.awb``): the Bayesian search of ``tuning.blocks.awb_search`` on the AWB regions, IIR-filtered at
-  ``speed`` (1 during ``startup_frames``), or grey world without a calibrated curve;
+* AWB (``rpi.awb``): the Bayesian search of ``tuning.blocks.awb_search`` on the AWB regions as the Pi's
+  statistics make them (the platform's grid, 16x12 vc4 or 32x32 pisp; saturated blocks not counted; then the
+  lens shading tables), IIR-filtered at ``speed`` (1 during ``startup_frames``), or grey world without a
+  calibrated curve;
 * AGC (``rpi.agc``, channel 0): ``tuning.blocks.agc_loop``, libcamera's ``AgcChannel::process`` - metering,
   exposure and constraint modes, ``y_target`` at the lux, exposure value, flicker period, and the exposure
   mode's shutter/gain stages, with gain above the sensor's analogue range reported as digital gain.
@@ -97,7 +99,7 @@ class MockIpa:
                                          "FrameDurationLimits": (mode.min_frame_duration_us, 1_000_000_000)}
         self.frames = 0
         self._samples: tuple[Signal, np.ndarray, np.ndarray] | None = None
-        self._shading: tuple[float, np.ndarray] | None = None
+        self._shading: dict[tuple, np.ndarray] = {}
         self._awb_result: tuple[tuple[float, float], float] | None = None
         self._weights: dict[str, np.ndarray] = {}
         self.state = FrameSettings(exposure_us=10_000, gain=1.0, colour_gains=(1.8, 1.6), ct=4500.0, lux=400.0,
@@ -116,7 +118,7 @@ class MockIpa:
         if stats is not None:
             regions, samples, cells = self._statistics(stats, s)
             lux = self._lux(stats, s)
-            gains, ct = self._awb(regions, lux, s)
+            gains, ct = self._awb(stats, lux, s)
             exposure, gain, dg = self._agc(regions, samples, cells, lux, gains, s)
             s = replace(s, exposure_us=exposure, gain=gain, digital_gain=dg, colour_gains=gains, ct=ct, lux=lux)
         else:
@@ -131,20 +133,23 @@ class MockIpa:
         return (s.exposure_us / SIGNAL_EXPOSURE_US) * self.levels.dn_per_electron * s.gain / (
             self.levels.white - self.levels.black)
 
-    def _shading_tables(self, ct: float) -> np.ndarray:
-        """(rows, cols, 3) lens-shading gains on the statistics grid at ``ct`` (the Pi's stats are post-LSC)."""
+    def _shading_tables(self, ct: float, grid: tuple[int, int] = (16, 12)) -> np.ndarray:
+        """(rows, cols, 3) lens-shading gains on a statistics grid at ``ct`` (the Pi's colour statistics are
+        post-LSC, or multiplied by the tables as libcamera does on pisp)."""
         ct = round(ct / 50.0) * 50.0
-        if self._shading is None or self._shading[0] != ct:
-            grid = (16, 12)
+        key = (ct, grid)
+        if key not in self._shading:
             if self.alsc is None:
-                table = np.ones((12, 16, 3))
+                table = np.ones((grid[1], grid[0], 3))
             else:
                 # The tables cover the whole pixel array; like alsc.cpp's resampleCalTable, take the mode's part.
                 tables = self.alsc.gains_for_crop(ct, self.mode.crop, self.array_size) if self.array_size \
                     else self.alsc.gains(ct)
                 table = np.dstack([cv2.resize(t, grid, interpolation=cv2.INTER_LINEAR) for t in tables])
-            self._shading = (ct, table)
-        return self._shading[1]
+            if len(self._shading) > 8:
+                self._shading.clear()
+            self._shading[key] = table
+        return self._shading[key]
 
     def _statistics(self, stats: Signal, s: FrameSettings):
         """Region means (rows, cols, 3) and pixel samples (n, 3) on the 0..1 scale after shading correction."""
@@ -213,7 +218,14 @@ class MockIpa:
         want = max(self.mode.min_frame_duration_us, int(lo), exposure_us + _FRAME_MARGIN_US)
         return int(min(want, max(int(hi), self.mode.min_frame_duration_us)))
 
-    def _awb(self, regions: np.ndarray, lux: float, s: FrameSettings) -> tuple[tuple[float, float], float]:
+    def _awb_regions(self, stats: Signal, s: FrameSettings) -> tuple[np.ndarray, np.ndarray]:
+        """The AWB regions of the frame on the platform's grid (0..1 scale, after lens shading) and counts."""
+        k = self._scale(s)
+        grid = self.platform.alsc_grid
+        means, counts = awb_search.zone_stats(stats.mosaic, self.cfa, grid, full_scale=1.0 / k)
+        return means * k * self._shading_tables(s.ct, grid), counts
+
+    def _awb(self, stats: Signal, lux: float, s: FrameSettings) -> tuple[tuple[float, float], float]:
         curve = self.awb.curve
         if not self.controls["AwbEnable"]:
             gr, gb = self.controls["ColourGains"]
@@ -226,7 +238,8 @@ class MockIpa:
         if self._awb_result is None or self.frames < self.awb.startup_frames \
                 or self.frames % self.awb.frame_period == 0:
             mode = AWB_MODES[int(self.controls["AwbMode"])]
-            found = awb_search.search(regions, self.awb, lux, mode, full_scale=1.0)
+            regions, counts = self._awb_regions(stats, s)
+            found = awb_search.search(regions, self.awb, lux, mode, full_scale=1.0, counts=counts)
             if found is not None:
                 self._awb_result = (found[1], found[0])
             elif not (self.awb.bayes and curve is not None):

@@ -10,8 +10,10 @@ Two lenses, behind one method ``gain(camera, lighting, fx, fy, channel=None)`` t
   ``rpi.alsc`` programs at full luminance strength. The luminance table is the fall-off (``1 / lut``); the
   red and blue colour tables, interpolated in kelvin at the light's colour temperature (``getCalTable``)
   and each divided by its own minimum (``compensateLambdasForCal``), are the colour shading on top of it.
-  Between cell centres the gain is bilinear; beyond the outermost centres it continues along the edge
-  slope, as the fall-off of a real lens does (the tables hold cell means of a flat field).
+  Between cell centres the gain is bilinear and beyond the outermost centres it is held, exactly as
+  libcamera resamples the tables (``resampleCalTable``) and the Pi's ISP spreads them over the pixels
+  (``resampleTable``, corner-sampled tables whose indices are clamped to the grid): correcting a flat field
+  with the file's own tables then leaves it flat to the last pixel.
 """
 
 from __future__ import annotations
@@ -53,8 +55,9 @@ class RadialLens:
 
 
 def _weights(pos: np.ndarray, n: int) -> np.ndarray:
-    """(len(pos), n) linear-interpolation weights at grid positions ``pos`` (cell centres at 0..n-1),
-    continuing along the first and last segment beyond the ends."""
+    """(len(pos), n) linear-interpolation weights at grid positions ``pos`` (cell centres at 0..n-1), the end
+    values held beyond the ends."""
+    pos = np.clip(pos, 0, n - 1)
     lo = np.clip(np.floor(pos).astype(int), 0, n - 2)
     f = pos - lo
     w = np.zeros((len(pos), n))

@@ -29,6 +29,7 @@ import math
 import threading
 from typing import Any, Mapping
 
+from ...boards import SensorBackend
 from ...clock import Clock, SystemClock
 from ...errors import SensorDisconnected, SensorStateError, SensorTimeout, SensorUnavailable
 from ...tuning import TuningFile
@@ -55,6 +56,9 @@ DEFOCUS_PX_PER_TRAVEL = 40.0
 
 
 class MockSensor:
+    backend = SensorBackend.MOCK
+    is_mock = True
+
     def __init__(self, model: str | SensorModel = "imx477", scene: str = "colorchecker",
                  lighting: Lighting | None = None, tuning: TuningFile | None = None, seed: int = 0,
                  hot_pixels: int = 16, clock: Clock | None = None):
@@ -116,6 +120,15 @@ class MockSensor:
     @property
     def mode(self) -> SensorMode | None:
         return self._mode
+
+    @property
+    def lens(self) -> "MockSensor":
+        """The simulated manual-focus ring (``set_focus``, ``focus_position``, ``focus_sharp``, ``defocus_px``)."""
+        return self
+
+    def request_bytes(self, mode: SensorMode) -> int:
+        """A 16-bit raw frame (the lores stream is rendered only when read)."""
+        return mode.size[0] * mode.size[1] * 2
 
     def configure(self, mode: SensorMode, buffer_count: int = 4) -> None:
         with self._lock:

@@ -77,8 +77,11 @@ class AgcLoop:
         return t if not t else float(min(max(t, self.shutter_range[0]), self.shutter_range[1]))
 
     def limit_gain(self, g: float) -> float:
-        # Only the lower bound: above the sensor's range the ISP's digital gain makes up the rest.
-        return g if not g else max(g, self.gain_range[0])
+        # limitGain: the sensor's minimum analogue gain below (an exposure mode's stage of gain 1 on a sensor
+        # whose gain starts at 1.112, as the IMX708's, must be divided as 1.112 or the exposure sticks at that
+        # stage's shutter), its largest times max_digital_gain above: the ISP's digital gain makes up the rest.
+        lo, hi = self.gain_range
+        return g if not g else min(max(g, lo), hi * self.channel.max_digital_gain)
 
     # -- one frame -----------------------------------------------------------------------------------------
     def process(self, stats: AgcStats, exposure_us: float, gain: float, awb_gains=(1.0, 1.0),
@@ -92,7 +95,7 @@ class AgcLoop:
             target = self.fixed_shutter * self.fixed_gain / min(*awb_gains, 1.0)
         else:
             max_shutter = self.limit_shutter(self.fixed_shutter or shutters[-1])
-            target = min(current * extra, max_shutter * (self.fixed_gain or gains[-1]))
+            target = min(current * extra, max_shutter * self.limit_gain(self.fixed_gain or gains[-1]))
         self._filter(target)
         dg = 1.0 / min(*awb_gains, 1.0)
         if ch.desaturate and self.target_y > ch.fast_reduce_threshold and extra < math.sqrt(self.target_y):

@@ -107,30 +107,18 @@ class Alsc:
     def _cal(self, cts, tables, ct: float) -> np.ndarray:
         return interpolate_ct(cts, tables, ct) if cts else np.ones(self.luminance.shape)
 
-    def colour_tables(self, ct: float, crop: tuple[float, float, float, float] | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
-        """Cr and Cb at ``ct`` on the full grid, each divided by its smallest value over ``crop`` (fractions x0,
-        y0, x1, y1 of the pixel array; None: all of it), as ``compensateLambdasForCal`` does after resampling."""
-        out = []
-        for cts, tables in ((self.cts_r, self.tables_r), (self.cts_b, self.tables_b)):
-            t = self._cal(cts, tables, ct)
-            seen = t
-            if crop is not None:
-                x0, y0, x1, y1 = crop
-                seen = resample_table(t, (x0, y0, x1 - x0, y1 - y0), (1, 1))
-            out.append(t / float(seen.min()))
-        return out[0], out[1]
-
     def gains(self, ct: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(R, G, B) gain tables at ``ct`` as libcamera programs them with its adaptive lambdas at 1."""
-        lum = self.luminance_gain()
-        cr, cb = self.colour_tables(ct)
-        return cr * lum, lum, cb * lum
+        """(R, G, B) gain tables at ``ct`` over the whole pixel array, as libcamera programs them with its
+        adaptive lambdas at 1."""
+        cols, rows = self.grid
+        return self.gains_for_crop(ct, (0, 0, cols, rows), (cols, rows))
 
-    def gains_for_crop(self, ct: float, crop: tuple[float, float, float, float], sensor_size: tuple[int, int],
+    def gains_for_crop(self, ct: float, crop: tuple[float, float, float, float], sensor_size: tuple[float, float],
                        hflip: bool = False, vflip: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``gains(ct)`` on the grid of a mode's crop (x, y, width, height of the pixel array), as the IPA makes
-        them on a mode switch: each table resampled, then Cr and Cb normalised to a minimum of 1."""
+        """``gains(ct)`` on the grid of a mode's crop (x, y, width, height of a ``sensor_size`` pixel array; any
+        unit, e.g. fractions of a (1, 1) array), as the IPA makes them on a mode switch: each table resampled
+        (``resampleCalTable``: bilinear, edges held), then Cr and Cb each normalised to a minimum of 1
+        (``compensateLambdasForCal``), then the luminance gain on all three (``addLuminanceToTables``)."""
         def cut(t):
             return resample_table(t, crop, sensor_size, hflip, vflip)
 

@@ -1,17 +1,23 @@
-"""``rpi.awb``'s search (libcamera ``awb.cpp``): the white balance of zone statistics, Bayesian or grey world.
+"""``rpi.awb``'s statistics and search (libcamera ``awb.cpp``, ``awb_bayes.cpp``): the white balance of a frame.
 
-The ISP (for frames that carry no gains) and the mock's IPA both call ``search`` with the mean R, G, B of the
-ISP's AWB regions (16x12 on vc4 files, 32x32 on pisp), taken after lens shading correction as on the Pi. Then,
-as ``Awb::awbBayes`` does: zone colours times ``sensitivity_r/_b``; the prior for
-the frame's lux, scaled by the fraction of usable zones; a coarse walk from the mode's ``lo`` to ``hi`` in steps
-of ``t / 10 * coarse_step`` along ``ct_curve`` (extended linearly past its ends), each colour temperature scored
-by sum(min(|gain * zone - 1 - whitepoint|^2, delta_limit)) minus the prior; a parabola through the best point's
-neighbours; then the fine search, which also steps across the curve up to ``transverse_pos/neg`` off it. The
-gains found are divided back by the sensitivities.
+``zone_stats`` makes the AWB regions as the Pi's statistics hardware does: the platform's grid (16x12 on vc4
+files, 32x32 on pisp) over the frame, each region the sums of the 2x2 Bayer blocks whose R, G and B are all
+below 98 % of full scale (``pisp.cpp`` ``setStatsAndDebin``: ``r_hi = g_hi = b_hi = 65535 * 0.98``) and how
+many were counted. The ISP (for frames that carry no gains) and the mock's IPA both call ``search`` with the
+region means (after lens shading correction, as on the Pi) and counts. Then, as libcamera does:
 
-Where we differ: zones darker than 1 % or brighter than 95 % of full scale are left out (the Pi's statistics
-drop saturated pixels in hardware; our noise-free threshold is the same idea), and a curve extended past its
-ends is not allowed to reach r or b <= 0.
+* ``generateStats``: a region is used when it ``counted >= min_pixels`` and its mean G (16-bit scale) is at
+  least ``min_G``; ``bias_proportion`` adds that share of its count as a grey at ``bias_ct``;
+* ``prepareStats``: R and B times ``sensitivity_r/_b``; ``awbBayes``: R / (G + 1), B / (G + 1);
+* the prior for the frame's lux (``interpolatePrior``), scaled by the fraction of regions used;
+* ``coarseSearch``: from the mode's ``lo`` to ``hi`` in steps of ``t / 10 * coarse_step`` along ``ct_curve``
+  (extended linearly past its ends), each colour temperature scored by sum(min(|gain * zone - 1 -
+  whitepoint|^2, delta_limit)) minus the prior; ``interpolateQuadatric`` through the best point's neighbours;
+* ``fineSearch``: steps along the curve and across it up to ``transverse_pos/neg``; the gains found are
+  divided back by the sensitivities.
+
+Where we differ: a curve extended past its ends is not allowed to reach r or b <= 0 (libcamera does not guard);
+the counts are those of the blocks sampled (every other block each way), scaled to the frame's.
 """
 
 from __future__ import annotations
@@ -20,9 +26,32 @@ import numpy as np
 
 from .awb import Awb
 
-_DARK = 0.01  # zones darker than this (of full scale) carry mostly noise
-_BRIGHT = 0.95  # zones this bright may hold clipped channels
+_SATURATED = 0.98  # of full scale: pisp.cpp's AWB statistics thresholds
+_STRIDE = 2  # every other 2x2 block each way: plenty for region means
 _MAX_DELTAS = 12
+
+
+def zone_stats(bayer: np.ndarray, cfa: str, grid: tuple[int, int], full_scale: float = 65535.0
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """AWB regions of a Bayer frame (black subtracted, ``full_scale`` white): (rows, cols, 3) mean R, G, B of
+    the unsaturated 2x2 blocks of each region, and (rows, cols) how many blocks of the frame that is."""
+    cols, rows = grid
+    h, w = bayer.shape[0] // 2 * 2, bayer.shape[1] // 2 * 2
+    step = 2 * _STRIDE
+    sites = {"R": [], "G": [], "B": []}
+    for i, colour in enumerate(cfa):
+        dy, dx = divmod(i, 2)
+        sites[colour].append(np.asarray(bayer[dy:h:step, dx:w:step], dtype=np.float32))
+    n = min(a.shape[0] for v in sites.values() for a in v), min(a.shape[1] for v in sites.values() for a in v)
+    rgb = np.stack([np.mean([a[:n[0], :n[1]] for a in sites[c]], axis=0) for c in "RGB"], axis=-1)
+    ok = (rgb < np.float32(_SATURATED * full_scale)).all(axis=-1)
+    zy = (np.arange(n[0]) * step * rows // h)[:, None]
+    zx = (np.arange(n[1]) * step * cols // w)[None, :]
+    zone = (zy * cols + zx)[ok]
+    counts = np.bincount(zone, minlength=rows * cols).astype(np.float64)
+    sums = np.stack([np.bincount(zone, weights=rgb[..., c][ok], minlength=rows * cols) for c in range(3)], -1)
+    means = sums / np.maximum(counts, 1.0)[:, None]
+    return means.reshape(rows, cols, 3), (counts * _STRIDE * _STRIDE).reshape(rows, cols)
 
 
 def grey_world(zones: np.ndarray) -> tuple[float, float]:
@@ -63,20 +92,26 @@ def _parabola(p0, p1, p2) -> float:
     return ax if ay < cy - 1e-3 else (cx if cy < ay - 1e-3 else bx)
 
 
-def search(zones: np.ndarray, awb: Awb, lux: float, mode: str = "auto", full_scale: float = 65535.0
-           ) -> tuple[float, tuple[float, float]] | None:
-    """(colour temperature, (gain_r, gain_b)) for zone means (..., 3) on a ``full_scale`` scale, or None when
-    grey world must do (no Bayesian configuration, or too few usable zones)."""
+def search(zones: np.ndarray, awb: Awb, lux: float, mode: str = "auto", full_scale: float = 65535.0,
+           counts: np.ndarray | None = None) -> tuple[float, tuple[float, float]] | None:
+    """(colour temperature, (gain_r, gain_b)) for region means (..., 3) on a ``full_scale`` scale and their
+    counts (None: every region full), or None when grey world must do (no Bayesian configuration, or no more
+    than ``min_regions`` usable regions)."""
     curve = awb.curve
     if curve is None or not awb.bayes:
         return None
-    z = zones.reshape(-1, 3)
-    usable = (z[:, 1] > _DARK * full_scale) & (z.max(axis=1) < _BRIGHT * full_scale)
+    z = zones.reshape(-1, 3) * (65535.0 / full_scale)  # libcamera's statistics are on a 16-bit scale
+    n = np.full(len(z), np.inf) if counts is None else np.asarray(counts, dtype=np.float64).ravel()
+    usable = (n >= awb.min_pixels) & (z[:, 1] >= awb.min_g)
     if usable.sum() <= awb.min_regions:
         return None
-    g = z[usable, 1]
-    score = _Scorer(z[usable, 0] / g * awb.sensitivity_r, z[usable, 2] / g * awb.sensitivity_b, awb)
-    share = usable.sum() / len(z)
+    z = z[usable]
+    if awb.bias_proportion and counts is not None:  # that many counted pixels' worth of grey at bias_ct
+        bias_r, bias_b = curve.rb_extended(awb.bias_ct)
+        extra = np.floor(awb.bias_proportion * n[usable])
+        z = z + extra[:, None] * np.array([float(bias_r), 1.0, float(bias_b)])
+    score = _Scorer(z[:, 0] * awb.sensitivity_r / (z[:, 1] + 1), z[:, 2] * awb.sensitivity_b / (z[:, 1] + 1), awb)
+    share = usable.sum() / len(usable)
 
     def prior(ct):
         return awb.prior(lux, ct) * share

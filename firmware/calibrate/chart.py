@@ -16,7 +16,7 @@ import math
 import cv2
 import numpy as np
 
-from ...errors import TuningError
+from ..errors import TuningError
 from .images import Capture, PatchRect
 
 COLS, ROWS = 6, 4

@@ -83,10 +83,3 @@ def peaking(rgb: np.ndarray, colour: tuple[int, int, int] = (255, 0, 0)) -> np.n
     out[lap >= threshold] = colour
     return out
 
-
-def encode_jpeg(rgb: np.ndarray, quality: int = 80) -> bytes:
-    """Baseline JPEG of an RGB image (OpenCV's libjpeg-turbo: a few ms for 640x480)."""
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:  # pragma: no cover - OpenCV fails only on impossible arguments
-        raise ValueError("JPEG encoding failed")
-    return buf.tobytes()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...errors import TuningError
+from ..errors import TuningError
 
 GREYS = (19, 20, 21, 22)
 

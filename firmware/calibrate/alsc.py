@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ...errors import TuningError
+from ..errors import TuningError
 from .images import Capture
 
 MAX_GAIN = 8.0
@@ -34,7 +34,7 @@ class AlscFit:
 
     def gains(self, ct: float) -> np.ndarray:
         """(rows, cols, 3) full-strength correction gains at ``ct`` (linear in kelvin, clamped), like the IPA."""
-        from ..interp import interpolate_ct
+        from ..tuning.interp import interpolate_ct
 
         cts = self.cts
         cr = interpolate_ct(cts, [self.cr[c] for c in cts], ct)

@@ -1,8 +1,9 @@
-"""Board profiles (``hw/NAME.toml``): which sensor, lens and GPIO lines a camera build has, as frozen dataclasses.
+"""Board profiles (``hw/NAME.toml``): the whole camera a build is - sensor, lens, GPIO lines - as frozen dataclasses.
 
 A profile names the sensor and its connector, the ``config.txt`` overlay lines (Raspberry Pi), the pins of
-each control with their pull-ups and active levels, the lens figures for EXIF, and the tuning target. Every
-error names the file, the key and the reason, like the configuration loader.
+each control with their pull-ups and active levels, the lens figures for EXIF, and the tuning target. The
+camera loads it always (``gpio.board``): its lens is in every capture's EXIF, whether or not GPIO is in use.
+Every error names the file, the key and the reason, like the configuration loader.
 
 >>> p = load_profile("mock")
 >>> p.controls.shutter.pin, p.lens.focal_length_mm
@@ -18,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
-from .. import paths
-from ..boards import detect_profile, read_model
-from ..config.load import _build as _build_table, _convert, _where
-from ..errors import BoardProfileError
-from ..textfile import parse_toml, read_text
+from . import paths
+from .boards import GpioBackend, detect_profile, read_model
+from .config.load import _build as _build_table, _convert, _where
+from .errors import BoardProfileError
+from .textfile import parse_toml, read_text
 
 # The Raspberry Pi's 40-pin header carries BCM GPIO 0-27; gpiozero numbers pins that way.
 _PI_HEADER_GPIOS = range(0, 28)
@@ -62,7 +63,7 @@ class OutputLine:
 
 @dataclass(frozen=True)
 class GpioSection:
-    backend: Literal["gpiozero", "gpiod", "mock"] = field(default="gpiozero")
+    backend: GpioBackend = GpioBackend.GPIOZERO  # a board names its own (never "auto")
     # gpiod: the default chip of every line (path, number or label). gpiozero on a Pi 5: the lgpio chip number
     # (empty lets gpiozero choose).
     chip: str = ""
@@ -125,6 +126,18 @@ class BoardProfile:
         return any(key == u or key.startswith(u + ".") for u in self.unverified)
 
 
+# The lens a sensor usually wears, for a profile built around another sensor (a module swapped on the bench):
+# the official 6 mm CS-mount lens on the HQ camera and Camera Module 3's fixed lens.
+STOCK_LENSES = {"imx477": LensSection("6mm CS-mount", 6.0, 1.2), "imx708": LensSection("Camera Module 3", 4.74, 1.8)}
+
+
+def lens_for(profile: BoardProfile, sensor_model: str) -> LensSection | None:
+    """The lens in front of ``sensor_model``: the profile's when it names that sensor, else the stock one."""
+    if profile.sensor.model == sensor_model:
+        return profile.lens
+    return STOCK_LENSES.get(sensor_model)
+
+
 def available_profiles(directory: Path | None = None) -> list[str]:
     directory = directory or paths.hw_dir()
     return sorted(p.stem for p in directory.glob("*.toml"))
@@ -138,7 +151,7 @@ def load_profile(name: str = "auto", *, backend: str = "auto", model: str | None
     """
     backend = os.environ.get("CAMERAD_GPIO_BACKEND") or backend
     if name == "auto":
-        if backend == "mock":
+        if backend == GpioBackend.MOCK:
             name = "mock"
         else:
             model = read_model() if model is None else model
@@ -197,6 +210,8 @@ def _value(tp, f: dataclasses.Field, value: Any, source: str, path: tuple[str, .
 
 def _check(profile: BoardProfile, data: dict, source: str) -> None:
     """Rules that span keys: unique pins, the backend's pin space, and the unverified list."""
+    if profile.gpio.backend is GpioBackend.AUTO:
+        raise BoardProfileError(f"{source}: [gpio] backend: a board names its backend (gpiozero, gpiod or mock)")
     seen: dict[tuple[str, int], str] = {}
     for key, line in profile.lines().items():
         where = f"{source}: [{key}] pin"
@@ -204,14 +219,14 @@ def _check(profile: BoardProfile, data: dict, source: str) -> None:
         if (chip, line.pin) in seen:
             raise BoardProfileError(f"{where}: GPIO {line.pin} is already used by [{seen[chip, line.pin]}]")
         seen[chip, line.pin] = key
-        if profile.gpio.backend in ("gpiozero", "mock"):
+        if profile.gpio.backend in (GpioBackend.GPIOZERO, GpioBackend.MOCK):
             if line.pin not in _PI_HEADER_GPIOS:
                 raise BoardProfileError(f"{where}: {line.pin} is not a GPIO of the 40-pin header (BCM 0-27)")
             if line.chip:
                 raise BoardProfileError(f"{source}: [{key}] chip: only the gpiod backend takes a chip per line")
         elif not chip:
             raise BoardProfileError(f"{source}: [{key}] chip: the gpiod backend needs a chip here or in [gpio]")
-    if profile.gpio.backend == "gpiozero" and profile.gpio.chip and not profile.gpio.chip.isdigit():
+    if profile.gpio.backend is GpioBackend.GPIOZERO and profile.gpio.chip and not profile.gpio.chip.isdigit():
         raise BoardProfileError(f"{source}: [gpio] chip: gpiozero's lgpio factory takes a chip number, not "
                                 f"{profile.gpio.chip!r}")
     for dotted in profile.unverified:

@@ -3,10 +3,11 @@
 While someone watches (a ``camctl preview``/``histogram``/``focus``, the preview page's MJPEG stream), a thread
 takes the newest frame from the capture engine's ring at up to ``[preview] fps``, develops its low-resolution
 stream (picamera2's ``lores``; the mock renders one; other backends' raw frames are binned down by CFA site)
-through the preview ISP (bilinear demosaic, the current look's colour and tone) and publishes it with its
-focus figure of merit. Nobody watching for ``idle_time`` seconds: the thread sleeps and costs nothing.
+with the camera's develop recipe at preview size (bilinear demosaic, the current look's colour and tone) and
+publishes it with its focus figure of merit. Nobody watching for ``idle_time`` seconds: the thread sleeps and
+costs nothing.
 
->>> frame = app.preview().latest()          # doctest: +SKIP
+>>> frame = camera.preview().latest()       # doctest: +SKIP
 >>> frame.jpeg(), frame.focus               # doctest: +SKIP
 """
 
@@ -16,17 +17,20 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from ..capture.looks import tuning_for_look
-from ..errors import CameradError, SensorError
-from ..isp import FrameInfo, build_preview_pipeline
+from ..capture.engine import CaptureEngine
+from ..config.model import PreviewConfig
+from ..develop import Recipe, develop, frame_facts
+from ..errors import CameradError
+from ..formats.jpeg import encode_jpeg
+from ..frame import crop_fractions
+from ..sensor.protocol import Sensor, SensorMode
+from ..tuning import TuningFile
 from . import analysis
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .app import Camerad
+from .settings import CameraSettings
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +58,7 @@ class PreviewFrame:
 
     def jpeg(self, quality: int = 80) -> bytes:
         if quality not in self._jpeg:
-            self._jpeg[quality] = analysis.encode_jpeg(self.rgb, quality)
+            self._jpeg[quality] = encode_jpeg(self.rgb, quality=quality, icc_profile=None)
         return self._jpeg[quality]
 
     def histogram(self, bins: int = 64) -> dict:
@@ -77,11 +81,27 @@ def bin_bayer(raw: np.ndarray, factor: int) -> np.ndarray:
     return out
 
 
+class Viewed(Protocol):
+    """What the viewfinder reads of the camera for each frame: its sensor, mode, tuning and look."""
+
+    @property
+    def sensor(self) -> Sensor: ...
+
+    @property
+    def mode(self) -> SensorMode: ...
+
+    @property
+    def tuning(self) -> TuningFile: ...
+
+    @property
+    def settings(self) -> CameraSettings: ...
+
+
 class Viewfinder:
-    def __init__(self, app: "Camerad", *, width: int | None = None, fps: float | None = None,
-                 idle_time: float = 3.0):
-        cfg = app.config.preview
-        self.app = app
+    def __init__(self, camera: Viewed, engine: CaptureEngine, cfg: PreviewConfig, *, width: int | None = None,
+                 fps: float | None = None, idle_time: float = 3.0):
+        self.camera = camera
+        self.engine = engine
         self.width = width or cfg.width
         self.fps = fps or cfg.fps
         self.idle_time = idle_time
@@ -91,8 +111,6 @@ class Viewfinder:
         self._wake = threading.Event()
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pipe_key: tuple | None = None
-        self._pipe = None
         self.error: str | None = None
         self.focus_peak = 0.0
         self.frames = 0
@@ -121,8 +139,9 @@ class Viewfinder:
         self._demand()
         with self._cond:
             if not self._cond.wait_for(lambda: ready(self._frame) or self._closing.is_set(), timeout):
-                why = self.error or self.app.engine.fault or ("the camera is not streaming"
-                                                              if not self.app.engine.streaming else "no new frame")
+                engine = self.engine.snapshot()
+                why = self.error or engine.fault or ("the camera is not streaming" if not engine.streaming
+                                                     else "no new frame")
                 raise ViewfinderError(f"no preview frame within {timeout:g} s: {why}")
             if self._frame is None:
                 raise ViewfinderError("the viewfinder is closed (camerad is stopping)")
@@ -150,7 +169,7 @@ class Viewfinder:
                 last_seq = None
                 continue
             t0 = time.monotonic()
-            req = self._newest()
+            req = self.engine.newest_frame()
             if req is None or req.sequence == last_seq:
                 if req is not None:
                     req.release()
@@ -177,21 +196,10 @@ class Viewfinder:
             self._frame = None
             self._cond.notify_all()
 
-    def _newest(self):
-        for _ in range(3):
-            req = self.app.engine.ring.newest()
-            if req is None:
-                return None
-            try:
-                return req.acquire()
-            except SensorError:  # released by the ring between the two calls: take the next newest
-                continue
-        return None
-
     def _develop(self, req) -> PreviewFrame:
         t0 = time.perf_counter()
-        app = self.app
-        mode = app.mode
+        camera = self.camera
+        mode, info = camera.mode, camera.sensor.info
         if "lores" in req.streams:
             bayer = req.make_array("lores")
         else:
@@ -203,18 +211,12 @@ class Viewfinder:
         md = req.get_metadata()
         white = (1 << mode.bit_depth) - 1
         raw_clipped = 100.0 * float(np.count_nonzero(bayer >= white)) / bayer.size
-        info = FrameInfo.from_metadata(md, app.sensor.info.cfa, mode.bit_depth, crop=app.writer.crop)
-        rgb = self._pipeline(size).run(bayer, info)
-        frame = PreviewFrame(rgb=rgb, sequence=req.sequence, timestamp_ns=req.timestamp_ns, metadata=md,
-                             focus=analysis.focus_measure(rgb), raw_clipped=round(raw_clipped, 3), white_level=white)
+        frame = frame_facts(md, cfa=info.cfa, bit_depth=mode.bit_depth,
+                            crop=crop_fractions(mode.crop, info.pixel_array_size))
+        recipe = Recipe(camera.tuning, look=camera.settings.look, preview_size=size)
+        rgb = develop(bayer, frame, recipe)
+        out = PreviewFrame(rgb=rgb, sequence=req.sequence, timestamp_ns=req.timestamp_ns, metadata=md,
+                           focus=analysis.focus_measure(rgb), raw_clipped=round(raw_clipped, 3), white_level=white)
         self.frames += 1
         self.develop_s += time.perf_counter() - t0
-        return frame
-
-    def _pipeline(self, size: tuple[int, int]):
-        app = self.app
-        key = (id(app.tuning), app.look, size)
-        if key != self._pipe_key:
-            self._pipe = build_preview_pipeline(tuning_for_look(app.tuning, app.look), size=size)
-            self._pipe_key = key
-        return self._pipe
+        return out

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import TuningError
+from ..errors import TuningError
 from .images import Capture
 from .noise import to_reference
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...colour.chart import REFERENCES, delta_e, reference_xyz, xyz_to_lab
-from ...colour.matrices import SRGB_TO_XYZ
+from ..colour.chart import REFERENCES, delta_e, reference_xyz, xyz_to_lab
+from ..colour.matrices import SRGB_TO_XYZ
 
 __all__ = ["REFERENCES", "SRGB_TO_XYZ", "delta_e", "reference_lab", "reference_xyz", "xyz_to_lab"]
 

@@ -9,6 +9,10 @@ Names (case-insensitive, in the directory's top level):
 
 A ColorChecker capture may have a patch file beside it (``<same name>.json``, as ``camtune mock`` writes);
 otherwise the chart is found in the picture.
+
+Every file is read by ``formats.dng_read`` - the reader ``camtune develop`` uses - so calibration takes every
+DNG a develop takes (picamera2's packed 10/12-bit files, the Raspberry Pi tuning tool's own input;
+rpicam-still's SubIFD layout; tiles, lossless JPEG, ActiveArea, opcode lists), and sees the same samples.
 """
 
 from __future__ import annotations
@@ -20,14 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import TuningError
+from ..errors import TuningError
+from ..pi_cameras import SENSORS, sensor_names
 
 _ALSC = re.compile(r"alsc.*?(\d+)k", re.IGNORECASE)
 _MACBETH = re.compile(r"_(\d+)k_(\d+)l$", re.IGNORECASE)
 _DARK = re.compile(r"^dark(_\d+)?$", re.IGNORECASE)
-# Full-resolution widths of sensors libcamera tunes: a capture half as wide was read out 2x2 binned.
-FULL_WIDTHS = {"imx219": 3280, "imx290": 1920, "imx296": 1456, "imx378": 4056, "imx477": 4056, "imx500": 4056,
-               "imx519": 4656, "imx708": 4608, "imx283": 5472, "ov5647": 2592, "ov64a40": 9248}
 CFA_INDEX = {"R": 0, "G": 1, "B": 2}
 
 
@@ -109,81 +111,32 @@ def classify(path: Path) -> tuple[str, float | None, float | None] | None:
     return None
 
 
-def _numbers_of(value) -> list[float]:
-    """An EXIF value as tifffile decodes it (a number, or a (numerator, denominator) pair) as a list."""
-    if value is None:
-        return []
-    if isinstance(value, tuple) and len(value) == 2:
-        return [value[0] / value[1]] if value[1] else []
-    return [float(value)]
+def _read(path: Path):
+    from ..formats.dng_read import DngError, read_dng
 
-
-def _tag(tags, code, default=None):
-    t = tags.get(code)
-    return default if t is None else t.value
-
-
-def _numbers(tag) -> list[float]:
-    """A numeric tag's values; (S)RATIONAL tags come from tifffile as flat numerator, denominator pairs."""
-    if tag is None:
-        return []
-    v = tag.value
-    v = list(v) if isinstance(v, (tuple, list)) else [v]
-    if int(tag.dtype) in (5, 10):  # RATIONAL, SRATIONAL
-        return [a / b if b else 0.0 for a, b in zip(v[0::2], v[1::2])]
-    return [float(x) for x in v]
-
-
-def read_raw(path: Path) -> np.ndarray:
-    import tifffile
-
-    with tifffile.TiffFile(path) as tf:
-        return _raw_page(tf, path).asarray()
-
-
-def _raw_page(tf, path: Path):
-    # The CFA image is the page (or SubIFD) with PhotometricInterpretation 32803; PiDNG writes it first.
-    pages = list(tf.pages)
-    for p in pages:
-        pages.extend(getattr(p, "pages", None) or [])
-    for p in pages:
-        if int(getattr(p, "photometric", 0) or 0) == 32803:
-            return p
-    raise TuningError(f"{path}: not a raw (CFA) DNG")
+    try:
+        return read_dng(path)
+    except DngError as exc:
+        raise TuningError(f"cannot read DNG: {exc}") from None
 
 
 def read_capture(path: Path, kind: str, ct: float | None, lux: float | None) -> Capture:
-    """The capture's metadata (pixels are read later, by ``planes()``)."""
-    import tifffile
-
-    try:
-        with tifffile.TiffFile(path) as tf:
-            page = _raw_page(tf, path)
-            tags = {t.code: t for t in page.tags}
-            main = {t.code: t for t in tf.pages[0].tags}
-            h, w = page.shape[:2]
-            pattern = bytes(_tag(tags, 33422, b"\x00\x01\x01\x02"))
-            cfa = "".join("RGB"[b] for b in pattern[:4])
-            black = _numbers(tags.get(50714)) or [0.0]
-            # One value, or one per site of the 2x2 repeat; anything else (a per-row pattern) averaged.
-            black = tuple(black) if len(black) == 4 else (float(np.mean(black)),) * 4
-            white = int(max(_numbers(tags.get(50717)) or [65535]))
-            exif = main.get(34665)  # EXIF 2.32 keeps the shot's facts in the EXIF IFD (camerad's DNGs do)
-            exif = exif.value if exif is not None and isinstance(exif.value, dict) else {}
-            exposure = (_numbers(main.get(33434)) or _numbers(tags.get(33434)) or _numbers_of(exif.get("ExposureTime"))
-                        or [None])[0]
-            iso = (_numbers(main.get(34855)) or _numbers(tags.get(34855)) or _numbers_of(exif.get("ISOSpeedRatings"))
-                   or [None])[0]
-            model = str(_tag(main, 272, "") or "")
-    except (OSError, ValueError, KeyError) as exc:
-        raise TuningError(f"{path}: cannot read DNG: {exc}") from None
-    cap = Capture(path=path, kind=kind, ct=ct, lux=lux, width=w, height=h, cfa=cfa, black=black, white=white,
-                  exposure_us=None if exposure is None else exposure * 1e6,
-                  gain=None if not iso else float(iso) / 100.0, model=model)
+    """The capture's metadata (the pixels are read again, on demand, by ``planes()``)."""
+    dng = _read(path)
+    h, w = dng.raw.shape
+    cap = Capture(path=path, kind=kind, ct=ct, lux=lux, width=w, height=h, cfa=dng.cfa,
+                  black=tuple(float(b) for b in dng.black_levels), white=int(dng.white_level),
+                  exposure_us=float(dng.exposure_us) if dng.exposure_us else None,
+                  gain=dng.iso / 100.0 if dng.iso else None, model=dng.unique_model or dng.model)
     side = path.with_suffix(".json")
     if kind == "macbeth" and side.is_file():
         cap.patches = read_patch_file(side)
     return cap
+
+
+def read_raw(path: Path) -> np.ndarray:
+    """The CFA samples as the ISP takes them (after the DNG's own processing)."""
+    return _read(path).raw
 
 
 def read_patch_file(path: Path) -> list[PatchRect]:
@@ -215,10 +168,11 @@ def scan(directory: Path) -> tuple[list[Capture], list[str]]:
 
 def mode_factor(cap: Capture) -> tuple[int, str | None]:
     """libcamera's mode (binning) factor of a capture, from the sensor's full width; and a note if unsure."""
-    name = cap.model.split()[0].lower() if cap.model else ""
-    full = FULL_WIDTHS.get(name)
-    if full is None:
+    name = next((n for n in sensor_names(cap.model) if n in SENSORS), "")
+    sensor = SENSORS.get(name)
+    if sensor is None:
         return 1, f"{cap.path.name}: unknown sensor {cap.model!r}: assuming a full-resolution readout"
+    full = sensor.pixel_array[0]
     ratio = full / cap.width
     n = max(1, round(ratio))
     if abs(ratio - n) > 0.02:

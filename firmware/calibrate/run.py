@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import TuningError
-from ..defaults import default_tuning
-from ..file import TuningFile
-from ..hardware import Platform, platform_for
-from ..validate import check
+from ..errors import TuningError
+from ..tuning.defaults import default_tuning
+from ..tuning.file import TuningFile
+from ..tuning.hardware import Platform, platform_for
+from ..tuning.validate import check
 from . import reference as ref
 from .alsc import AlscFit, alsc_block, fit_alsc
 from .awb import AwbFit, awb_block, fit_awb, neutral

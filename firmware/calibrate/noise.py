@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import TuningError
+from ..errors import TuningError
 
 LEVELS_16 = np.linspace(0.0, 60000.0, 61)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...storage.atomic import atomic_write
-from ..curves import srgb_encode
+from ..storage.atomic import atomic_write
+from ..tuning.curves import srgb_encode
 from . import reference as ref
 from .run import Calibration
 

@@ -1,4 +1,4 @@
-"""Off the capture path: copy each taken frame out of its sensor buffer, then develop and write it.
+"""The darkroom, off the capture path: copy each taken frame out of its sensor buffer, then develop and write it.
 
 Two threads, two queues. The *stager* copies a taken frame's raw pixels into ordinary memory and hands the
 sensor buffer straight back (on a Pi the buffers are scarce CMA memory; the mock renders the frame here),
@@ -37,7 +37,9 @@ class Work:
     future: Future
 
 
-class Developer:
+class Darkroom:
+    """The stager and developer threads and their queues; ``on_finished(work, error)`` hears every frame's end."""
+
     def __init__(self, on_finished: Callable[[Work, BaseException | None], None]):
         self._on_finished = on_finished
         self._stage_q: queue.Queue = queue.Queue()
