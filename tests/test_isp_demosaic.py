@@ -87,3 +87,11 @@ def test_hq_refuses_a_mosaic_it_cannot_mirror():
     with pytest.raises(ValueError, match="at least 4 x 4"):
         DemosaicStage("hq").process(np.zeros((2, 8), np.uint16), FrameInfo(cfa="RGGB", white_level=4095,
                                                                              black_levels=(0,) * 4))
+
+
+def test_a_kernel_that_was_not_built_is_one_clear_line():
+    from firmware.isp.compiled import kernel
+
+    assert kernel("demosaic_hq").demosaic  # built by ./install.sh (pip) with the package
+    with pytest.raises(ImportError, match=r"'missing' is not built .*run \./install\.sh"):
+        kernel("missing")

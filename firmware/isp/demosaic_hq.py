@@ -30,11 +30,9 @@ import threading
 import cv2
 import numpy as np
 
-try:
-    from . import _demosaic_hq
-except ImportError as e:  # a checkout whose package was installed before the kernel existed, or not built
-    raise ImportError(f"camerad's demosaic kernel is not built ({e}): run ./install.sh (it builds "
-                      "firmware/isp/demosaic_hq.c with pip; needs gcc and Python's headers)") from e
+from .compiled import kernel
+
+_demosaic_hq = kernel("demosaic_hq")
 
 HALO = 4  # rows: green reads two away, colour differences one more, green-site differences one more
 

@@ -34,8 +34,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from . import _highlights
 from .cfa import check_cfa
+from .compiled import kernel
 from .stage import BAYER_LINEAR16, Stage
 
 KNEE = 0.75  # of white (white-balanced): below it nothing changes
@@ -44,6 +44,7 @@ CLIP = 65535 - 64  # on the 16-bit scale: at or above this a site clipped on the
 WHITE = 65535.0
 NEAR = 1.25  # unclipped channels within this ratio count as one level (a near-neutral highlight)
 RIM_COLOUR = 0.35  # what a block on the rim of a clipped region keeps of its rebuilt colour
+_highlights = kernel("highlights")
 
 
 def rolloff(m: np.ndarray, top: float, knee: float = KNEE * WHITE) -> np.ndarray:
