@@ -25,7 +25,7 @@
 
 /* On x86-64 the hot loops are also built for AVX2 (chosen at load time, glibc's ifunc): the baseline SSE2
  * lacks 32-bit multiplies and min/max, and AVX2 runs the kernel ~2.5x faster. Same results either way. */
-#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && defined(__GLIBC__) && (defined(__GNUC__) || defined(__clang__))
 #define HOT __attribute__((target_clones("avx2", "default")))
 #else
 #define HOT
