@@ -100,20 +100,20 @@ apt_install() {
     run $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
-have_compiler() {  # pip builds the ISP's demosaic kernel (firmware/isp/demosaic_hq.c) with the package
+have_compiler() {  # pip builds the ISP's kernels (firmware/isp/*.c, docs/isp-speed.md) with the package
     [ "$DRY_RUN" = 1 ] || command -v "${CC:-cc}" >/dev/null 2>&1 \
-        || die "no C compiler: camerad builds its demosaic kernel with pip; install gcc and Python's headers (python3-dev)"
+        || die "no C compiler: pip builds camerad's ISP kernels (firmware/isp/*.c); install gcc and Python's headers (python3-dev)"
 }
 
 make_venv() {  # $1: extra venv flags; $2: pip extras
     local stamp="$VENV/.camerad-installed" want
-    want="$(cat "$HERE/pyproject.toml" "$HERE"/firmware/isp/*.c | sha256sum | cut -c1-16) $2 $1"  # C: rebuilt
+    want="$(cat "$HERE/pyproject.toml" "$HERE"/firmware/isp/*.c | sha256sum | cut -c1-16) $2 $1"
     if [ ! -x "$VENV/bin/python" ]; then
         say "creating $VENV"
         run "$PYTHON" -m venv $1 "$VENV"
     fi
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-        say "python packages up to date (pyproject.toml unchanged)"
+        say "python packages up to date (pyproject.toml and the ISP's C unchanged)"
         return
     fi
     have_compiler
