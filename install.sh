@@ -104,17 +104,23 @@ apt_install() {
     run $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+have_compiler() {  # pip builds the ISP's kernels (firmware/isp/*.c, docs/isp-speed.md) with the package
+    [ "$DRY_RUN" = 1 ] || command -v "${CC:-cc}" >/dev/null 2>&1 \
+        || die "no C compiler: pip builds camerad's ISP kernels (firmware/isp/*.c); install gcc and Python's headers (python3-dev)"
+}
+
 make_venv() {  # $1: extra venv flags; $2: pip extras
     local stamp="$VENV/.camerad-installed" want
-    want="$(cat "$HERE/pyproject.toml" | sha256sum | cut -c1-16) $2 $1"
+    want="$(cat "$HERE/pyproject.toml" "$HERE"/firmware/isp/*.c | sha256sum | cut -c1-16) $2 $1"
     if [ ! -x "$VENV/bin/python" ]; then
         say "creating $VENV"
         run "$PYTHON" -m venv $1 "$VENV"
     fi
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-        say "python packages up to date (pyproject.toml unchanged)"
+        say "python packages up to date (pyproject.toml and the ISP's C unchanged)"
         return
     fi
+    have_compiler
     say "installing camerad${2:+ with extras [$2]} into $VENV"
     run "$VENV/bin/python" -m pip install --quiet --upgrade pip
     run "$VENV/bin/python" -m pip install --quiet -e "$HERE${2:+[$2]}"
@@ -213,10 +219,11 @@ install_data() {
 service_venv() {  # camerad in its own venv that sees the system's picamera2/libcamera (--system-site-packages)
     local venv="$PREFIX$SERVICE_HOME/venv" stamp want deps=""
     stamp="$venv/.camerad-installed"
-    want="$( (cat "$HERE/pyproject.toml"; find "$HERE/firmware" -type f \( -name '*.py' -o -name '*.toml' -o -name '*.json' \) \
+    want="$( (cat "$HERE/pyproject.toml"; find "$HERE/firmware" -type f \( -name '*.py' -o -name '*.c' -o -name '*.toml' -o -name '*.json' \) \
               | sort | xargs cat) | sha256sum | cut -c1-16)"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then say "camerad in $venv is up to date"; return; fi
     [ -x "$venv/bin/python" ] || run "$PYTHON" -m venv --system-site-packages "$venv"
+    have_compiler
     # Staged into a prefix, the image's packages bring the dependencies; on the camera pip adds what apt lacks.
     [ -n "$PREFIX" ] && deps="--no-deps"
     run "$venv/bin/python" -m pip install --quiet $deps "$HERE"
@@ -363,7 +370,7 @@ case "$TARGET" in
     pi)
         if [ -z "$PREFIX" ]; then
             apt_install python3-picamera2 python3-libcamera python3-lgpio python3-gpiozero python3-venv \
-                python3-numpy python3-opencv python3-yaml python3-pil python3-piexif bash-completion
+                python3-numpy python3-opencv python3-yaml python3-pil python3-piexif bash-completion gcc python3-dev
             make_venv "--system-site-packages" ""
         else
             say "staging into $PREFIX: the image needs python3-picamera2 python3-libcamera python3-lgpio python3-gpiozero"
@@ -372,7 +379,8 @@ case "$TARGET" in
         ;;
     qcom)
         if [ -z "$PREFIX" ]; then
-            apt_install python3-libcamera python3-libgpiod python3-venv python3-numpy python3-yaml bash-completion
+            apt_install python3-libcamera python3-libgpiod python3-venv python3-numpy python3-yaml bash-completion \
+                gcc python3-dev
             make_venv "--system-site-packages" ""
         else
             say "staging into $PREFIX: the image needs python3-libcamera python3-libgpiod"

@@ -80,3 +80,18 @@ def test_hq_reads_every_cfa_order_alike(cfa):
         np.testing.assert_allclose(out[dy::2, dx::2, sites[c]], bayer[dy::2, dx::2], atol=4)
     error = np.abs(out[4:-4, 4:-4].astype(float) - rgb[4:-4, 4:-4]).mean(axis=(0, 1))
     assert (error < 80).all(), error  # 0.12 % of full scale per channel
+
+
+def test_hq_refuses_a_mosaic_it_cannot_mirror():
+    """The compiled kernel mirrors one site beyond each edge: fewer than 4 x 4 photosites is a clear error."""
+    with pytest.raises(ValueError, match="at least 4 x 4"):
+        DemosaicStage("hq").process(np.zeros((2, 8), np.uint16), FrameInfo(cfa="RGGB", white_level=4095,
+                                                                             black_levels=(0,) * 4))
+
+
+def test_a_kernel_that_was_not_built_is_one_clear_line():
+    from firmware.isp.compiled import kernel
+
+    assert kernel("demosaic_hq").demosaic  # built by ./install.sh (pip) with the package
+    with pytest.raises(ImportError, match=r"'missing' is not built .*run \./install\.sh"):
+        kernel("missing")

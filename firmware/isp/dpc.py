@@ -35,6 +35,7 @@ from ..errors import TuningError
 from ..tuning import TuningFile
 from ..tuning.blocks import Dpc
 from ..frame import NoiseProfile
+from .lookup import lookup16
 from .noise import noise_from_tuning
 from .stage import BAYER_LINEAR16, Stage
 
@@ -42,7 +43,10 @@ from .stage import BAYER_LINEAR16, Stage
 NEIGHBOURS = np.zeros((5, 5), np.uint8)
 NEIGHBOURS[::2, ::2] = 1
 NEIGHBOURS[2, 2] = 0
-_LINES = ((0, 1), (1, 0), (1, 1), (1, -1))  # the four lines through a site (steps of two mosaic pixels)
+# The four lines through a site: one end of each (two mosaic pixels away), the other end opposite.
+_LINE_Y, _LINE_X = np.array([0, 2, 2, 2]), np.array([2, 0, 2, -2])
+_SAME_Y, _SAME_X = np.concatenate([_LINE_Y, -_LINE_Y]), np.concatenate([_LINE_X, -_LINE_X])  # eight neighbours
+_NEXT_Y, _NEXT_X = np.array([0, 0, -1, 1]), np.array([-1, 1, 0, 0])  # the four direct neighbours
 SCREEN = 4.0  # noise sigmas from the median that make a candidate
 CHECK = 3.0  # noise sigmas beyond every opposite-neighbour pair's mean that make a defect
 DEAD = 3.0  # dead sites: CHECK times this (texture has as many dips as peaks; defects are mostly hot)
@@ -90,9 +94,9 @@ class DpcStage(Stage):
             return _clamp
         levels = np.arange(65536, dtype=np.float64)
         sigma = 65535.0 * np.sqrt(np.maximum(self.noise(frame).variance(levels / 65535.0), 0.0)) + FLOOR
-        # The screen's threshold per 256 levels of the median (an 8-bit lookup, OpenCV's fast path), taken
-        # at each step's dark end: never above the noise it stands for.
-        screen = np.minimum(np.rint(SCREEN * sigma[::256]), 65535).astype(np.uint16)
+        # The screen's threshold per 256 levels of the median, taken at each step's dark end: never above the
+        # noise it stands for. As a 65536-entry table, looked up by the median itself in one pass.
+        screen = np.repeat(np.minimum(np.rint(SCREEN * sigma[::256]), 65535).astype(np.uint16), 256)
         # A frame that states its noise (a DNG's profile, a capture's gain) is screened by it alone; one that
         # does not is also screened by the noise its neighbourhoods show, so a frame noisier than the
         # tuning's guess does not make every site a candidate.
@@ -111,7 +115,7 @@ def _clamp(rows: np.ndarray, top: int) -> np.ndarray:
 def _correct(rows: np.ndarray, screen: np.ndarray, sigma: np.ndarray, measured: bool) -> np.ndarray:
     """Normal: singles and couplets replaced by their neighbourhood's median (in place).
 
-    ``screen``: the candidates' distance from their median, by the median's top byte; ``sigma`` the noise
+    ``screen``: the candidates' distance from their median, by the median; ``sigma`` the noise
     at each level; ``measured``: also screen by the neighbourhood's own spread.
     """
     h, w = rows.shape
@@ -119,13 +123,11 @@ def _correct(rows: np.ndarray, screen: np.ndarray, sigma: np.ndarray, measured: 
     columns = cv2.split(np.ascontiguousarray(rows).reshape(h, w // 2, 2))
     found = []
     medians = np.empty((2, 2, h // 2, w // 2), np.uint16)  # each site's 3x3 same-colour median, by CFA position
-    top_byte = np.empty((h // 2, w // 2), np.uint8)
     for dy in (0, 1):
         for dx in (0, 1):
             plane = columns[dx][dy::2]
             median = cv2.medianBlur(plane, 3, dst=medians[dy, dx])
-            np.right_shift(median, 8, out=top_byte, casting="unsafe")
-            threshold = cv2.LUT(top_byte, screen)
+            threshold = lookup16(screen, median)
             if measured:  # three times the spread from the median on the side a defect does not widen
                 spread = cv2.min(cv2.subtract(median, cv2.erode(plane, _BOX, borderType=cv2.BORDER_REPLICATE)),
                                  cv2.subtract(cv2.dilate(plane, _BOX, borderType=cv2.BORDER_REPLICATE), median))
@@ -145,18 +147,24 @@ def _correct(rows: np.ndarray, screen: np.ndarray, sigma: np.ndarray, measured: 
     if defect.any():
         # The median of the eight neighbours (the site itself left out, so it pulls the value no way).
         y, x = y[defect], x[defect]
-        near = np.sort(np.stack([_at(rows, y + dy, x + dx) for dy in (-2, 0, 2) for dx in (-2, 0, 2) if dy or dx],
-                                axis=1), axis=1)
+        near = np.sort(_at(rows, y[:, None] + _SAME_Y, x[:, None] + _SAME_X), axis=1)
         rows[y, x] = (near[:, 3] + near[:, 4] + 1) // 2
     return rows
 
 
+# The few candidates of a band are handled as (candidates, neighbours) arrays, each step a handful of numpy
+# calls whatever the number of neighbours: per-call overhead, not arithmetic, is what they cost.
+
+
+def _mirror(v: np.ndarray, n: int) -> np.ndarray:
+    """Indices mirrored about 0 and ``n - 1`` as OpenCV's BORDER_REFLECT_101 does."""
+    return np.abs(v) - 2 * np.maximum(v - (n - 1), 0)
+
+
 def _at(rows: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``rows[y, x]`` as int32, the indices mirrored about the edges as OpenCV's BORDER_REFLECT_101 does."""
+    """``rows[y, x]`` as int32 (index arrays of any shape), mirrored about the edges."""
     h, w = rows.shape
-    y = np.abs(y) - 2 * np.maximum(y - (h - 1), 0)
-    x = np.abs(x) - 2 * np.maximum(x - (w - 1), 0)
-    return rows[y, x].astype(np.int32)
+    return rows[_mirror(y, h), _mirror(x, w)].astype(np.int32)
 
 
 def _detail(rows, medians, y, x, excess, sigma) -> np.ndarray:
@@ -166,21 +174,15 @@ def _detail(rows, medians, y, x, excess, sigma) -> np.ndarray:
     own noise sigmas (``sigma`` by level): noise alone lifts one now and then, not two.
     """
     h, w = rows.shape
-    lifted, near = [], []
-    for oy, ox in ((0, -1), (0, 1), (-1, 0), (1, 0)):
-        ny = np.abs(y + oy) - 2 * np.maximum(y + oy - (h - 1), 0)  # mirrored at the edges
-        nx = np.abs(x + ox) - 2 * np.maximum(x + ox - (w - 1), 0)
-        median = medians[ny % 2, nx % 2, ny // 2, nx // 2]
-        lift = rows[ny, nx].astype(np.int32) - median
-        lifted.append(np.where(excess > 0, lift, -lift) > LIFT * np.abs(excess) + 2 * sigma[median])
-        near.append((ny, nx))
-    lifted = np.stack(lifted, axis=1)
+    ny, nx = _mirror(y[:, None] + _NEXT_Y, h), _mirror(x[:, None] + _NEXT_X, w)  # (candidates, 4)
+    median = medians[ny % 2, nx % 2, ny // 2, nx // 2]
+    lift = rows[ny, nx].astype(np.int32) - median
+    lifted = np.where(excess[:, None] > 0, lift, -lift) > LIFT * np.abs(excess)[:, None] + 2 * sigma[median]
     count = lifted.sum(axis=1)
     one = np.nonzero(count == 1)[0]
     if len(one):  # is that neighbour a couplet's partner, off its own lines too?
         k = np.argmax(lifted[one], axis=1)
-        py = np.choose(k, [n[0][one] for n in near])
-        px = np.choose(k, [n[1][one] for n in near])
+        py, px = ny[one, k], nx[one, k]
         partner = _off_lines(rows, py, px)
         noise = sigma[medians[py % 2, px % 2, py // 2, px // 2]]
         count[one[np.where(excess[one] > 0, partner, -partner) > CHECK * noise]] = 0
@@ -201,6 +203,6 @@ def _pair_means(rows: np.ndarray, y: np.ndarray, x: np.ndarray) -> tuple[np.ndar
     A gradient, an edge or a line through a site has a pair (along it) whose mean is the site's own level;
     a single defect has none, nor has a couplet (its partner lifts one pair by half).
     """
-    means = np.stack([_at(rows, y - 2 * oy, x - 2 * ox) + _at(rows, y + 2 * oy, x + 2 * ox) for oy, ox in _LINES],
-                     axis=1) // 2
+    means = (_at(rows, y[:, None] - _LINE_Y, x[:, None] - _LINE_X)
+             + _at(rows, y[:, None] + _LINE_Y, x[:, None] + _LINE_X)) // 2
     return means.max(axis=1), means.min(axis=1)

@@ -22,7 +22,9 @@ white balance and hands it values that cannot saturate there, per 2x2 block of t
    on its brightest channel after the matrix, from ``GAMUT_KNEE``. Neither white balance nor the colour
    matrix saturates afterwards.
 
-Most frames have no site above the knee; then the stage is one pass looking for the band's maximum.
+The per-block arithmetic is a small C kernel (``highlights.c``, built by pip with the package): in numpy it cost
+a full-frame stage's time on a colourful scene (``docs/isp-speed.md``). Most frames have no site near a knee;
+then the stage is one pass over each band.
 Colour gains come from the frame, or - when it carries none - from white balance's own estimate, made here
 first so the tone of the highlights and the white balance agree (``WhiteBalanceStage`` then uses it).
 """
@@ -32,8 +34,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .black_level import site_map
 from .cfa import check_cfa
+from .compiled import kernel
 from .stage import BAYER_LINEAR16, Stage
 
 KNEE = 0.75  # of white (white-balanced): below it nothing changes
@@ -42,16 +44,16 @@ CLIP = 65535 - 64  # on the 16-bit scale: at or above this a site clipped on the
 WHITE = 65535.0
 NEAR = 1.25  # unclipped channels within this ratio count as one level (a near-neutral highlight)
 RIM_COLOUR = 0.35  # what a block on the rim of a clipped region keeps of its rebuilt colour
-_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+_highlights = kernel("highlights")
 
 
 def rolloff(m: np.ndarray, top: float, knee: float = KNEE * WHITE) -> np.ndarray:
-    """The soft knee: identity up to ``knee``, slope 1 there, reaching ``WHITE`` at ``top`` (float arrays)."""
-    if top <= WHITE:
-        return np.minimum(m, WHITE)
-    span = (WHITE - knee) * (top - knee) / (top - WHITE)
-    over = np.maximum(np.minimum(m, top) - knee, 0.0)
-    return np.where(m > knee, knee + over / (1.0 + over / span), m)
+    """The soft knee: identity up to ``knee``, slope 1 there, reaching ``WHITE`` at ``top`` (float arrays).
+    The stage's own roll-off, from its C kernel (``highlights.c``)."""
+    m = np.ascontiguousarray(m, np.float64)
+    out = np.empty_like(m)
+    _highlights.rolloff(m, out, float(top), float(knee), WHITE)
+    return out
 
 
 class HighlightStage(Stage):
@@ -74,108 +76,30 @@ class HighlightStage(Stage):
     def prepare(self, frame, shape, image=None):
         frame = self.refine(image, frame)
         red, blue = frame.colour_gains
-        cfa = check_cfa(frame.cfa)
-        gains = [{"R": float(red), "G": 1.0, "B": float(blue)}[c] for c in cfa]
-        matrix = (self.ccm.matrix(frame) if self.ccm is not None else np.eye(3)).astype(np.float32)
-        # How far the colour matrix can lift a channel above the brightest input channel (1 for greys).
-        reach = max(1.0, float(np.clip(matrix, 0.0, None).sum(axis=1).max()))
-        # Per CFA site, the raw level from which the site may take part: near the knee after white balance,
-        # or near the gamut knee after the matrix at its reach. Blocks with no such site are left as they are.
-        start = site_map(shape, [min(KNEE, GAMUT_KNEE / reach) * WHITE / g for g in gains])
-        layout = [(i // 2, i % 2, "RGB".index(c), g) for i, (c, g) in enumerate(zip(cfa, gains))]
-        colours = [(ch, sum(site[2] == ch for site in layout)) for ch in range(3)]  # sites per channel
-        top = CLIP * max(gains)  # the brightest level the sensor can deliver, white balanced
+        params = _constants(check_cfa(frame.cfa), {"R": float(red), "G": 1.0, "B": float(blue)},
+                                 self.ccm.matrix(frame) if self.ccm is not None else np.eye(3))
 
-        def kernel(rows, top_row):
-            mask = cv2.compare(rows, start[top_row:top_row + len(rows)], cv2.CMP_GT)
-            if not cv2.countNonZero(mask):
-                return rows
-            blocks = cv2.resize(mask, (mask.shape[1] // 2, mask.shape[0] // 2), interpolation=cv2.INTER_AREA)
-            bx, by = cv2.findNonZero(blocks).reshape(-1, 2).T.astype(np.intp)  # blocks with a bright site
-            values = [rows[2 * by + dy, 2 * bx + dx].astype(np.float32) for dy, dx, _, _ in layout]
-            # Of those, the blocks the knees reach: the brightest site, or a channel after the matrix.
-            wb = [v * g for v, (_, _, _, g) in zip(values, layout)]
-            channels = [sum(w for w, site in zip(wb, layout) if site[2] == ch) / count for ch, count in colours]
-            busy = _brightest(wb) > KNEE * WHITE
-            busy |= _brightest(_through(matrix, channels)) > GAMUT_KNEE * WHITE
-            if not busy.any():
-                return rows
-            by, bx = by[busy], bx[busy]
-            sites = [(2 * by + dy, 2 * bx + dx, ch, g) for dy, dx, ch, g in layout]
-            values = [v[busy] for v in values]
-            rim = _rims(rows)[by, bx] if cv2.minMaxLoc(rows)[1] >= CLIP else np.zeros(len(by), bool)
-            for (y, x, _, g), v in zip(sites, _highlights(values, layout, matrix, top, rim)):
-                rows[y, x] = np.minimum(np.rint(v), np.floor(WHITE / g))  # at most white after WB
+        def kernel(rows, top):
+            rows = np.ascontiguousarray(rows)
+            h, w = rows.shape
+            # Rims only matter where a site clipped; most bands have none (one SIMD pass to know).
+            rims = cv2.minMaxLoc(rows)[1] >= CLIP
+            _highlights.apply(rows, h, w, params, rims, np.empty(h // 2 * (w // 2) + w // 2, np.uint8))
             return rows
 
         return kernel
 
 
-def _brightest(planes: list[np.ndarray]) -> np.ndarray:
-    """Element-wise maximum of equal-shaped arrays (a reduction over a short axis is slow in numpy)."""
-    out = planes[0].copy()
-    for p in planes[1:]:
-        np.maximum(out, p, out=out)
-    return out
-
-
-def _through(matrix: np.ndarray, rgb: list[np.ndarray]) -> list[np.ndarray]:
-    """The colour matrix applied to three channel arrays: its three output channels."""
-    return [sum(float(matrix[i, j]) * rgb[j] for j in range(3)) for i in range(3)]
-
-
-def _rims(rows: np.ndarray) -> np.ndarray:
-    """Per CFA block: whether it holds a clipped site while a block beside it is clearly below the clip (no site
-    at 80 % of it).
-
-    There the block's sites straddle the edge of a clipped region (its red site in the glare, its greens
-    beside it), and rebuilding its channels would paint the edge in one colour.
-    """
-    h, w = rows.shape
-
-    def blocks_with(level):  # blocks with a site above ``level``
-        sites = cv2.compare(rows, level, cv2.CMP_GT)
-        return cv2.compare(cv2.resize(sites, (w // 2, h // 2), interpolation=cv2.INTER_AREA), 0, cv2.CMP_GT)
-
-    dark_beside = cv2.dilate(cv2.bitwise_not(blocks_with(int(0.8 * CLIP))), _CROSS, borderType=cv2.BORDER_REPLICATE)
-    return cv2.bitwise_and(blocks_with(CLIP - 1), dark_beside) > 0
-
-
-def _highlights(values: list[np.ndarray], layout, matrix: np.ndarray, top: float,
-                rim: np.ndarray) -> list[np.ndarray]:
-    """Reconstruction and roll-off of CFA blocks: the four sites' raw values (float32, one element per block)
-    in, their new raw values out. ``layout``: per site (row, column, channel 0-2, white-balance gain);
-    ``rim``: the blocks on the edge of a clipped region (their colour is taken out)."""
-    wb = [v * g for v, (_, _, _, g) in zip(values, layout)]
-    clip = [v >= CLIP for v in values]
-    level, hit, floor = [], [], []
-    for ch in range(3):  # per channel: white-balanced level, whether a site clipped, its clip level
-        mine = [k for k, site in enumerate(layout) if site[2] == ch]
-        level.append(sum(wb[k] for k in mine) / len(mine))
-        hit.append(np.logical_or.reduce([clip[k] for k in mine]))
-        floor.append(CLIP * layout[mine[0]][3])
-    # A clipped channel: its clip level, or the unclipped channels' level if that is brighter (so a block
-    # turns neutral, never past the others' colour). With nothing unclipped, every channel takes the
-    # brightest clip level.
-    brightest_clip = _brightest([np.where(h, f, 0.0) for h, f in zip(hit, floor)])
-    dimmest_free = -_brightest([np.where(h, -np.inf, -lv) for h, lv in zip(hit, level)])
-    brightest_free = _brightest([np.where(h, -np.inf, lv) for h, lv in zip(hit, level)])
-    free = sum((~h).astype(np.float32) for h in hit)
-    mean_free = sum(np.where(h, 0.0, lv) for h, lv in zip(hit, level)) / np.maximum(free, 1.0)
-    # Unclipped channels close to each other (a near-neutral highlight): their mean; far apart (a coloured
-    # light): the dimmest, so the block's colour does not depend on whether its brightest channel clipped.
-    guess = np.where(brightest_free <= NEAR * dimmest_free, mean_free, dimmest_free)
-    guess = np.where(free > 0, guess, brightest_clip)
-    rebuilt = [np.where(h, np.maximum(f, guess), lv) for h, f, lv in zip(hit, floor, level)]
-    if rim.any():  # the edge of a clipped region: most of the colour taken out, towards the channels' mean
-        mean = sum(rebuilt) / 3.0
-        rebuilt = [np.where(rim, mean + RIM_COLOUR * (r - mean), r) for r in rebuilt]
-        hit = [h | rim for h in hit]
-    # The tone rolls off on the block's brightest site; a saturated colour also where the colour matrix
-    # would lift a channel near white (a yellow's red), with a knee of its own so it keeps its lightness.
-    own = [np.where(hit[site[2]], rebuilt[site[2]], w) for w, site in zip(wb, layout)]
-    m = np.maximum(_brightest(own), 1.0)
-    out = np.maximum(_brightest(_through(matrix, rebuilt)), 1.0)
-    scale = np.minimum(rolloff(m, top) / m, rolloff(out, top * float(np.clip(matrix, 0, None).sum(1).max()),
-                                                    GAMUT_KNEE * WHITE) / out)
-    return [o * scale / site[3] for o, site in zip(own, layout)]
+def _constants(cfa: str, gains: dict[str, float], matrix: np.ndarray) -> np.ndarray:
+    """The frame's constants for the C kernel, packed as ``highlights.c`` reads them (float64)."""
+    matrix = np.asarray(matrix, np.float64)
+    site_gains = [gains[c] for c in cfa]
+    # How far the colour matrix can lift a channel above the brightest input channel (1 for greys).
+    lift = float(np.clip(matrix, 0.0, None).sum(axis=1).max())
+    # Per CFA site, the raw level from which the site may take part: near the knee after white balance,
+    # or near the gamut knee after the matrix at its reach. Blocks with no such site are left as they are.
+    start = [min(65535, int(min(KNEE, GAMUT_KNEE / max(1.0, lift)) * WHITE / g)) for g in site_gains]
+    return np.array([*site_gains, *(np.floor(WHITE / g) for g in site_gains), *start,
+                     *("RGB".index(c) for c in cfa), *matrix.ravel(), *(CLIP * gains[c] for c in "RGB"),
+                     CLIP * max(gains.values()), lift, KNEE * WHITE, GAMUT_KNEE * WHITE, WHITE, CLIP, NEAR,
+                     RIM_COLOUR, int(0.8 * CLIP)], np.float64)
